@@ -1,0 +1,218 @@
+import * as z from 'zod';
+
+/**
+ * Payload schemas, one per event type (design §1). Bodies of requests, responses, tool arguments and results are
+ * opaque JSON (`z.unknown()`): they are whatever the provider or the agent produced, and validating their inner
+ * shape here would reject legitimate new provider fields. Everything retrace itself reads is typed.
+ */
+
+export const ErrorInfoSchema = z.object({
+  name: z.string(),
+  message: z.string(),
+  stack: z.string().optional(),
+  /** e.g. ECONNREFUSED for network errors, or an HTTP status class for provider errors */
+  code: z.string().optional(),
+});
+export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
+
+export const UsageSchema = z.object({
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  cachedTokens: z.number().int().nonnegative().optional(),
+  totalTokens: z.number().int().nonnegative().optional(),
+});
+export type Usage = z.infer<typeof UsageSchema>;
+
+export const TotalsSchema = z.object({
+  llmCalls: z.number().int().nonnegative(),
+  toolCalls: z.number().int().nonnegative(),
+  httpCalls: z.number().int().nonnegative().optional(),
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  costUsd: z.number().nonnegative(),
+  durationMs: z.number().nonnegative(),
+});
+export type Totals = z.infer<typeof TotalsSchema>;
+
+/** Header values after redaction: lower-cased names, credentials replaced by "[REDACTED]". */
+export const HeadersSchema = z.record(z.string(), z.string());
+
+/** One chunk of a streamed (SSE) body, with its time since the response started, so replay can re-emit it. */
+export const StreamChunkSchema = z.object({
+  /** ms since the response headers arrived */
+  t: z.number().nonnegative(),
+  data: z.string(),
+});
+export type StreamChunk = z.infer<typeof StreamChunkSchema>;
+
+export const EnvironmentSchema = z.object({
+  node: z.string(),
+  platform: z.string(),
+  arch: z.string(),
+  retraceVersion: z.string(),
+  hostname: z.string().optional(),
+  cwd: z.string().optional(),
+  /** zero-code mode: the command line that was recorded (argv[1..]) */
+  argv: z.array(z.string()).optional(),
+  /** allow-listed environment variables only; never secrets */
+  env: z.record(z.string(), z.string()).optional(),
+  packages: z.record(z.string(), z.string()).optional(),
+});
+export type Environment = z.infer<typeof EnvironmentSchema>;
+
+export const AgentStartedSchema = z.object({
+  agent: z.string().min(1).max(200),
+  /** `path/to/module.js#exportName`, relative to `environment.cwd` when recorded; absent for zero-code traces */
+  entry: z.string().max(4096).optional(),
+  mode: z.enum(['api', 'process']).default('api'),
+  input: z.unknown(),
+  environment: EnvironmentSchema,
+  /** set on a replay trace: the trace it re-executed */
+  replayOf: z.object({ traceId: z.string(), until: z.number().int().optional() }).optional(),
+  tags: z.array(z.string()).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+const LlmCommon = {
+  /** 'openai' | 'anthropic' | 'openai-compatible' | … */
+  provider: z.string().min(1),
+  /** 'chat.completions' | 'responses' | 'embeddings' | 'messages' */
+  operation: z.string().min(1),
+  model: z.string(),
+};
+
+export const LlmRequestSchema = z.object({
+  ...LlmCommon,
+  method: z.string(),
+  url: z.string(),
+  headers: HeadersSchema,
+  body: z.unknown(),
+  stream: z.boolean(),
+  /** sha256 of the canonical, normalized request (design §2) */
+  requestHash: z.string(),
+  /** 0-based: the n-th request with this hash in the trace */
+  occurrence: z.number().int().nonnegative(),
+});
+
+export const LlmResponseSchema = z.object({
+  ...LlmCommon,
+  /** HTTP status; 0 when the request failed before a response (network error) */
+  status: z.number().int().nonnegative(),
+  headers: HeadersSchema.optional(),
+  /** parsed JSON body of a non-streamed response (or the text when it is not JSON) */
+  body: z.unknown().optional(),
+  chunks: z.array(StreamChunkSchema).optional(),
+  usage: UsageSchema.optional(),
+  /** null when the model has no price in the pricing table */
+  costUsd: z.number().nonnegative().nullable(),
+  latencyMs: z.number().nonnegative(),
+  finishReason: z.string().optional(),
+  error: ErrorInfoSchema.optional(),
+});
+
+export const ToolCallSchema = z.object({
+  tool: z.string().min(1).max(200),
+  args: z.unknown(),
+  /** object-hash of the arguments (design §2) */
+  argsHash: z.string(),
+  occurrence: z.number().int().nonnegative(),
+  pure: z.boolean().optional(),
+});
+
+export const ToolResponseSchema = z.object({
+  tool: z.string().min(1).max(200),
+  result: z.unknown().optional(),
+  error: ErrorInfoSchema.optional(),
+  latencyMs: z.number().nonnegative(),
+});
+
+export const DecisionMadeSchema = z.object({
+  decision: z.string().min(1),
+  reason: z.string().optional(),
+  data: z.unknown().optional(),
+});
+
+export const MemoryUpdatedSchema = z.object({
+  key: z.string().min(1),
+  operation: z.enum(['set', 'append', 'delete', 'clear']).default('set'),
+  value: z.unknown().optional(),
+});
+
+export const HttpRequestSchema = z.object({
+  method: z.string(),
+  url: z.string(),
+  headers: HeadersSchema,
+  /** text body; binary bodies are base64 with bodyEncoding 'base64' */
+  body: z.string().optional(),
+  bodyEncoding: z.enum(['utf8', 'base64']).default('utf8'),
+  requestHash: z.string(),
+  occurrence: z.number().int().nonnegative(),
+});
+
+export const HttpResponseSchema = z.object({
+  status: z.number().int().nonnegative(),
+  statusText: z.string().optional(),
+  headers: HeadersSchema.optional(),
+  body: z.string().optional(),
+  bodyEncoding: z.enum(['utf8', 'base64']).default('utf8'),
+  chunks: z.array(StreamChunkSchema).optional(),
+  latencyMs: z.number().nonnegative(),
+  error: ErrorInfoSchema.optional(),
+});
+
+/**
+ * The nondeterministic values the agent observed, in order, per source, so that replay can serve them back.
+ * Recorded compactly: one event per flush, many values per event.
+ */
+export const NondeterminismSourceSchema = z.enum([
+  'Date.now',
+  'Date',
+  'performance.now',
+  'Math.random',
+  'crypto.randomUUID',
+  'crypto.getRandomValues',
+]);
+export const NondeterminismSchema = z.object({
+  source: NondeterminismSourceSchema,
+  /** numbers for clocks and Math.random, strings for UUIDs, base64 strings for getRandomValues */
+  values: z.array(z.union([z.number(), z.string()])),
+});
+
+export const AgentCompletedSchema = z.object({
+  output: z.unknown(),
+  totals: TotalsSchema,
+});
+
+export const AgentFailedSchema = z.object({
+  error: ErrorInfoSchema,
+  totals: TotalsSchema,
+});
+
+export const PAYLOAD_SCHEMAS = {
+  agent_started: AgentStartedSchema,
+  llm_request: LlmRequestSchema,
+  llm_response: LlmResponseSchema,
+  tool_call: ToolCallSchema,
+  tool_response: ToolResponseSchema,
+  decision_made: DecisionMadeSchema,
+  memory_updated: MemoryUpdatedSchema,
+  http_request: HttpRequestSchema,
+  http_response: HttpResponseSchema,
+  nondeterminism: NondeterminismSchema,
+  agent_completed: AgentCompletedSchema,
+  agent_failed: AgentFailedSchema,
+} as const;
+
+export type EventType = keyof typeof PAYLOAD_SCHEMAS;
+export const EVENT_TYPES = Object.keys(PAYLOAD_SCHEMAS) as EventType[];
+export type PayloadOf<T extends EventType> = z.output<(typeof PAYLOAD_SCHEMAS)[T]>;
+export type PayloadInputOf<T extends EventType> = z.input<(typeof PAYLOAD_SCHEMAS)[T]>;
+
+/** request type → the response type that must answer it (by parentEventId) */
+export const RESPONSE_OF = {
+  llm_response: 'llm_request',
+  tool_response: 'tool_call',
+  http_response: 'http_request',
+} as const satisfies Partial<Record<EventType, EventType>>;
+export const REQUEST_TYPES = new Set<EventType>(['llm_request', 'tool_call', 'http_request']);
+export const TERMINAL_TYPES = new Set<EventType>(['agent_completed', 'agent_failed']);

@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Canonical JSON (RFC 8785 style): object keys sorted by UTF-16 code units, no whitespace, numbers and strings as
+ * JSON.stringify writes them (which is what RFC 8785 specifies for IEEE doubles). Rules for values JSON has no
+ * spelling for, chosen to match JSON.stringify so that a value and its JSON round trip hash the same:
+ *   - `undefined`, functions and symbols are dropped from objects and become null in arrays;
+ *   - non-finite numbers become null; bigint throws (it has no JSON form);
+ *   - objects with toJSON (Date, Buffer, …) are serialized through it.
+ * Reproducible from any language, and ~7× faster than object-hash on a chat request (library notes §4).
+ */
+export function canonicalJson(value: unknown): string {
+  const out = write(value, false);
+  return out === undefined ? 'null' : out;
+}
+
+function write(value: unknown, inArray: boolean): string | undefined {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      throw new TypeError('canonicalJson: a bigint has no JSON form; convert it to a string or number first');
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return inArray ? 'null' : undefined;
+    default:
+      break;
+  }
+  const obj = value as { toJSON?: () => unknown };
+  if (typeof obj.toJSON === 'function') return write(obj.toJSON(), inArray);
+  if (Array.isArray(value)) {
+    let s = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) s += ',';
+      s += write(value[i], true);
+    }
+    return s + ']';
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let s = '{';
+  let first = true;
+  for (const key of keys) {
+    const v = write(record[key], false);
+    if (v === undefined) continue;
+    if (!first) s += ',';
+    first = false;
+    s += JSON.stringify(key) + ':' + v;
+  }
+  return s + '}';
+}
+
+export function sha256Hex(text: string | Uint8Array): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export function hashCanonical(value: unknown): string {
+  return sha256Hex(canonicalJson(value));
+}

@@ -1,0 +1,2 @@
+export { canonicalJson, sha256Hex, hashCanonical } from './canonical-json.js';
+export { eventHash } from './chain.js';
