@@ -81,7 +81,10 @@ export interface EventStore {
   readonly readOnly: boolean;
 
   append(tenantId: string, traceId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
-  /** Streams a trace in seq order without loading it whole. Throws TraceNotFoundError (on first iteration) if absent. */
+  /**
+   * Streams a trace in seq order without loading it whole. Every error (InvalidIdError, TraceNotFoundError,
+   * CorruptEventError) surfaces on iteration, never at the call.
+   */
   read(tenantId: string, traceId: string, range?: ReadRange): AsyncIterable<StoredEvent>;
   list(tenantId: string, filter?: ListFilter): Promise<TracePage>;
   exists(tenantId: string, traceId: string): Promise<boolean>;

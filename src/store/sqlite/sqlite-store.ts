@@ -274,14 +274,10 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  read(tenantId: string, traceId: string, range: ReadRange = {}): AsyncIterable<StoredEvent> {
-    // validate eagerly so a bad id fails at the call, not at first iteration
+  /** Errors (bad id, unknown trace) surface on the first iteration, as in every backend. */
+  async *read(tenantId: string, traceId: string, range: ReadRange = {}): AsyncGenerator<StoredEvent> {
     assertTenantId(tenantId);
     assertTraceId(traceId);
-    return this.readPages(tenantId, traceId, range);
-  }
-
-  private async *readPages(tenantId: string, traceId: string, range: ReadRange): AsyncGenerator<StoredEvent> {
     this.ensureOpen();
     let row: TraceRow | undefined;
     try {
