@@ -212,6 +212,14 @@ export class SqliteEventStore implements EventStore {
   }
 
   async append(tenantId: string, traceId: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    return this.appendSync(tenantId, traceId, events, options);
+  }
+
+  /**
+   * The same append, synchronously: for the recorder's last flush inside a process 'exit' handler, where no promise
+   * ever settles. better-sqlite3 is synchronous underneath, so this is not a second implementation.
+   */
+  appendSync(tenantId: string, traceId: string, events: readonly NewEvent[], options: AppendOptions = {}): AppendResult {
     this.ensureOpen();
     const parsed = validateBatch(tenantId, traceId, events);
     const expected = options.expectedRevision ?? 'any';
