@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './events/index.js';
 export * from './hashing/index.js';
 export * from './store/index.js';
+export * from './diff/index.js';

@@ -1,0 +1,233 @@
+import type { StoredEvent } from '../events/envelope.js';
+import { alignEvents, StepKind } from './align-events.js';
+import { CLASS_TITLES } from './classify.js';
+import { clipValue } from './clip.js';
+import { compareStep, type DraftDifference } from './compare-step.js';
+import { DiffOptionError } from './errors.js';
+import { loadTrace, type LoadedTrace } from './load.js';
+import { DEFAULT_MAX_EDITS } from './myers.js';
+import { loadPolicyFile, mergePolicies, parsePolicy, resolvePolicy, type DiffPolicy } from './policy.js';
+import {
+  DIFF_REPORT_VERSION,
+  type DiffClass,
+  type DiffReport,
+  type Difference,
+  type EventRef,
+  type RowStatus,
+  type TimelineEvent,
+  type TimelineRow,
+  type Verdict,
+} from './report-schema.js';
+import { capitalize, positionPrefix, type Labels } from './sentences.js';
+import { labelOf } from './signature.js';
+import { TenantGuard, checkRefsShareTenant, isStoredTraceRef, type TraceSource } from './sources.js';
+
+export interface DiffOptions {
+  /** extra policy (validated like a policy file); applied after `policyFile` */
+  policy?: DiffPolicy;
+  /** path of a JSON policy file */
+  policyFile?: string;
+  /** how the two runs are named in sentences and reports (default "A" and "B") */
+  labels?: { a?: string; b?: string };
+  /** unchanged events shown around each difference in long timelines (default 3) */
+  context?: number;
+  /** timelines with at most this many rows are shown whole (default 200) */
+  fullTimelineMax?: number;
+  /** values in the report larger than this many bytes are truncated with size and hash (default 64 KiB; Infinity: never) */
+  maxInlineBytes?: number;
+  /** edit-distance cap for the exact alignment (default 2000); beyond it the middle is paired positionally */
+  maxEdits?: number;
+}
+
+const STATUS_CODE: Record<RowStatus, number> = { same: 0, equivalent: 1, changed: 2, added: 3, removed: 4, moved: 5 };
+const STATUS_OF: RowStatus[] = ['same', 'equivalent', 'changed', 'added', 'removed', 'moved'];
+
+/**
+ * Compares two runs of an agent (design §6): aligns their events by signature, patches each aligned pair under the
+ * policy, classifies every difference, and returns the versioned report the renderers print.
+ * `a` and `b` are event iterables or stored-trace references; both must belong to one tenant.
+ */
+export async function diffTraces(a: TraceSource, b: TraceSource, options: DiffOptions = {}): Promise<DiffReport> {
+  const context = nonNegativeInt(options.context ?? 3, 'context');
+  const fullTimelineMax = nonNegativeInt(options.fullTimelineMax ?? 200, 'fullTimelineMax');
+  const maxInlineBytes = options.maxInlineBytes ?? 64 * 1024;
+  const labels: Labels = { a: options.labels?.a ?? 'A', b: options.labels?.b ?? 'B' };
+
+  const policies: DiffPolicy[] = [];
+  if (options.policyFile !== undefined) policies.push(loadPolicyFile(options.policyFile));
+  if (options.policy !== undefined) policies.push(parsePolicy(options.policy, 'options.policy'));
+  const policy = resolvePolicy(mergePolicies(...policies));
+
+  checkRefsShareTenant(a, b);
+  const guard = new TenantGuard(isStoredTraceRef(a) ? a.tenantId : isStoredTraceRef(b) ? b.tenantId : undefined);
+  const ta = await loadTrace(a, policy, guard);
+  const tb = await loadTrace(b, policy, guard);
+
+  const al = alignEvents(ta.events, tb.events, options.maxEdits ?? DEFAULT_MAX_EDITS);
+  const steps = al.kind.length;
+  const status = new Uint8Array(steps);
+  const drafts: { step: number; draft: DraftDifference }[] = [];
+  for (let s = 0; s < steps; s++) {
+    const i = al.a[s] as number;
+    const j = al.b[s] as number;
+    const ea = i >= 0 ? ta.events[i] : undefined;
+    const eb = j >= 0 ? tb.events[j] : undefined;
+    const result = compareStep(al.kind[s] as StepKind, ea, eb, policy, labels, (side) =>
+      side === 'a' ? (ta.positions[i] as number) : (tb.positions[j] as number),
+    );
+    status[s] = STATUS_CODE[result.status];
+    for (const draft of result.diffs) drafts.push({ step: s, draft });
+  }
+
+  const refA = (i: number): EventRef => ref(ta, i);
+  const refB = (j: number): EventRef => ref(tb, j);
+  const differences: Difference[] = drafts.map(({ step, draft }, n) => {
+    const i = al.a[step] as number;
+    const j = al.b[step] as number;
+    return {
+      id: n + 1,
+      class: draft.class,
+      change: draft.change,
+      a: i >= 0 ? refA(i) : null,
+      b: j >= 0 ? refB(j) : null,
+      sentence: draft.sentence,
+      paths: draft.paths,
+      patch: draft.patch.map((op) => clipOp(op, maxInlineBytes)),
+    };
+  });
+  const idsByStep = new Map<number, number[]>();
+  drafts.forEach(({ step }, n) => {
+    const list = idsByStep.get(step);
+    if (list) list.push(n + 1);
+    else idsByStep.set(step, [n + 1]);
+  });
+
+  const timeline = buildTimeline(al.a, al.b, status, idsByStep, ta, tb, { context, fullTimelineMax, maxInlineBytes });
+  const classCounts: Partial<Record<DiffClass, number>> = {};
+  for (const d of differences) classCounts[d.class] = (classCounts[d.class] ?? 0) + 1;
+
+  const anyEquivalent = status.some((s) => s === STATUS_CODE.equivalent);
+  const ignoredDiffer = ta.ignoredCount !== tb.ignoredCount || ta.ignoredDigest !== tb.ignoredDigest;
+  const verdict: Verdict = differences.length > 0 ? 'diverged' : anyEquivalent || ignoredDiffer ? 'equivalent' : 'identical';
+  const first = differences[0];
+  const firstDivergence = first
+    ? {
+        differenceId: first.id,
+        class: first.class,
+        a: first.a,
+        b: first.b,
+        sentence: `${positionPrefix(first.a, first.b, labels)}: ${first.sentence}`,
+      }
+    : null;
+
+  return {
+    kind: 'retrace.diff',
+    version: DIFF_REPORT_VERSION,
+    verdict,
+    summary: summarize(verdict, differences, classCounts, steps, firstDivergence?.sentence),
+    a: side(ta, labels.a),
+    b: side(tb, labels.b),
+    firstDivergence,
+    classCounts,
+    differences,
+    timeline,
+    alignment: al.exact ? 'myers' : 'positional',
+    policy: policy.description,
+  };
+}
+
+function side(t: LoadedTrace, label: string) {
+  return { label, tenantId: t.tenantId, traceId: t.traceId, ignoredEvents: t.ignoredCount, totals: t.totals };
+}
+
+function ref(t: LoadedTrace, i: number): EventRef {
+  const e = t.events[i] as StoredEvent;
+  return { index: t.positions[i] as number, seq: e.seq, type: e.type, label: labelOf(e) };
+}
+
+function timelineEvent(t: LoadedTrace, i: number, maxInlineBytes: number): TimelineEvent {
+  const e = t.events[i] as StoredEvent;
+  return { ...ref(t, i), timestamp: e.timestamp, payload: clipValue(e.payload, maxInlineBytes) };
+}
+
+function clipOp<T extends { value?: unknown; oldValue?: unknown }>(op: T, max: number): T {
+  const out = { ...op };
+  if ('value' in op) out.value = clipValue(op.value, max);
+  if ('oldValue' in op) out.oldValue = clipValue(op.oldValue, max);
+  return out;
+}
+
+/**
+ * The side-by-side timeline. Short runs are shown whole; in long ones, unchanged stretches away from any difference
+ * fold into "gap" rows, so a 100k-event diff with ten changes yields a report of a few dozen rows.
+ */
+function buildTimeline(
+  stepA: readonly number[],
+  stepB: readonly number[],
+  status: Uint8Array,
+  idsByStep: ReadonlyMap<number, number[]>,
+  ta: LoadedTrace,
+  tb: LoadedTrace,
+  opts: { context: number; fullTimelineMax: number; maxInlineBytes: number },
+): TimelineRow[] {
+  const n = status.length;
+  const keep = new Uint8Array(n);
+  if (n <= opts.fullTimelineMax) keep.fill(1);
+  else {
+    for (let s = 0; s < n; s++) {
+      if ((status[s] as number) <= STATUS_CODE.equivalent) continue;
+      for (let t = Math.max(0, s - opts.context); t <= Math.min(n - 1, s + opts.context); t++) keep[t] = 1;
+    }
+  }
+  const rows: TimelineRow[] = [];
+  for (let s = 0; s < n; ) {
+    if (keep[s]) {
+      const i = stepA[s] as number;
+      const j = stepB[s] as number;
+      rows.push({
+        kind: 'event',
+        status: STATUS_OF[status[s] as number] as RowStatus,
+        a: i >= 0 ? timelineEvent(ta, i, opts.maxInlineBytes) : null,
+        b: j >= 0 ? timelineEvent(tb, j, opts.maxInlineBytes) : null,
+        differenceIds: idsByStep.get(s) ?? [],
+      });
+      s++;
+      continue;
+    }
+    // only unchanged pairs are ever folded, so both sides exist for every step of a gap
+    const start = s;
+    while (s < n && !keep[s]) s++;
+    rows.push({
+      kind: 'gap',
+      count: s - start,
+      a: { from: ta.positions[stepA[start] as number] as number, to: ta.positions[stepA[s - 1] as number] as number },
+      b: { from: tb.positions[stepB[start] as number] as number, to: tb.positions[stepB[s - 1] as number] as number },
+    });
+  }
+  return rows;
+}
+
+function summarize(
+  verdict: Verdict,
+  differences: readonly Difference[],
+  counts: Partial<Record<DiffClass, number>>,
+  steps: number,
+  first: string | undefined,
+): string {
+  if (verdict === 'identical') return `The runs are identical: all ${steps} compared events match.`;
+  if (verdict === 'equivalent') {
+    return `The runs are equivalent: all ${steps} compared events match once ignored fields (ids, timestamps, latencies) are set aside.`;
+  }
+  const byClass = Object.entries(counts)
+    .map(([cls, count]) => `${count} ${CLASS_TITLES[cls as DiffClass]}`)
+    .join(', ');
+  const plural = differences.length === 1 ? 'difference' : 'differences';
+  return `The runs diverge: ${differences.length} ${plural} (${byClass}). First: ${first === undefined ? '' : capitalize(first)}.`;
+}
+
+function nonNegativeInt(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new DiffOptionError(`The diff option ${name} must be a whole number ≥ 0, got ${String(value)}.`, `Pass ${name}: 3 or leave it out.`, name);
+  }
+  return value;
+}

@@ -1,0 +1,191 @@
+import { readFileSync } from 'node:fs';
+import * as z from 'zod';
+import { EVENT_TYPES, type EventType } from '../events/payloads.js';
+import { issuePath } from '../events/validate.js';
+import { DiffPolicyError } from './errors.js';
+import { compilePath, pathProblem, type CompiledPath } from './paths.js';
+
+/**
+ * Diff policies (design §6): per event type, compare `exact`ly, compare with some paths ignored, or `ignore` the
+ * event type entirely (it is left out of the alignment). Users extend retrace's defaults from a JSON file or options.
+ */
+
+const PathListSchema = z.array(
+  z.string().superRefine((s, ctx) => {
+    const problem = pathProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: `the path "${s}" is not usable: ${problem}` });
+  }),
+);
+
+export const TypeRuleSchema = z.union([
+  z.enum(['exact', 'ignore']),
+  z.strictObject({
+    ignorePaths: PathListSchema,
+    /** true: these paths replace retrace's defaults for the type instead of adding to them */
+    replaceDefaults: z.boolean().optional(),
+  }),
+]);
+export type TypeRule = z.infer<typeof TypeRuleSchema>;
+
+export const DiffPolicySchema = z.strictObject({
+  $schema: z.string().optional(),
+  version: z.literal(1).optional(),
+  /** false: start from nothing instead of retrace's default ignores (ids minted per trace are always ignored) */
+  defaults: z.boolean().optional(),
+  /** ignored in every event type */
+  ignorePaths: PathListSchema.optional(),
+  types: z.partialRecord(z.enum(EVENT_TYPES as [EventType, ...EventType[]]), TypeRuleSchema).optional(),
+});
+export type DiffPolicy = z.infer<typeof DiffPolicySchema>;
+
+/**
+ * Envelope fields minted per trace. They can never be equal across two traces, so they are outside every policy,
+ * even `exact`: comparing them would make every pair of traces "different" and tell the reader nothing.
+ */
+export const IDENTITY_FIELDS = ['eventId', 'tenantId', 'traceId', 'seq', 'parentEventId', 'spanId', 'prevHash', 'hash'] as const;
+
+/** Ignored for every type by default: wall-clock time differs on every run. */
+const DEFAULT_GLOBAL_PATHS = ['timestamp'];
+
+/**
+ * Per-type defaults: latencies, ids and timestamps the provider mints per call, host details, and hashes derived from
+ * fields that are compared anyway (reporting both would say the same thing twice). Header values are volatile
+ * (dates, request ids, rate-limit counters) and do not change what the agent did.
+ */
+const DEFAULT_TYPE_PATHS: Partial<Record<EventType, string[]>> = {
+  agent_started: ['payload.environment.hostname', 'payload.environment.cwd', 'payload.environment.pid', 'payload.replayOf'],
+  llm_request: ['payload.headers', 'payload.requestHash'],
+  llm_response: [
+    'payload.latencyMs',
+    'payload.headers',
+    'payload.chunks.*.t',
+    'payload.chunks.*.data.id',
+    'payload.chunks.*.data.created',
+    'payload.chunks.*.data.system_fingerprint',
+    'payload.body.id',
+    'payload.body.created',
+    'payload.body.created_at',
+    'payload.body.system_fingerprint',
+    'payload.error.stack',
+  ],
+  tool_call: ['payload.argsHash'],
+  tool_response: ['payload.latencyMs', 'payload.error.stack'],
+  http_request: ['payload.headers', 'payload.requestHash'],
+  http_response: ['payload.latencyMs', 'payload.headers', 'payload.chunks.*.t', 'payload.error.stack'],
+  agent_completed: ['payload.totals.durationMs'],
+  agent_failed: ['payload.totals.durationMs', 'payload.error.stack'],
+};
+
+/** nondeterminism events carry clock readings and random values: different on every run by construction */
+const DEFAULT_IGNORED_TYPES: EventType[] = ['nondeterminism'];
+
+export type ResolvedRule = { mode: 'ignore' } | { mode: 'compare'; paths: CompiledPath[] };
+
+export interface ResolvedPolicy {
+  rules: ReadonlyMap<EventType, ResolvedRule>;
+  /** a one-line account of the policy for reports */
+  description: string;
+}
+
+function ruleFor(type: EventType, policy: DiffPolicy): ResolvedRule {
+  const useDefaults = policy.defaults !== false;
+  const rule = policy.types?.[type];
+  if (rule === 'ignore') return { mode: 'ignore' };
+  if (rule === 'exact') return { mode: 'compare', paths: [] };
+  if (rule === undefined && useDefaults && DEFAULT_IGNORED_TYPES.includes(type)) return { mode: 'ignore' };
+  const paths: string[] = [];
+  const keepDefaults = useDefaults && !(rule !== undefined && rule.replaceDefaults === true);
+  if (keepDefaults) paths.push(...DEFAULT_GLOBAL_PATHS, ...(DEFAULT_TYPE_PATHS[type] ?? []));
+  paths.push(...(policy.ignorePaths ?? []));
+  if (rule !== undefined) paths.push(...rule.ignorePaths);
+  return { mode: 'compare', paths: [...new Set(paths)].map(compilePath) };
+}
+
+export function resolvePolicy(policy: DiffPolicy = {}): ResolvedPolicy {
+  const rules = new Map<EventType, ResolvedRule>();
+  for (const type of EVENT_TYPES) rules.set(type, ruleFor(type, policy));
+  const ignoredTypes = EVENT_TYPES.filter((t) => rules.get(t)?.mode === 'ignore');
+  const exactTypes = EVENT_TYPES.filter((t) => policy.types?.[t] === 'exact');
+  const parts = [policy.defaults === false ? 'no default ignores' : 'default ignores (ids, timestamps, latencies, run-time ids)'];
+  if (policy.ignorePaths?.length) parts.push(`also ignoring ${policy.ignorePaths.join(', ')}`);
+  if (exactTypes.length) parts.push(`exact: ${exactTypes.join(', ')}`);
+  if (ignoredTypes.length) parts.push(`types not compared: ${ignoredTypes.join(', ')}`);
+  return { rules, description: parts.join('; ') };
+}
+
+/** Validates a policy object; `source` names where it came from (a file path or "options.policy") in the error. */
+export function parsePolicy(raw: unknown, source = 'options.policy'): DiffPolicy {
+  const result = DiffPolicySchema.safeParse(raw);
+  if (result.success) return result.data;
+  const { field, text } = describeIssue(result.error.issues);
+  throw new DiffPolicyError(
+    `The diff policy in ${source} is invalid at ${field}: ${text}.`,
+    `A policy looks like {"ignorePaths": ["payload.body.user"], "types": {"tool_response": {"ignorePaths": ["payload.result.requestId"]}, "decision_made": "ignore", "llm_request": "exact"}}; event types are ${EVENT_TYPES.join(', ')}.`,
+    field,
+    { cause: result.error },
+  );
+}
+
+export function loadPolicyFile(path: string): DiffPolicy {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new DiffPolicyError(
+      `Cannot read the diff policy file ${path}: ${(err as Error).message}.`,
+      'Check the path passed as the policy file.',
+      'policyFile',
+      { cause: err },
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new DiffPolicyError(
+      `The diff policy file ${path} is not valid JSON: ${(err as Error).message}.`,
+      'Fix the JSON syntax (a policy file is one JSON object).',
+      '(root)',
+      { cause: err },
+    );
+  }
+  return parsePolicy(raw, path);
+}
+
+/** Combines policies left to right: later ignore paths add to earlier ones, later type rules win. */
+export function mergePolicies(...policies: DiffPolicy[]): DiffPolicy {
+  const out: DiffPolicy = {};
+  for (const p of policies) {
+    if (p.defaults !== undefined) out.defaults = p.defaults;
+    if (p.ignorePaths) out.ignorePaths = [...(out.ignorePaths ?? []), ...p.ignorePaths];
+    if (p.types) out.types = { ...out.types, ...p.types };
+  }
+  return out;
+}
+
+/** The most specific issue: for a union, the branch that got furthest; unknown keys are named. */
+function describeIssue(issues: readonly z.core.$ZodIssue[]): { field: string; text: string } {
+  let issue = issues[0];
+  if (!issue) return { field: '(root)', text: 'invalid' };
+  let prefix: PropertyKey[] = [];
+  while (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    prefix = [...prefix, ...issue.path];
+    const branches: z.core.$ZodIssue[][] = issue.errors;
+    const deepest = branches.flat().sort((x, y) => y.path.length - x.path.length)[0];
+    if (!deepest) break;
+    if (deepest.path.length === 0) {
+      issue = { ...issue, message: 'expected "exact", "ignore" or {"ignorePaths": [...]}', errors: [] };
+      break;
+    }
+    issue = deepest;
+  }
+  const path = [...prefix, ...issue.path];
+  let field = issuePath(path) || '(root)';
+  let text = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.join(', ');
+    field = issuePath([...path, issue.keys[0] ?? '']) || keys;
+    text = path.length === 1 && path[0] === 'types' ? `unknown event type "${keys}"` : `unknown field "${keys}"`;
+  }
+  return { field, text };
+}
