@@ -4,3 +4,4 @@ export * from './events/index.js';
 export * from './hashing/index.js';
 export * from './store/index.js';
 export * from './diff/index.js';
+export * from './recorder/index.js';

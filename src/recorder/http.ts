@@ -1,0 +1,451 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { syncBuiltinESMExports } from 'node:module';
+import { Readable } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { BatchInterceptor, getRawRequest } from '@mswjs/interceptors';
+import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
+import { FetchInterceptor } from '@mswjs/interceptors/fetch';
+import type { ErrorInfo, StreamChunk } from '../events/payloads.js';
+import { detectLlmEndpoint, normalizeRequest, requestHash, type LlmEndpoint } from '../hashing/index.js';
+import { currentRun, internal, suppressed } from './context.js';
+import type { InterceptedRequest } from './hooks.js';
+import { outcomeFromJson, requestModel, requestWantsStream, StreamOutcome, type LlmOutcome } from './llm.js';
+import { originalPerformanceNow } from './originals.js';
+import type { PendingExchange, RunState } from './run.js';
+import { errorInfo } from './serialize.js';
+import { SseSplitter } from './sse.js';
+
+/**
+ * HTTP capture: ONE process-global interception path (@mswjs/interceptors: global fetch + node:http/https, including
+ * ESM named imports thanks to syncBuiltinESMExports), installed once and ref-counted, dispatching each request to the
+ * run active in the caller's async context. Requests outside any run pass through untouched and unrecorded.
+ *
+ * Record mode: the request is recorded, then goes to the network; the response is recorded from a clone read in a
+ * detached task (the 'response' listener is awaited before fetch resolves, so awaiting the read there would buffer
+ * streams). SSE is recorded event by event with its timing while the caller consumes its own branch.
+ * Replay mode (ReplayHooks installed): `hooks.respondHttp` answers, through the same listener, and the answer is
+ * recorded the same way, so original and replay traces compare event by event.
+ */
+interface FetchSlot {
+  run: RunState;
+  exchange?: Exchange;
+}
+
+/** set by our fetch wrapper around the interceptor's fetch: links a fetch() call to its exchange (network errors) */
+const fetchSlots = new AsyncLocalStorage<FetchSlot>();
+const byRequestId = new Map<string, Exchange>();
+
+/**
+ * True inside the HTTP machinery a fetch() call sets in motion (interceptor, undici, a replay's respondHttp). Clock
+ * and random reads made there are the network layer's, not the agent's: a replay answers from the recording without
+ * running that layer, so recording them would shift every later value the agent is served.
+ */
+export function inNetworkLayer(): boolean {
+  return fetchSlots.getStore() !== undefined;
+}
+
+/** Response headers that describe the wire encoding; the body is recorded decoded, so they are not kept. */
+const WIRE_HEADERS = new Set(['content-encoding', 'content-length', 'transfer-encoding', 'connection', 'keep-alive']);
+
+const TEXTUAL = /^(text\/|application\/(json|[a-z0-9.+-]*\+json|xml|[a-z0-9.+-]*\+xml|javascript|x-www-form-urlencoded|x-ndjson|graphql))/i;
+
+function ms(from: number, to = originalPerformanceNow()): number {
+  return Math.max(0, Math.round((to - from) * 1000) / 1000);
+}
+
+function headersOf(headers: Headers, dropWire: boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    if (dropWire && WIRE_HEADERS.has(name)) return;
+    out[name] = value;
+  });
+  return out;
+}
+
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+
+function encodeBody(bytes: Uint8Array, contentType: string): { body: string; bodyEncoding: 'utf8' | 'base64' } {
+  if (bytes.length === 0) return { body: '', bodyEncoding: 'utf8' };
+  if (TEXTUAL.test(contentType)) return { body: Buffer.from(bytes).toString('utf8'), bodyEncoding: 'utf8' };
+  try {
+    return { body: utf8Strict.decode(bytes), bodyEncoding: 'utf8' };
+  } catch {
+    return { body: Buffer.from(bytes).toString('base64'), bodyEncoding: 'base64' };
+  }
+}
+
+function decoded(body: ReadableStream<Uint8Array>, encoding: string): ReadableStream<Uint8Array> {
+  const enc = encoding.trim().toLowerCase();
+  const inflate = enc === 'gzip' || enc === 'x-gzip' ? createGunzip() : enc === 'deflate' ? createInflate() : enc === 'br' ? createBrotliDecompress() : undefined;
+  if (!inflate) return body;
+  const node = Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>).pipe(inflate);
+  return Readable.toWeb(node) as unknown as ReadableStream<Uint8Array>;
+}
+
+interface ExchangeInit {
+  run: RunState;
+  transport: 'fetch' | 'http';
+  method: string;
+  url: string;
+  endpoint: LlmEndpoint | undefined;
+  requestBody: unknown;
+  requestEventId: string;
+  startedAt: number;
+}
+
+/** One request/response pair of one run, from the request event to the response event. */
+class Exchange implements PendingExchange {
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+  private settled = false;
+  private responseSeen = false;
+  private readonly chunks: StreamChunk[] = [];
+  private status = 0;
+  private responseHeaders: Record<string, string> | undefined;
+
+  constructor(private readonly init: ExchangeInit) {
+    this.done = new Promise<void>((resolve) => {
+      this.resolveDone = resolve;
+    });
+    init.run.pending.add(this);
+  }
+
+  private settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    this.init.run.pending.delete(this);
+    this.resolveDone();
+    return true;
+  }
+
+  /** The request failed before any response (connection refused, DNS, abort, a replay answer that throws). */
+  failNetwork(err: unknown): void {
+    if (this.responseSeen || this.settled) return;
+    this.settle();
+    this.emitResponse({ status: 0, error: errorInfo(err) });
+  }
+
+  abandon(reason: string): void {
+    if (this.settled) return;
+    this.settle();
+    this.emitResponse({
+      status: this.status,
+      ...(this.responseHeaders ? { headers: this.responseHeaders } : {}),
+      ...(this.chunks.length > 0 ? { chunks: this.chunks } : {}),
+      error: { name: 'IncompleteResponse', message: reason },
+    });
+  }
+
+  /** Called synchronously from the 'response' listener; reads the clone in a detached task. */
+  onResponse(response: Response): void {
+    if (this.settled || this.responseSeen) return;
+    this.responseSeen = true;
+    const headersAt = originalPerformanceNow();
+    this.status = response.status;
+    this.responseHeaders = headersOf(response.headers, true);
+    void internal(() => this.consume(response, headersAt));
+  }
+
+  private async consume(response: Response, headersAt: number): Promise<void> {
+    const contentType = response.headers.get('content-type') ?? '';
+    const isSse = /text\/event-stream/i.test(contentType);
+    const endpoint = this.init.endpoint;
+    let body = response.body;
+    const encoding = response.headers.get('content-encoding');
+    // fetch hands out decoded bodies; node:http gives the wire bytes
+    if (body && encoding && this.init.transport === 'http') body = decoded(body, encoding);
+    let error: ErrorInfo | undefined;
+    let bytes: Uint8Array | undefined;
+    const stream = isSse && endpoint ? new StreamOutcome(endpoint) : undefined;
+    try {
+      if (body && isSse) {
+        const splitter = new SseSplitter();
+        const decoder = new TextDecoder();
+        const reader = body.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          const t = ms(headersAt);
+          const frames = done ? [] : splitter.push(decoder.decode(value, { stream: true }));
+          if (done) {
+            const tail = decoder.decode();
+            if (tail) frames.push(...splitter.push(tail));
+            const last = splitter.flush();
+            if (last) frames.push(last);
+          }
+          for (const f of frames) {
+            this.chunks.push({ t, data: f.raw });
+            stream?.onEvent(f.event, f.data);
+          }
+          if (done) break;
+        }
+      } else if (body) {
+        const parts: Uint8Array[] = [];
+        const reader = body.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          parts.push(value);
+        }
+        bytes = parts.length === 1 && parts[0] ? parts[0] : Buffer.concat(parts);
+      }
+    } catch (err) {
+      error = errorInfo(err);
+    }
+    if (!this.settle()) return;
+    const latencyMs = ms(this.init.startedAt);
+    if (isSse) {
+      this.emitResponse({ status: response.status, headers: this.responseHeaders ?? {}, chunks: this.chunks, latencyMs, error, outcome: stream?.result() });
+      return;
+    }
+    const encodedBody = bytes ? encodeBody(bytes, contentType) : undefined;
+    this.emitResponse({
+      status: response.status,
+      statusText: response.statusText,
+      headers: this.responseHeaders ?? {},
+      ...(encodedBody ? { body: encodedBody.body, bodyEncoding: encodedBody.bodyEncoding } : {}),
+      latencyMs,
+      error,
+    });
+  }
+
+  private emitResponse(r: {
+    status: number;
+    statusText?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    bodyEncoding?: 'utf8' | 'base64';
+    chunks?: StreamChunk[];
+    latencyMs?: number;
+    error?: ErrorInfo | undefined;
+    outcome?: LlmOutcome | undefined;
+  }): void {
+    const { run, endpoint, requestEventId } = this.init;
+    const latencyMs = r.latencyMs ?? ms(this.init.startedAt);
+    if (!endpoint) {
+      let error = r.error;
+      if (!error && r.status >= 400) error = { name: 'HttpError', message: `HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}`, code: String(r.status) };
+      run.emit('http_response', {
+        status: r.status,
+        ...(r.statusText ? { statusText: r.statusText } : {}),
+        ...(r.headers ? { headers: r.headers } : {}),
+        ...(r.body !== undefined ? { body: r.body, bodyEncoding: r.bodyEncoding ?? 'utf8' } : {}),
+        ...(r.chunks ? { chunks: r.chunks } : {}),
+        latencyMs,
+        ...(error ? { error } : {}),
+      }, requestEventId);
+      return;
+    }
+    // LLM: parse the JSON body for usage, model and finish reason
+    let parsedBody: unknown;
+    let outcome = r.outcome;
+    if (r.body !== undefined && r.bodyEncoding !== 'base64') {
+      try {
+        parsedBody = JSON.parse(r.body);
+      } catch {
+        parsedBody = r.body;
+      }
+      outcome = outcomeFromJson(endpoint, parsedBody);
+    }
+    const model = outcome?.model ?? requestModel(this.init.requestBody);
+    let error = r.error;
+    if (!error && (r.status >= 400 || outcome?.error)) {
+      error = {
+        name: 'HttpError',
+        message: outcome?.error?.message ?? `HTTP ${r.status}`,
+        code: outcome?.error?.code ?? String(r.status),
+      };
+    }
+    const usage = outcome?.usage;
+    const costUsd = usage ? run.config.pricing.cost(model, usage) : null;
+    if (usage) {
+      run.totals.inputTokens += usage.inputTokens;
+      run.totals.outputTokens += usage.outputTokens;
+    }
+    if (costUsd !== null) run.totals.costUsd += costUsd;
+    run.emit('llm_response', {
+      provider: endpoint.provider,
+      operation: endpoint.operation,
+      model,
+      status: r.status,
+      ...(r.headers ? { headers: r.headers } : {}),
+      ...(parsedBody !== undefined ? { body: parsedBody } : {}),
+      ...(r.chunks ? { chunks: r.chunks } : {}),
+      ...(usage
+        ? {
+            usage: {
+              inputTokens: usage.inputTokens,
+              outputTokens: usage.outputTokens,
+              ...(usage.cachedTokens !== undefined ? { cachedTokens: usage.cachedTokens } : {}),
+              ...(usage.totalTokens !== undefined ? { totalTokens: usage.totalTokens } : {}),
+            },
+          }
+        : {}),
+      costUsd,
+      latencyMs,
+      ...(outcome?.finishReason !== undefined ? { finishReason: outcome.finishReason } : {}),
+      ...(error ? { error } : {}),
+    }, requestEventId);
+  }
+}
+
+/** The request body as text, or base64 when its bytes are not UTF-8. */
+async function readRequestBody(request: Request): Promise<{ text: string; base64: boolean } | undefined> {
+  if (request.body === null || request.method === 'GET' || request.method === 'HEAD') return undefined;
+  const buf = new Uint8Array(await request.clone().arrayBuffer());
+  if (buf.length === 0) return undefined;
+  try {
+    return { text: utf8Strict.decode(buf), base64: false };
+  } catch {
+    return { text: Buffer.from(buf).toString('base64'), base64: true };
+  }
+}
+
+function watchClientRequestErrors(request: Request, exchange: Exchange): void {
+  const raw = getRawRequest(request) as { emit?: (event: string | symbol, ...args: unknown[]) => boolean } | undefined;
+  if (!raw || typeof raw.emit !== 'function') return;
+  const original = raw.emit;
+  // wrap emit instead of adding an 'error' listener: a listener would change what an unhandled error does
+  raw.emit = function (this: unknown, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'error') exchange.failNetwork(args[0]);
+    return original.call(this, event, ...args);
+  };
+}
+
+async function onRequest({ request, requestId, controller }: { request: Request; requestId: string; controller: { respondWith(r: Response): void; errorWith(e?: Error): void } }): Promise<void> {
+  const slot = fetchSlots.getStore();
+  const run = slot?.run ?? currentRun();
+  if (!run || !run.active) return;
+  if ((request.headers.get('accept') ?? '').includes('msw/passthrough')) return;
+  let exchange: Exchange;
+  let intercepted: InterceptedRequest;
+  try {
+    const startedAt = originalPerformanceNow();
+    const method = request.method.toUpperCase();
+    const url = request.url;
+    const headers = headersOf(request.headers, false);
+    const rawBody = await readRequestBody(request);
+    const bodyText = rawBody?.text;
+    const endpoint = detectLlmEndpoint(method, url, run.config.providers);
+    const keyed = { method, url, headers, ...(bodyText !== undefined ? { body: bodyText } : {}) };
+    const normalized = normalizeRequest(keyed, endpoint, run.config.normalization);
+    const hash = requestHash(normalized);
+    const occurrence = run.httpOccurrences.next(hash);
+    let requestEventId: string;
+    let requestBody: unknown;
+    if (endpoint) {
+      try {
+        requestBody = bodyText === undefined ? null : (JSON.parse(bodyText) as unknown);
+      } catch {
+        requestBody = bodyText;
+      }
+      run.totals.llmCalls++;
+      requestEventId = run.emit('llm_request', {
+        provider: endpoint.provider,
+        operation: endpoint.operation,
+        model: requestModel(requestBody),
+        method,
+        url,
+        headers,
+        body: requestBody,
+        stream: requestWantsStream(requestBody),
+        requestHash: hash,
+        occurrence,
+      });
+    } else {
+      run.totals.httpCalls = (run.totals.httpCalls ?? 0) + 1;
+      const base64 = rawBody?.base64 === true;
+      requestEventId = run.emit('http_request', {
+        method,
+        url,
+        headers,
+        ...(bodyText !== undefined ? { body: bodyText, bodyEncoding: base64 ? 'base64' : 'utf8' } : {}),
+        requestHash: hash,
+        occurrence,
+      });
+    }
+    exchange = new Exchange({ run, transport: slot ? 'fetch' : 'http', method, url, endpoint, requestBody, requestEventId, startedAt });
+    byRequestId.set(requestId, exchange);
+    if (slot) slot.exchange = exchange;
+    else watchClientRequestErrors(request, exchange);
+    intercepted = { method, url, headers, ...(bodyText !== undefined ? { body: bodyText } : {}), ...(endpoint ? { endpoint } : {}), normalized, requestHash: hash, occurrence };
+  } catch {
+    // a recorder bug must never change what the agent sees: let the request through unrecorded
+    return;
+  }
+  const hooks = run.hooks;
+  if (!hooks) return;
+  let answer: Response | undefined;
+  try {
+    answer = await hooks.respondHttp(intercepted);
+  } catch (err) {
+    byRequestId.delete(requestId);
+    exchange.failNetwork(err);
+    controller.errorWith(err instanceof Error ? err : new Error(String(err)));
+    return;
+  }
+  if (answer) controller.respondWith(answer);
+}
+
+function onResponse({ response, requestId }: { response: Response; requestId: string }): void {
+  const exchange = byRequestId.get(requestId);
+  if (!exchange) return;
+  byRequestId.delete(requestId);
+  try {
+    exchange.onResponse(response);
+  } catch {
+    // never let recording change the response
+  }
+}
+
+let refs = 0;
+let interceptor: BatchInterceptor<[FetchInterceptor, ClientRequestInterceptor]> | undefined;
+let interceptorFetch: typeof fetch | undefined;
+let ourFetch: typeof fetch | undefined;
+
+function wrapFetch(inner: typeof fetch): typeof fetch {
+  const wrapped = function fetch(input: Parameters<typeof globalThis.fetch>[0], init?: RequestInit): Promise<Response> {
+    const run = currentRun();
+    if (!run) return inner(input, init);
+    const slot: FetchSlot = { run };
+    // the interceptor's own synchronous work (request ids from Math.random) is not the agent's nondeterminism
+    const promise = suppressed(() => fetchSlots.run(slot, () => inner(input, init)));
+    return promise.then(undefined, (err: unknown) => {
+      slot.exchange?.failNetwork(err);
+      throw err;
+    });
+  };
+  return wrapped as typeof fetch;
+}
+
+/** Installs the interceptor (once per process, ref-counted); returns the release function. */
+export function acquireHttpCapture(): () => void {
+  if (refs++ === 0) {
+    const batch = new BatchInterceptor({
+      name: 'agent-retrace-recorder',
+      interceptors: [new FetchInterceptor(), new ClientRequestInterceptor()],
+    });
+    batch.on('request', onRequest);
+    batch.on('response', onResponse);
+    batch.apply();
+    interceptor = batch;
+    interceptorFetch = globalThis.fetch;
+    ourFetch = wrapFetch(interceptorFetch);
+    globalThis.fetch = ourFetch;
+    // ESM named imports of node:http(s) are live bindings of the CJS exports only after this
+    syncBuiltinESMExports();
+  }
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--refs === 0) {
+      if (globalThis.fetch === ourFetch && interceptorFetch) globalThis.fetch = interceptorFetch;
+      interceptor?.dispose();
+      interceptor = undefined;
+      interceptorFetch = undefined;
+      ourFetch = undefined;
+      byRequestId.clear();
+      syncBuiltinESMExports();
+    }
+  };
+}

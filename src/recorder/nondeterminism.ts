@@ -1,0 +1,149 @@
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { currentRun } from './context.js';
+import type { NondeterminismSource } from './hooks.js';
+import { inNetworkLayer } from './http.js';
+import { OriginalDate, originalDateNow, originalMathRandom, originalPerformanceNow } from './originals.js';
+import type { RunState } from './run.js';
+
+/**
+ * Nondeterminism capture (replay determinism, issue 4 §5). While installed, `Date.now`, `new Date()` / `Date()`,
+ * `performance.now`, `Math.random`, `crypto.randomUUID` and `crypto.getRandomValues` check which run the caller belongs
+ * to: outside any run they are the originals, untouched; inside a run the value is recorded (and, with ReplayHooks,
+ * served from the recording). The recorder itself uses the saved originals (originals.ts), never these.
+ */
+const require = createRequire(import.meta.url);
+const nodeCrypto = require('node:crypto') as typeof import('node:crypto') & Record<string, unknown>;
+const webcrypto = globalThis.crypto as typeof globalThis.crypto & Record<string, unknown>;
+const perf = globalThis.performance as typeof globalThis.performance & Record<string, unknown>;
+
+const realRandomUUID = webcrypto.randomUUID.bind(webcrypto);
+const realNodeRandomUUID = nodeCrypto.randomUUID;
+const realGetRandomValues = webcrypto.getRandomValues.bind(webcrypto);
+
+function active(): RunState | undefined {
+  if (inNetworkLayer()) return undefined;
+  const run = currentRun();
+  return run !== undefined && run.config.captureNondeterminism ? run : undefined;
+}
+
+function served(run: RunState, source: NondeterminismSource): number | string | undefined {
+  return run.hooks?.nextValue(source);
+}
+
+function takeNumber(run: RunState, source: NondeterminismSource, real: () => number): number {
+  const s = served(run, source);
+  const n = typeof s === 'number' ? s : typeof s === 'string' && s.trim() !== '' && Number.isFinite(Number(s)) ? Number(s) : undefined;
+  const value = n ?? real();
+  run.recordValue(source, value);
+  return value;
+}
+
+function takeUuid(run: RunState, real: () => string): string {
+  const s = served(run, 'crypto.randomUUID');
+  const value = typeof s === 'string' ? s : real();
+  run.recordValue('crypto.randomUUID', value);
+  return value;
+}
+
+function patchedDateNow(): number {
+  const run = active();
+  return run ? takeNumber(run, 'Date.now', originalDateNow) : originalDateNow();
+}
+
+function patchedPerformanceNow(): number {
+  const run = active();
+  return run ? takeNumber(run, 'performance.now', originalPerformanceNow) : originalPerformanceNow();
+}
+
+function patchedMathRandom(): number {
+  const run = active();
+  return run ? takeNumber(run, 'Math.random', originalMathRandom) : originalMathRandom();
+}
+
+function patchedRandomUUID(this: unknown): `${string}-${string}-${string}-${string}-${string}` {
+  const run = active();
+  const value = run ? takeUuid(run, realRandomUUID) : realRandomUUID();
+  return value as `${string}-${string}-${string}-${string}-${string}`;
+}
+
+function patchedNodeRandomUUID(options?: { disableEntropyCache?: boolean }): string {
+  const run = active();
+  return run ? takeUuid(run, () => realNodeRandomUUID(options)) : realNodeRandomUUID(options);
+}
+
+function patchedGetRandomValues<T extends ArrayBufferView | null>(array: T): T {
+  const run = active();
+  if (!run || array === null || !ArrayBuffer.isView(array)) return realGetRandomValues(array as never) as T;
+  const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+  const s = served(run, 'crypto.getRandomValues');
+  let filled = false;
+  if (typeof s === 'string') {
+    const recorded = Buffer.from(s, 'base64');
+    if (recorded.length === bytes.length) {
+      bytes.set(recorded);
+      filled = true;
+    }
+  }
+  if (!filled) realGetRandomValues(array as never);
+  run.recordValue('crypto.getRandomValues', Buffer.from(bytes).toString('base64'));
+  return array;
+}
+
+/** `Date` with `new Date()` / `Date()` recorded; every other use (with arguments, statics, instanceof) is the original. */
+const PatchedDate = new Proxy(OriginalDate, {
+  construct(target, args: unknown[], newTarget) {
+    if (args.length === 0) {
+      const run = active();
+      if (run) return Reflect.construct(target, [takeNumber(run, 'Date', originalDateNow)], newTarget) as object;
+    }
+    return Reflect.construct(target, args, newTarget) as object;
+  },
+  apply(target, thisArg, args: unknown[]) {
+    const run = active();
+    if (run) return new OriginalDate(takeNumber(run, 'Date', originalDateNow)).toString();
+    return Reflect.apply(target, thisArg, args) as string;
+  },
+});
+
+interface Saved {
+  owner: Record<string, unknown>;
+  key: string;
+  descriptor: PropertyDescriptor | undefined;
+}
+
+let installs = 0;
+let saved: Saved[] = [];
+
+function replace(owner: Record<string, unknown>, key: string, value: unknown): void {
+  saved.push({ owner, key, descriptor: Object.getOwnPropertyDescriptor(owner, key) });
+  Object.defineProperty(owner, key, { value, writable: true, configurable: true, enumerable: false });
+}
+
+/** Installs the patches (ref-counted); returns the release function. */
+export function acquireNondeterminismCapture(): () => void {
+  if (installs++ === 0) {
+    saved = [];
+    replace(OriginalDate as unknown as Record<string, unknown>, 'now', patchedDateNow);
+    replace(globalThis as unknown as Record<string, unknown>, 'Date', PatchedDate);
+    replace(perf, 'now', patchedPerformanceNow);
+    replace(Math as unknown as Record<string, unknown>, 'random', patchedMathRandom);
+    replace(webcrypto, 'randomUUID', patchedRandomUUID);
+    replace(webcrypto, 'getRandomValues', patchedGetRandomValues);
+    // node:crypto's getRandomValues calls the webcrypto one, so it is covered; randomUUID is separate
+    replace(nodeCrypto, 'randomUUID', patchedNodeRandomUUID);
+    syncBuiltinESMExports();
+  }
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--installs === 0) {
+      for (const s of saved.reverse()) {
+        if (s.descriptor) Object.defineProperty(s.owner, s.key, s.descriptor);
+        else delete s.owner[s.key];
+      }
+      saved = [];
+      syncBuiltinESMExports();
+    }
+  };
+}

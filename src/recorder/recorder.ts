@@ -1,0 +1,324 @@
+import { ValidationError } from '../errors.js';
+import type { NewEvent } from '../events/envelope.js';
+import { assertTenantId, assertTraceId, DEFAULT_TENANT } from '../events/ids.js';
+import { DecisionMadeSchema, MemoryUpdatedSchema, type Environment, type PayloadInputOf } from '../events/payloads.js';
+import { providerBaseUrlsFromEnv, toolArgsHash, type NormalizationOptions, type ProviderBaseUrl } from '../hashing/index.js';
+import { openStore } from '../store/open-store.js';
+import type { AppendOptions, AppendResult, EventStore } from '../store/types.js';
+import { currentRun, internal, runStorage, setProcessRun } from './context.js';
+import { environment } from './environment.js';
+import { trackRun, untrackRun } from './exit.js';
+import type { EventSink, ReplayHooks, ToolAnswer } from './hooks.js';
+import { acquireHttpCapture } from './http.js';
+import { acquireNondeterminismCapture } from './nondeterminism.js';
+import { freshTraceId, originalPerformanceNow } from './originals.js';
+import { loadPricing, type PricingInput } from './pricing.js';
+import { redactEventDefaults, type RedactHook } from './redact.js';
+import { RunState, type RunConfig, type SyncCapableSink } from './run.js';
+import { errorFromInfo, errorInfo, toJsonSafe } from './serialize.js';
+
+export interface RecorderOptions {
+  /** an open EventStore, or a store URL (sqlite:PATH, kurrentdb://…); default $RETRACE_STORE or the embedded store */
+  store?: EventStore | string;
+  /** where events go instead of a store (the replay sandbox passes its IPC channel here) */
+  sink?: EventSink;
+  /** default $RETRACE_TENANT or "default" */
+  tenant?: string;
+  /** your own redaction, applied after the built-in rules to every event before it is written */
+  redact?: RedactHook;
+  /** the built-in redaction rules (headers, key shapes, credential fields); on unless set to false */
+  redactDefaults?: boolean;
+  /** extra prices merged over pricing/models.json (object or JSON file path), or false for no costs */
+  pricing?: PricingInput;
+  /** OpenAI-compatible (or Anthropic) base URLs to record as LLM calls, besides api.openai.com / api.anthropic.com
+   *  and OPENAI_BASE_URL / ANTHROPIC_BASE_URL; a string means an OpenAI-compatible server */
+  providers?: ReadonlyArray<string | ProviderBaseUrl>;
+  /** request-identity normalization (src/hashing) */
+  normalization?: NormalizationOptions;
+  /** installed by the replay engine: answers HTTP, nondeterministic values and tools from a recording */
+  hooks?: ReplayHooks;
+  /** record Date/performance/Math.random/crypto values observed inside runs (default true) */
+  captureNondeterminism?: boolean;
+  /** intercept fetch and node:http(s) (default true) */
+  captureHttp?: boolean;
+  /** how long queued events wait before a batch write (default 25 ms) */
+  flushIntervalMs?: number;
+  /** events per append (default 500) */
+  maxBatchEvents?: number;
+  /** how long the end of a run waits for responses still streaming (default 2000 ms) */
+  pendingResponseTimeoutMs?: number;
+  /** called once per run whose recording stopped because a write failed (default: a process warning) */
+  onWriteError?: (error: unknown, info: { traceId: string; agent: string }) => void;
+}
+
+export interface RunOptions {
+  agent: string;
+  /** `path/to/module.js#exportName`, so replay can re-run the agent */
+  entry?: string;
+  input?: unknown;
+  /** preset trace id (default: a fresh time-sortable id) */
+  traceId?: string;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+  /** set by the replay engine on the trace a replay produces */
+  replayOf?: { traceId: string; until?: number };
+}
+
+export interface ToolOptions {
+  /** a pure tool runs for real even in replay (its result only depends on its arguments) */
+  pure?: boolean;
+}
+
+export type RecordedEventType = 'decision_made' | 'memory_updated';
+
+export interface RunContext {
+  readonly traceId: string;
+  readonly agent: string;
+  /** wraps a tool for this run (same as recorder.tool) */
+  tool<A extends unknown[], R>(name: string, fn: (...args: A) => R | Promise<R>, options?: ToolOptions): (...args: A) => Promise<Awaited<R>>;
+  /** records decision_made / memory_updated in this run */
+  event<T extends RecordedEventType>(type: T, payload: PayloadInputOf<T>): void;
+}
+
+export interface RunResult<T> {
+  output: T;
+  traceId: string;
+  /** set when the recording stopped early (store error); the agent's output is still returned */
+  recordingError?: unknown;
+}
+
+export interface Recorder {
+  readonly tenant: string;
+  /** Runs `fn` as one recorded trace. Resolves once every event is durable; rethrows the agent's error unchanged. */
+  run<T>(options: RunOptions, fn: (ctx: RunContext) => T | Promise<T>): Promise<RunResult<Awaited<T>>>;
+  /** Wraps a tool: inside a run its calls become tool_call/tool_response; outside a run it just calls fn. */
+  tool<A extends unknown[], R>(name: string, fn: (...args: A) => R | Promise<R>, options?: ToolOptions): (...args: A) => Promise<Awaited<R>>;
+  /** Records decision_made / memory_updated in the active run (no-op outside a run). */
+  event<T extends RecordedEventType>(type: T, payload: PayloadInputOf<T>): void;
+  /** trace id of the run active in the caller's context */
+  currentTraceId(): string | undefined;
+  /** Uninstalls this recorder's interception (other recorders keep theirs); closes the store if it opened it. */
+  close(): Promise<void>;
+  /** @internal zero-code mode: starts the process-wide run */
+  startProcessRun(options: RunOptions & { environment?: Partial<Environment> }): RunState;
+}
+
+/** A sink over a store URL, opened on first use. */
+class LazyStoreSink implements SyncCapableSink {
+  private store: EventStore | undefined;
+  private opening: Promise<EventStore> | undefined;
+
+  constructor(private readonly url: string) {}
+
+  private open(): Promise<EventStore> {
+    this.opening ??= openStore(this.url).then((s) => (this.store = s));
+    return this.opening;
+  }
+
+  async append(tenantId: string, traceId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
+    return (await this.open()).append(tenantId, traceId, events, options);
+  }
+
+  get appendSync(): SyncCapableSink['appendSync'] {
+    const s = this.store as (EventStore & SyncCapableSink) | undefined;
+    return s && typeof s.appendSync === 'function' ? s.appendSync.bind(s) : undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.opening) await (await this.opening).close();
+  }
+}
+
+function defaultWriteWarning(error: unknown, info: { traceId: string }): void {
+  const message = error instanceof Error ? error.message : String(error);
+  process.emitWarning(`retrace: recording of trace ${info.traceId} stopped: ${message}`, { code: 'RETRACE_RECORDING_FAILED' });
+}
+
+const EVENT_SCHEMAS = { decision_made: DecisionMadeSchema, memory_updated: MemoryUpdatedSchema } as const;
+
+export function createRecorder(options: RecorderOptions = {}): Recorder {
+  const tenant = options.tenant ?? process.env.RETRACE_TENANT ?? DEFAULT_TENANT;
+  assertTenantId(tenant);
+  let lazy: LazyStoreSink | undefined;
+  let sink: SyncCapableSink;
+  if (options.sink) sink = options.sink;
+  else if (options.store !== undefined && typeof options.store !== 'string') sink = options.store as EventStore & SyncCapableSink;
+  else sink = lazy = new LazyStoreSink(options.store ?? process.env.RETRACE_STORE ?? 'sqlite:.retrace/retrace.db');
+
+  const userRedact = options.redact;
+  const defaults = options.redactDefaults !== false;
+  const redact = (event: NewEvent): NewEvent => {
+    let e = defaults ? redactEventDefaults(event) : event;
+    if (userRedact) {
+      const r = userRedact(e);
+      if (r) e = r;
+    }
+    return e;
+  };
+  const providers: ProviderBaseUrl[] = [
+    ...(options.providers ?? []).map((p) => (typeof p === 'string' ? { baseUrl: p, provider: 'openai-compatible' as const } : p)),
+    ...providerBaseUrlsFromEnv(),
+  ];
+  const config: RunConfig = {
+    sink,
+    tenant,
+    redact,
+    pricing: loadPricing(options.pricing),
+    providers,
+    normalization: options.normalization ?? {},
+    hooks: options.hooks,
+    captureNondeterminism: options.captureNondeterminism !== false,
+    flushIntervalMs: options.flushIntervalMs ?? 25,
+    maxBatchEvents: options.maxBatchEvents ?? 500,
+    pendingResponseTimeoutMs: options.pendingResponseTimeoutMs ?? 2000,
+    onWriteError: (error, run) => (options.onWriteError ?? defaultWriteWarning)(error, { traceId: run.traceId, agent: run.agent }),
+  };
+  const releases: Array<() => void> = [];
+  if (options.captureHttp !== false) releases.push(acquireHttpCapture());
+  if (config.captureNondeterminism) releases.push(acquireNondeterminismCapture());
+  let closed = false;
+
+  function ensureOpen(): void {
+    if (closed) throw new ValidationError('This recorder was closed.', 'Create a new recorder with createRecorder().', 'recorder');
+  }
+
+  function wrapTool<A extends unknown[], R>(bound: RunState | undefined, name: string, fn: (...args: A) => R | Promise<R>, toolOptions: ToolOptions = {}) {
+    if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
+      throw new ValidationError(`Tool name ${JSON.stringify(name)} is not valid.`, 'Give the tool a name of 1–200 characters.', 'tool');
+    }
+    if (typeof fn !== 'function') throw new ValidationError(`Tool "${name}" is not a function.`, 'Pass the function to wrap.', 'tool');
+    const pure = toolOptions.pure === true;
+    return async (...args: A): Promise<Awaited<R>> => {
+      const run = bound?.active ? bound : currentRun();
+      if (!run) return (await fn(...args)) as Awaited<R>;
+      const argsValue: unknown = args.length === 1 ? args[0] : args;
+      const started = originalPerformanceNow();
+      const argsHash = toolArgsHash(name, argsValue);
+      const occurrence = run.toolOccurrences.next(`${name}\u0000${argsHash}`);
+      run.totals.toolCalls++;
+      const callId = run.emit('tool_call', { tool: name, args: toJsonSafe(argsValue) ?? null, argsHash, occurrence, ...(pure ? { pure } : {}) });
+      const latency = () => Math.max(0, Math.round((originalPerformanceNow() - started) * 1000) / 1000);
+      if (run.hooks) {
+        const answer: ToolAnswer = await run.hooks.respondTool({ tool: name, args: argsValue, argsHash, occurrence, pure });
+        if (answer !== 'run-live') {
+          if ('error' in answer) {
+            run.emit('tool_response', { tool: name, error: answer.error, latencyMs: latency() }, callId);
+            throw errorFromInfo(answer.error);
+          }
+          run.emit('tool_response', { tool: name, result: toJsonSafe(answer.result), latencyMs: latency() }, callId);
+          return answer.result as Awaited<R>;
+        }
+      }
+      try {
+        const result = (await runStorage.run(run, () => fn(...args))) as Awaited<R>;
+        run.emit('tool_response', { tool: name, result: toJsonSafe(result), latencyMs: latency() }, callId);
+        return result;
+      } catch (err) {
+        run.emit('tool_response', { tool: name, error: errorInfo(err), latencyMs: latency() }, callId);
+        throw err;
+      }
+    };
+  }
+
+  function recordEvent<T extends RecordedEventType>(run: RunState | undefined, type: T, payload: PayloadInputOf<T>): void {
+    const schema = EVENT_SCHEMAS[type as RecordedEventType];
+    if (!schema) {
+      throw new ValidationError(
+        `recorder.event() records decision_made or memory_updated, not ${JSON.stringify(type)}.`,
+        'LLM, HTTP and tool events are recorded automatically; use recorder.tool() for tools.', 'type',
+      );
+    }
+    const snapshot = toJsonSafe(payload);
+    const parsed = schema.safeParse(snapshot);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ValidationError(
+        `The ${type} payload is not valid at ${issue?.path.map(String).join('.') || '(root)'}: ${issue?.message ?? 'invalid'}.`,
+        type === 'decision_made' ? 'Pass { decision: string, reason?: string, data?: unknown }.' : 'Pass { key: string, operation?: "set"|"append"|"delete"|"clear", value?: unknown }.',
+        'payload', { cause: parsed.error },
+      );
+    }
+    if (!run) return;
+    run.emit(type, snapshot as PayloadInputOf<T>);
+  }
+
+  function newRun(runOptions: RunOptions, mode: 'api' | 'process', env?: Partial<Environment>): RunState {
+    if (typeof runOptions?.agent !== 'string' || runOptions.agent.length === 0 || runOptions.agent.length > 200) {
+      throw new ValidationError(
+        `Agent name ${JSON.stringify(runOptions?.agent)} is not valid.`,
+        'Pass run({ agent: "name" }, fn) with a name of 1–200 characters.', 'agent',
+      );
+    }
+    const traceId = runOptions.traceId ?? freshTraceId();
+    assertTraceId(traceId);
+    const run = new RunState(traceId, config, runOptions.agent);
+    run.emit('agent_started', {
+      agent: runOptions.agent,
+      ...(runOptions.entry !== undefined ? { entry: runOptions.entry } : {}),
+      mode,
+      input: toJsonSafe(runOptions.input) ?? null,
+      environment: environment(env),
+      ...(runOptions.replayOf ? { replayOf: runOptions.replayOf } : {}),
+      ...(runOptions.tags ? { tags: runOptions.tags } : {}),
+      ...(runOptions.metadata ? { metadata: toJsonSafe(runOptions.metadata) as Record<string, unknown> } : {}),
+    });
+    trackRun(run);
+    return run;
+  }
+
+  const recorder: Recorder = {
+    tenant,
+
+    async run<T>(runOptions: RunOptions, fn: (ctx: RunContext) => T | Promise<T>): Promise<RunResult<Awaited<T>>> {
+      ensureOpen();
+      if (typeof fn !== 'function') throw new ValidationError('run() needs the agent function.', 'Call recorder.run({ agent }, async (ctx) => …).', 'fn');
+      const run = newRun(runOptions, 'api');
+      const ctx: RunContext = {
+        traceId: run.traceId,
+        agent: run.agent,
+        tool: (name, toolFn, toolOptions) => wrapTool(run, name, toolFn, toolOptions),
+        event: (type, payload) => recordEvent(run.active ? run : undefined, type, payload),
+      };
+      let output: Awaited<T>;
+      try {
+        output = await runStorage.run(run, () => fn(ctx));
+      } catch (err) {
+        await internal(() => run.finish({ type: 'agent_failed', error: errorInfo(err) }));
+        untrackRun(run);
+        throw err;
+      }
+      await internal(() => run.finish({ type: 'agent_completed', output: toJsonSafe(output) ?? null }));
+      untrackRun(run);
+      return { output, traceId: run.traceId, ...(run.writeError !== undefined ? { recordingError: run.writeError } : {}) };
+    },
+
+    tool(name, fn, toolOptions) {
+      return wrapTool(undefined, name, fn, toolOptions);
+    },
+
+    event(type, payload) {
+      recordEvent(currentRun(), type, payload);
+    },
+
+    currentTraceId() {
+      return currentRun()?.traceId;
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const release of releases.splice(0)) release();
+      await lazy?.close();
+    },
+
+    startProcessRun(runOptions) {
+      ensureOpen();
+      const { environment: env, ...rest } = runOptions;
+      const run = newRun(rest, 'process', env);
+      untrackRun(run); // the zero-code module ends it itself, with the exit code
+      setProcessRun(run);
+      return run;
+    },
+  };
+  return recorder;
+}

@@ -1,0 +1,249 @@
+import type { NewEvent } from '../events/envelope.js';
+import type { ErrorInfo, EventType, PayloadInputOf, Totals } from '../events/payloads.js';
+import { OccurrenceCounter, type NormalizationOptions, type ProviderBaseUrl } from '../hashing/index.js';
+import type { AppendOptions, AppendResult, ExpectedRevision } from '../store/types.js';
+import { internal } from './context.js';
+import type { EventSink, NondeterminismSource, ReplayHooks } from './hooks.js';
+import { freshEventId, nowIso, originalClearTimeout, originalPerformanceNow, originalSetTimeout } from './originals.js';
+import type { PricingTable } from './pricing.js';
+
+/** A sink that can also write synchronously (the embedded store): used for the last flush in a process 'exit' handler. */
+export interface SyncCapableSink extends EventSink {
+  appendSync?(tenantId: string, traceId: string, events: readonly NewEvent[], options?: AppendOptions): AppendResult;
+}
+
+export interface RunConfig {
+  sink: SyncCapableSink;
+  tenant: string;
+  /** default rules plus the user's hook; throws to refuse the event (the batch is then not written) */
+  redact(event: NewEvent): NewEvent;
+  pricing: PricingTable;
+  providers: readonly ProviderBaseUrl[];
+  normalization: NormalizationOptions;
+  hooks: ReplayHooks | undefined;
+  captureNondeterminism: boolean;
+  flushIntervalMs: number;
+  maxBatchEvents: number;
+  /** how long the end of a run waits for responses still being read */
+  pendingResponseTimeoutMs: number;
+  onWriteError(error: unknown, run: RunState): void;
+}
+
+/** An HTTP exchange in flight (see http.ts): the run waits for it at the end, or closes it as cut off. */
+export interface PendingExchange {
+  readonly done: Promise<void>;
+  /** records whatever arrived so far as the response, with an error saying why it ends here */
+  abandon(reason: string): void;
+}
+
+const ND_ORDER: readonly NondeterminismSource[] = [
+  'Date.now', 'Date', 'performance.now', 'Math.random', 'crypto.randomUUID', 'crypto.getRandomValues',
+];
+/** a source with this many unflushed values is written out even between other events */
+const ND_MAX_VALUES = 10_000;
+
+export type Terminal = { type: 'agent_completed'; output: unknown } | { type: 'agent_failed'; error: ErrorInfo };
+
+/**
+ * One recorded run = one trace. Events are queued in order and written in batches by a single writer per run, each
+ * append continuing the previous one's revision (`no_stream`, then each `nextExpectedRevision`). The agent never waits
+ * for a write; `finish()` waits for all of them.
+ */
+export class RunState {
+  /** false once the terminal event is queued: later events (late callbacks) are not recorded */
+  active = true;
+  readonly startedAt = originalPerformanceNow();
+  readonly httpOccurrences = new OccurrenceCounter();
+  readonly toolOccurrences = new OccurrenceCounter();
+  readonly pending = new Set<PendingExchange>();
+  readonly totals: Totals = { llmCalls: 0, toolCalls: 0, httpCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, durationMs: 0 };
+  /** the first error that stopped the recording (store unavailable, revision conflict, redact hook threw) */
+  writeError: unknown;
+  eventCount = 0;
+
+  private queue: NewEvent[] = [];
+  private inflight: NewEvent[] = [];
+  private revision: ExpectedRevision = 'no_stream';
+  private writing: Promise<void> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private broken = false;
+  private readonly nd = new Map<NondeterminismSource, Array<number | string>>();
+  private ndCount = 0;
+
+  constructor(
+    readonly traceId: string,
+    readonly config: RunConfig,
+    readonly agent: string,
+  ) {}
+
+  get hooks(): ReplayHooks | undefined {
+    return this.config.hooks;
+  }
+
+  /** Queues an event (after any nondeterministic values observed before it) and returns its eventId. */
+  emit<T extends EventType>(type: T, payload: PayloadInputOf<T>, parentEventId?: string): string {
+    const eventId = freshEventId();
+    if (!this.active) return eventId;
+    if (this.ndCount > 0) this.drainNondeterminism();
+    this.enqueue({ eventId, timestamp: nowIso(), type, payload, ...(parentEventId !== undefined ? { parentEventId } : {}) } as NewEvent);
+    return eventId;
+  }
+
+  /** A nondeterministic value the agent observed; written compactly (one event per source) before the next event. */
+  recordValue(source: NondeterminismSource, value: number | string): void {
+    if (!this.active) return;
+    let values = this.nd.get(source);
+    if (!values) {
+      values = [];
+      this.nd.set(source, values);
+    }
+    values.push(value);
+    this.ndCount++;
+    if (values.length >= ND_MAX_VALUES) this.drainNondeterminism();
+  }
+
+  private drainNondeterminism(): void {
+    for (const source of ND_ORDER) {
+      const values = this.nd.get(source);
+      if (!values || values.length === 0) continue;
+      this.nd.set(source, []);
+      this.enqueue({ eventId: freshEventId(), timestamp: nowIso(), type: 'nondeterminism', payload: { source, values } } as NewEvent);
+    }
+    this.ndCount = 0;
+  }
+
+  private enqueue(event: NewEvent): void {
+    if (this.broken) return;
+    this.queue.push(event);
+    this.eventCount++;
+    if (this.queue.length >= this.config.maxBatchEvents) void this.flush();
+    else this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined || this.writing !== undefined) return;
+    this.timer = originalSetTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.config.flushIntervalMs);
+    this.timer.unref?.();
+  }
+
+  /** Writes everything queued so far; resolves when it is durable (or the recording broke). */
+  flush(): Promise<void> {
+    if (this.timer !== undefined) {
+      originalClearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.writing === undefined) {
+      this.writing = internal(() =>
+        this.writeLoop().finally(() => {
+          this.writing = undefined;
+          if (this.queue.length > 0 && !this.broken) this.schedule();
+        }),
+      );
+    }
+    return this.writing;
+  }
+
+  async flushAll(): Promise<void> {
+    while ((this.queue.length > 0 && !this.broken) || this.writing !== undefined) await this.flush();
+  }
+
+  private prepare(batch: readonly NewEvent[]): NewEvent[] | undefined {
+    try {
+      return batch.map((e) => this.config.redact(e));
+    } catch (err) {
+      this.fail(err);
+      return undefined;
+    }
+  }
+
+  private async writeLoop(): Promise<void> {
+    while (this.queue.length > 0 && !this.broken) {
+      const batch = this.prepare(this.queue.splice(0, this.config.maxBatchEvents));
+      if (!batch) return;
+      this.inflight = batch;
+      try {
+        const result = await this.config.sink.append(this.config.tenant, this.traceId, batch, { expectedRevision: this.revision });
+        this.revision = result.nextExpectedRevision;
+      } catch (err) {
+        this.fail(err);
+      } finally {
+        this.inflight = [];
+      }
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (this.broken) return;
+    this.broken = true;
+    this.writeError = err;
+    this.queue = [];
+    this.config.onWriteError(err, this);
+  }
+
+  /**
+   * The exit-time flush: synchronous, so it works inside process.on('exit'). Re-sends the batch that may be in flight
+   * (event ids make that idempotent) plus the queue, with expectedRevision 'any'. Returns false when the sink cannot
+   * write synchronously.
+   */
+  flushSync(): boolean {
+    const appendSync = this.config.sink.appendSync;
+    if (typeof appendSync !== 'function' || this.broken) return false;
+    if (this.timer !== undefined) {
+      originalClearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const rest = this.prepare(this.queue.splice(0));
+    if (!rest) return false;
+    const events = [...this.inflight, ...rest];
+    if (events.length === 0) return true;
+    try {
+      const result = appendSync.call(this.config.sink, this.config.tenant, this.traceId, events, { expectedRevision: 'any' });
+      this.revision = result.nextExpectedRevision;
+      this.inflight = [];
+      return true;
+    } catch (err) {
+      this.fail(err);
+      return false;
+    }
+  }
+
+  private terminalPayload(t: Terminal): NewEvent {
+    this.totals.durationMs = Math.max(0, Math.round((originalPerformanceNow() - this.startedAt) * 1000) / 1000);
+    this.totals.costUsd = Math.round(this.totals.costUsd * 1e9) / 1e9;
+    const totals = { ...this.totals };
+    return t.type === 'agent_completed'
+      ? ({ eventId: freshEventId(), timestamp: nowIso(), type: 'agent_completed', payload: { output: t.output, totals } } as NewEvent)
+      : ({ eventId: freshEventId(), timestamp: nowIso(), type: 'agent_failed', payload: { error: t.error, totals } } as NewEvent);
+  }
+
+  /** Ends the run: waits (bounded) for responses still being read, writes the terminal event, flushes everything. */
+  async finish(t: Terminal): Promise<void> {
+    if (!this.active) return this.flushAll();
+    if (this.pending.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = originalSetTimeout(resolve, this.config.pendingResponseTimeoutMs);
+      });
+      await Promise.race([Promise.allSettled([...this.pending].map((p) => p.done)), timeout]);
+      if (timer !== undefined) originalClearTimeout(timer);
+    }
+    this.endNow(t);
+    await this.flushAll();
+  }
+
+  /** The synchronous end for exit handlers. */
+  finishSync(t: Terminal): boolean {
+    if (this.active) this.endNow(t);
+    return this.flushSync();
+  }
+
+  private endNow(t: Terminal): void {
+    for (const p of [...this.pending]) p.abandon('the run ended before this response was complete');
+    if (this.ndCount > 0) this.drainNondeterminism();
+    if (this.active) this.enqueue(this.terminalPayload(t));
+    this.active = false;
+  }
+}
