@@ -8,6 +8,7 @@ import type { ResolvedPolicy } from './policy.js';
 import type { DiffClass, RowStatus } from './report-schema.js';
 import { addedSentence, changedSentence, movedSentence, outcomeSentence, removedSentence, type Labels } from './sentences.js';
 import type { PatchOp } from './json-diff.js';
+import { EMPTY_TRIE, type PathTrie } from './paths.js';
 
 /** A difference before it gets its id and event references. */
 export interface DraftDifference {
@@ -26,14 +27,29 @@ export interface StepResult {
 const SAME: StepResult = { status: 'same', diffs: [] };
 const EQUIVALENT: StepResult = { status: 'equivalent', diffs: [] };
 
-function pathsOf(event: StoredEvent, policy: ResolvedPolicy) {
+function trieOf(event: StoredEvent, policy: ResolvedPolicy): PathTrie {
   const rule = policy.rules.get(event.type);
-  return rule?.mode === 'compare' ? rule.paths : [];
+  return rule?.mode === 'compare' ? rule.trie : EMPTY_TRIE;
 }
 
 /** Equal after normalization? JSON text first (cheap, and usually enough), canonical JSON when key order may differ. */
 function sameJson(x: unknown, y: unknown): boolean {
   return JSON.stringify(x) === JSON.stringify(y) || canonicalJson(x) === canonicalJson(y);
+}
+
+/**
+ * Were the ignored values equal too? Mostly primitives (timestamps, latencies, ids), so === first. Objects compare as
+ * JSON text: ignored values that differ only in key order count as "equivalent", which passes just like "identical".
+ */
+function sameRemoved(x: readonly unknown[], y: readonly unknown[]): boolean {
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) {
+    const u = x[i];
+    const v = y[i];
+    if (u === v) continue;
+    if (typeof u !== 'object' || typeof v !== 'object' || JSON.stringify(u) !== JSON.stringify(v)) return false;
+  }
+  return true;
 }
 
 export function compareStep(
@@ -53,8 +69,8 @@ export function compareStep(
   }
   if (!ea || !eb) throw new Error(`diff: step of kind ${kind} lacks an event`);
 
-  const na = normalizeEvent(ea, pathsOf(ea, policy));
-  const nb = normalizeEvent(eb, pathsOf(eb, policy));
+  const na = normalizeEvent(ea, trieOf(ea, policy));
+  const nb = normalizeEvent(eb, trieOf(eb, policy));
   const diffs: DraftDifference[] = [];
   if (kind === StepKind.Moved) {
     const from = { index: refIndex('a'), seq: ea.seq, type: ea.type, label: '' };
@@ -63,7 +79,7 @@ export function compareStep(
   }
   if (sameJson(na.doc, nb.doc)) {
     if (diffs.length > 0) return { status: 'moved', diffs };
-    return sameJson(na.removed, nb.removed) ? SAME : EQUIVALENT;
+    return sameRemoved(na.removed, nb.removed) ? SAME : EQUIVALENT;
   }
   const patch = diffJson(na.doc, nb.doc);
   if (ea.type !== eb.type) {

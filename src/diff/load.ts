@@ -30,7 +30,7 @@ export async function loadTrace(source: TraceSource, policy: ResolvedPolicy, gua
   let position = 0;
   let traceId: string | null = isStoredTraceRef(source) ? source.traceId : null;
   let tenantId: string | null = isStoredTraceRef(source) ? source.tenantId : null;
-  for await (const event of eventsOf(source)) {
+  const add = (event: StoredEvent): void => {
     guard.check(event);
     traceId ??= event.traceId;
     tenantId ??= event.tenantId;
@@ -38,13 +38,17 @@ export async function loadTrace(source: TraceSource, policy: ResolvedPolicy, gua
     const rule = policy.rules.get(event.type);
     if (rule?.mode === 'ignore') {
       ignoredCount++;
-      digest.update(canonicalJson(normalizeEvent(event, []).doc));
+      digest.update(canonicalJson(normalizeEvent(event).doc));
       digest.update('\n');
     } else {
       events.push(event);
       positions.push(position);
     }
     position++;
-  }
+  };
+  const iterable = eventsOf(source);
+  // a plain for-of for arrays and generators: for-await would cost a microtask per event
+  if (Symbol.asyncIterator in iterable) for await (const event of iterable) add(event);
+  else for (const event of iterable) add(event);
   return { events, positions, tenantId, traceId, totals: totals.result(), ignoredCount, ignoredDigest: digest.digest('hex') };
 }

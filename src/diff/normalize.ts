@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../events/envelope.js';
-import { removePaths, type CompiledPath } from './paths.js';
+import { EMPTY_TRIE, removePaths, type PathTrie } from './paths.js';
 import { IDENTITY_FIELDS } from './policy.js';
 
 const IDENTITY: ReadonlySet<string> = new Set(IDENTITY_FIELDS);
@@ -16,7 +16,7 @@ export interface NormalizedEvent {
  * can reach the per-chunk ids and timestamps providers put inside (`payload.chunks.*.data.id`) and patches point
  * into the chunk instead of replacing a whole line of text.
  */
-export function normalizeEvent(event: StoredEvent, paths: readonly CompiledPath[]): NormalizedEvent {
+export function normalizeEvent(event: StoredEvent, ignore: PathTrie = EMPTY_TRIE): NormalizedEvent {
   // copy rather than delete: deleting keys drops V8 objects into slow dictionary mode, and this runs per event
   const doc: Record<string, unknown> = {};
   for (const key in event) if (!IDENTITY.has(key)) doc[key] = (event as unknown as Record<string, unknown>)[key];
@@ -24,7 +24,7 @@ export function normalizeEvent(event: StoredEvent, paths: readonly CompiledPath[
     doc.payload = { ...event.payload, chunks: event.payload.chunks.map(parseChunk) };
   }
   const removed: unknown[] = [];
-  const out = removePaths(doc, paths, removed) as Record<string, unknown>;
+  const out = removePaths(doc, ignore, removed) as Record<string, unknown>;
   return { doc: out, removed };
 }
 

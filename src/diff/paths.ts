@@ -33,55 +33,94 @@ function splitPath(source: string): string[] {
 }
 
 /**
- * Removes every value the paths select, copying only the containers on the way (the input is never mutated, and
+ * The ignore paths of one event type merged into a trie, so paths sharing a prefix (`payload.body.id`,
+ * `payload.body.created`, …) walk that prefix once per event. Array indices are parsed once, here.
+ */
+export interface PathTrie {
+  /** a path ends here: remove the value */
+  end: boolean;
+  children: Map<string, PathTrie>;
+  /** the child's array index, or -1 if the segment is not one */
+  index: number;
+  any: PathTrie | undefined;
+}
+
+function node(segment: string): PathTrie {
+  return { end: false, children: new Map(), index: /^(0|[1-9][0-9]*)$/.test(segment) ? Number(segment) : -1, any: undefined };
+}
+
+export function buildTrie(paths: readonly CompiledPath[]): PathTrie {
+  const root = node('');
+  for (const p of paths) {
+    let at = root;
+    for (const seg of p.segments) {
+      if (seg === WILDCARD) at = at.any ??= node(seg);
+      else {
+        let next = at.children.get(seg);
+        if (!next) at.children.set(seg, (next = node(seg)));
+        at = next;
+      }
+    }
+    at.end = true;
+  }
+  return root;
+}
+
+export const EMPTY_TRIE: PathTrie = buildTrie([]);
+
+/**
+ * Removes every value the trie selects, copying only the containers on the way (the input is never mutated, and
  * untouched subtrees are shared). The removed values are appended to `removed` in a deterministic order so that two
  * events can later be told "identical" (ignored values equal too) from "equivalent" (only ignored values differ).
  * An array item selected as the last segment is replaced by null rather than spliced, so later indices do not shift.
  */
-export function removePaths(root: unknown, paths: readonly CompiledPath[], removed: unknown[]): unknown {
-  let out = root;
-  for (const p of paths) out = removeAt(out, p.segments, 0, removed);
-  return out;
+export function removePaths(root: unknown, trie: PathTrie, removed: unknown[]): unknown {
+  if (trie.children.size === 0 && trie.any === undefined) return root;
+  return removeAt(root, trie, removed);
 }
 
-function removeAt(node: unknown, segs: readonly string[], i: number, removed: unknown[]): unknown {
-  if (node === null || typeof node !== 'object') return node;
-  const seg = segs[i] as string;
-  const last = i === segs.length - 1;
-  if (Array.isArray(node)) {
+function removeAt(value: unknown, trie: PathTrie, removed: unknown[]): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
     let copy: unknown[] | null = null;
-    const visit = (idx: number): void => {
-      const child: unknown = node[idx];
-      let next: unknown;
-      if (last) {
+    const visit = (idx: number, sub: PathTrie): void => {
+      const current = copy ?? value;
+      const child: unknown = current[idx];
+      if (sub.end) {
         removed.push(child);
-        next = null;
-      } else next = removeAt(child, segs, i + 1, removed);
+        copy ??= value.slice();
+        copy[idx] = null;
+        return;
+      }
+      const next = removeAt(child, sub, removed);
       if (next !== child) {
-        copy ??= node.slice();
+        copy ??= value.slice();
         copy[idx] = next;
       }
     };
-    if (seg === WILDCARD) for (let idx = 0; idx < node.length; idx++) visit(idx);
-    else if (/^(0|[1-9][0-9]*)$/.test(seg) && Number(seg) < node.length) visit(Number(seg));
-    return copy ?? node;
+    for (const sub of trie.children.values()) if (sub.index >= 0 && sub.index < value.length) visit(sub.index, sub);
+    if (trie.any) for (let idx = 0; idx < value.length; idx++) visit(idx, trie.any);
+    return copy ?? value;
   }
-  const record = node as Record<string, unknown>;
-  const keys = seg === WILDCARD ? Object.keys(record).sort() : Object.hasOwn(record, seg) ? [seg] : [];
+  const record = value as Record<string, unknown>;
   let copy: Record<string, unknown> | null = null;
-  for (const key of keys) {
-    const child = record[key];
-    if (last) {
+  const visit = (key: string, sub: PathTrie): void => {
+    const current = copy ?? record;
+    if (!Object.hasOwn(current, key)) return;
+    const child = current[key];
+    if (sub.end) {
       removed.push(key, child);
       copy ??= { ...record };
       delete copy[key];
-      continue;
+      return;
     }
-    const next = removeAt(child, segs, i + 1, removed);
+    const next = removeAt(child, sub, removed);
     if (next !== child) {
       copy ??= { ...record };
       copy[key] = next;
     }
-  }
-  return copy ?? node;
+  };
+  for (const [key, sub] of trie.children) visit(key, sub);
+  if (trie.any) for (const key of Object.keys(record).sort()) visit(key, trie.any);
+  return copy ?? record;
 }

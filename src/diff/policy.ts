@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { EVENT_TYPES, type EventType } from '../events/payloads.js';
 import { issuePath } from '../events/validate.js';
 import { DiffPolicyError } from './errors.js';
-import { compilePath, pathProblem, type CompiledPath } from './paths.js';
+import { buildTrie, compilePath, pathProblem, type CompiledPath, type PathTrie } from './paths.js';
 
 /**
  * Diff policies (design §6): per event type, compare `exact`ly, compare with some paths ignored, or `ignore` the
@@ -79,7 +79,7 @@ const DEFAULT_TYPE_PATHS: Partial<Record<EventType, string[]>> = {
 /** nondeterminism events carry clock readings and random values: different on every run by construction */
 const DEFAULT_IGNORED_TYPES: EventType[] = ['nondeterminism'];
 
-export type ResolvedRule = { mode: 'ignore' } | { mode: 'compare'; paths: CompiledPath[] };
+export type ResolvedRule = { mode: 'ignore' } | { mode: 'compare'; paths: CompiledPath[]; trie: PathTrie };
 
 export interface ResolvedPolicy {
   rules: ReadonlyMap<EventType, ResolvedRule>;
@@ -91,14 +91,15 @@ function ruleFor(type: EventType, policy: DiffPolicy): ResolvedRule {
   const useDefaults = policy.defaults !== false;
   const rule = policy.types?.[type];
   if (rule === 'ignore') return { mode: 'ignore' };
-  if (rule === 'exact') return { mode: 'compare', paths: [] };
+  if (rule === 'exact') return { mode: 'compare', paths: [], trie: buildTrie([]) };
   if (rule === undefined && useDefaults && DEFAULT_IGNORED_TYPES.includes(type)) return { mode: 'ignore' };
   const paths: string[] = [];
   const keepDefaults = useDefaults && !(rule !== undefined && rule.replaceDefaults === true);
   if (keepDefaults) paths.push(...DEFAULT_GLOBAL_PATHS, ...(DEFAULT_TYPE_PATHS[type] ?? []));
   paths.push(...(policy.ignorePaths ?? []));
   if (rule !== undefined) paths.push(...rule.ignorePaths);
-  return { mode: 'compare', paths: [...new Set(paths)].map(compilePath) };
+  const compiled = [...new Set(paths)].map(compilePath);
+  return { mode: 'compare', paths: compiled, trie: buildTrie(compiled) };
 }
 
 export function resolvePolicy(policy: DiffPolicy = {}): ResolvedPolicy {
@@ -167,21 +168,21 @@ export function mergePolicies(...policies: DiffPolicy[]): DiffPolicy {
 function describeIssue(issues: readonly z.core.$ZodIssue[]): { field: string; text: string } {
   let issue = issues[0];
   if (!issue) return { field: '(root)', text: 'invalid' };
-  let prefix: PropertyKey[] = [];
+  // union branch issues carry paths relative to the union, so the prefix is accumulated while descending
+  let path: PropertyKey[] = [...issue.path];
+  let text = issue.message;
   while (issue.code === 'invalid_union' && issue.errors.length > 0) {
-    prefix = [...prefix, ...issue.path];
     const branches: z.core.$ZodIssue[][] = issue.errors;
-    const deepest = branches.flat().sort((x, y) => y.path.length - x.path.length)[0];
-    if (!deepest) break;
-    if (deepest.path.length === 0) {
-      issue = { ...issue, message: 'expected "exact", "ignore" or {"ignorePaths": [...]}', errors: [] };
+    const deepest: z.core.$ZodIssue | undefined = branches.flat().sort((x, y) => y.path.length - x.path.length)[0];
+    if (!deepest || deepest.path.length === 0) {
+      text = 'expected "exact", "ignore" or {"ignorePaths": [...]}';
       break;
     }
     issue = deepest;
+    path = [...path, ...issue.path];
+    text = issue.message;
   }
-  const path = [...prefix, ...issue.path];
   let field = issuePath(path) || '(root)';
-  let text = issue.message;
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.join(', ');
     field = issuePath([...path, issue.keys[0] ?? '']) || keys;
