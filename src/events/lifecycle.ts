@@ -134,14 +134,19 @@ export function advanceLifecycle(
   state: LifecycleSnapshot,
   events: Iterable<{ eventId: string; type: EventType; parentEventId?: string | undefined }>,
 ): LifecycleSnapshot {
-  let snapshot: Snapshot = traceLifecycleMachine.resolveState(state);
+  let snapshot: Snapshot | undefined;
   for (const e of events) {
     const event = toMachineEvent(e);
+    // Notes (decisions, memory, nondeterminism) never change the state and are allowed exactly while running: the
+    // hot path of a long trace skips the machine for them. Everything else goes through it.
+    if (event.type === 'NOTE' && (snapshot?.value ?? state.value) === 'running') continue;
+    snapshot ??= traceLifecycleMachine.resolveState(state);
     if (!snapshot.can(event)) {
       throw violation({ value: snapshot.value as LifecycleSnapshot['value'], context: snapshot.context }, e);
     }
     [snapshot] = transition(traceLifecycleMachine, snapshot, event);
   }
+  if (snapshot === undefined) return state;
   return { value: snapshot.value as LifecycleSnapshot['value'], context: snapshot.context };
 }
 

@@ -9,3 +9,13 @@ export function eventHash(event: { hash?: string; prevHash: string } & Record<st
   const { hash: _ignored, ...rest } = event;
   return sha256Hex(canonicalJson(rest));
 }
+
+/**
+ * Hashes an event that has no `hash` yet and returns both the hash and the stored JSON: the canonical text that was
+ * hashed, with `"hash"` appended as the last key. One serialization serves as hash input and stored body.
+ */
+export function sealEvent(unsealed: { prevHash: string } & Record<string, unknown>): { hash: string; json: string } {
+  const canonical = canonicalJson(unsealed);
+  const hash = sha256Hex(canonical);
+  return { hash, json: `${canonical.slice(0, -1)},"hash":"${hash}"}` };
+}

@@ -3,7 +3,7 @@ import { GENESIS_HASH, SCHEMA_VERSION, type NewEvent, type ParsedNewEvent, type 
 import { assertTenantId, assertTraceId } from '../events/ids.js';
 import { advanceLifecycle, initialLifecycle, lifecycleStatus, type LifecycleSnapshot } from '../events/lifecycle.js';
 import { parseNewEvent } from '../events/validate.js';
-import { eventHash } from '../hashing/chain.js';
+import { sealEvent } from '../hashing/chain.js';
 import { LIMITS, type ExpectedRevision } from './types.js';
 
 /**
@@ -117,9 +117,8 @@ export function planAppend(
       payload: e.payload,
       prevHash,
     };
-    const hash = eventHash(base as unknown as { prevHash: string } & Record<string, unknown>);
+    const { hash, json } = sealEvent(base as unknown as { prevHash: string } & Record<string, unknown>);
     const event = { ...base, hash } as unknown as StoredEvent;
-    const json = JSON.stringify(event);
     const bytes = Buffer.byteLength(json);
     if (bytes > limits.maxEventBytes) {
       throw new EventTooLargeError(
