@@ -5,7 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { printTable } from './table.js';
+import { printRows } from './table.js';
 import type { BenchRow } from './types.js';
 
 const wanted = new Set(process.argv.slice(2));
