@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { registerDiff } from './commands/diff.js';
 import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
 import { registerList } from './commands/list.js';
@@ -16,7 +17,9 @@ import { packageVersion } from './version.js';
  */
 
 /** One line per command file; a command is listed here only once it works end to end. */
-const COMMANDS: readonly RegisterCommand[] = [registerList, registerShow, registerExport, registerImport, registerVerify];
+const COMMANDS: readonly RegisterCommand[] = [
+  registerList, registerShow, registerDiff, registerExport, registerImport, registerVerify,
+];
 
 const HELP_FOOTER = `
 Store URLs (--store or RETRACE_STORE):
@@ -33,6 +36,7 @@ Exit codes:
 Examples:
   $ retrace list --status failed --since 2h
   $ retrace show tr_0m1abc2de_4f1c2a9b7d3e8f60
+  $ retrace diff tr_recorded tr_replayed --format html --out report.html
   $ retrace export tr_0m1abc2de_4f1c2a9b7d3e8f60 --out golden/refund.ndjson
   $ retrace import golden/refund.ndjson --store sqlite:/tmp/ci.db
   $ retrace verify`;
