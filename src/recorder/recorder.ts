@@ -147,8 +147,8 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
 
   const userRedact = options.redact;
   const defaults = options.redactDefaults !== false;
-  const redact = (event: NewEvent): NewEvent => {
-    let e = defaults ? redactEventDefaults(event) : event;
+  const redact = (event: NewEvent, memory: Set<string>): NewEvent => {
+    let e = defaults ? redactEventDefaults(event, memory) : event;
     if (userRedact) {
       const r = userRedact(e);
       if (r) e = r;

@@ -87,18 +87,65 @@ const PREFILTER = /sk-|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|[Bb][Ee
 const AWS_KEY_ID = /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/;
 const AWS_SECRET_ALONE = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
 
+/**
+ * Secrets found while redacting one run: once a value was recognised (by shape, by field name, next to an AWS key id),
+ * every later copy of it in the same run is redacted too — e.g. an AWS secret the model echoes back in a streamed
+ * chunk, where the key id that identified it is in another chunk.
+ */
+let collector: Set<string> | undefined;
+const MIN_REMEMBERED = 8;
+
+function remember(secret: string): void {
+  if (collector && secret.length >= MIN_REMEMBERED && secret !== REDACTED) collector.add(secret);
+}
+
 /** Replaces every known key shape in a string. */
 export function redactString(value: string): string {
   if (!PREFILTER.test(value)) return value;
   let out = value;
-  if (AWS_KEY_ID.test(out)) out = out.replace(AWS_SECRET_ALONE, (m) => (/[0-9]/.test(m) && /[A-Za-z]/.test(m) ? REDACTED : m));
+  if (AWS_KEY_ID.test(out)) {
+    out = out.replace(AWS_SECRET_ALONE, (m) => {
+      if (!(/[0-9]/.test(m) && /[A-Za-z]/.test(m))) return m;
+      remember(m);
+      return REDACTED;
+    });
+  }
   for (const shape of SHAPES) {
     shape.pattern.lastIndex = 0;
-    out = typeof shape.replace === 'string'
-      ? out.replace(shape.pattern, shape.replace)
-      : out.replace(shape.pattern, shape.replace as (m: string, ...g: string[]) => string);
+    const replace = shape.replace;
+    out = out.replace(shape.pattern, (match: string, ...groups: unknown[]) => {
+      const prefix = typeof replace === 'string' ? '' : String(groups[0] ?? '');
+      remember(match.slice(prefix.length));
+      return typeof replace === 'string' ? replace : replace(match, ...(groups.filter((g) => typeof g === 'string') as string[]));
+    });
   }
   return out;
+}
+
+function replaceKnown(value: string, known: ReadonlySet<string>): string {
+  let out = value;
+  for (const secret of known) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+  return out;
+}
+
+function replaceKnownDeep(value: unknown, known: ReadonlySet<string>, depth = 0): unknown {
+  if (typeof value === 'string') return replaceKnown(value, known);
+  if (value === null || typeof value !== 'object' || depth > 64) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const next = replaceKnownDeep(value[i], known, depth + 1);
+      if (next !== value[i]) (copy ??= value.slice())[i] = next;
+    }
+    return copy ?? value;
+  }
+  let copy: Record<string, unknown> | undefined;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const next = replaceKnownDeep(record[key], known, depth + 1);
+    if (next !== record[key]) (copy ??= { ...record })[key] = next;
+  }
+  return copy ?? value;
 }
 
 /** Redacts credential query parameters by name, and key shapes anywhere in the URL. */
@@ -112,6 +159,7 @@ export function redactUrl(raw: string): string {
   let changed = false;
   for (const key of new Set(url.searchParams.keys())) {
     if (SECRET_QUERY_PATTERN.test(key)) {
+      for (const v of url.searchParams.getAll(key)) remember(v);
       url.searchParams.set(key, REDACTED);
       changed = true;
     }
@@ -127,7 +175,13 @@ export function redactUrl(raw: string): string {
 export function redactHeaders(headers: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    out[name] = isSecretHeader(name) ? REDACTED : redactString(value);
+    if (isSecretHeader(name)) {
+      // "Bearer sk-…" / "Basic …": remember the credential itself, not the scheme
+      remember(value.replace(/^(Bearer|Basic|Token)\s+/i, ''));
+      out[name] = REDACTED;
+    } else {
+      out[name] = redactString(value);
+    }
   }
   return out;
 }
@@ -156,7 +210,10 @@ export function redactValue(value: unknown, depth = 0): unknown {
   for (const key of Object.keys(record)) {
     const item = record[key];
     let next: unknown;
-    if (typeof item === 'string' && item !== '' && item !== REDACTED && SECRET_FIELD_PATTERN.test(key)) next = REDACTED;
+    if (typeof item === 'string' && item !== '' && item !== REDACTED && SECRET_FIELD_PATTERN.test(key)) {
+      remember(item);
+      next = REDACTED;
+    }
     else next = redactValue(item, depth + 1);
     if (next !== item) {
       copy ??= { ...record };
@@ -189,6 +246,7 @@ export function redactBodyText(text: string): string {
       let changed = false;
       for (const key of new Set(params.keys())) {
         if (SECRET_QUERY_PATTERN.test(key) || SECRET_FIELD_PATTERN.test(key)) {
+          for (const v of params.getAll(key)) remember(v);
           params.set(key, REDACTED);
           changed = true;
         }
@@ -204,8 +262,22 @@ export function redactBodyText(text: string): string {
 /** A user hook: gets the event after the default redaction, returns the event to store (or a changed copy). */
 export type RedactHook = (event: NewEvent) => NewEvent | undefined | void;
 
-/** Applies the default rules to one event, type by type. */
-export function redactEventDefaults(event: NewEvent): NewEvent {
+/**
+ * Applies the default rules to one event. With `memory` (one Set per run), secrets recognised in earlier events of the
+ * run are also replaced wherever they appear again.
+ */
+export function redactEventDefaults(event: NewEvent, memory?: Set<string>): NewEvent {
+  const previous = collector;
+  collector = memory;
+  try {
+    const redacted = redactByType(event);
+    return memory && memory.size > 0 ? ({ ...redacted, payload: replaceKnownDeep(redacted.payload, memory) } as NewEvent) : redacted;
+  } finally {
+    collector = previous;
+  }
+}
+
+function redactByType(event: NewEvent): NewEvent {
   switch (event.type) {
     case 'llm_request':
       return {

@@ -15,8 +15,9 @@ export interface SyncCapableSink extends EventSink {
 export interface RunConfig {
   sink: SyncCapableSink;
   tenant: string;
-  /** default rules plus the user's hook; throws to refuse the event (the batch is then not written) */
-  redact(event: NewEvent): NewEvent;
+  /** default rules plus the user's hook; `memory` holds the secrets already seen in this run; throws to refuse the
+   *  event (the batch is then not written) */
+  redact(event: NewEvent, memory: Set<string>): NewEvent;
   pricing: PricingTable;
   providers: readonly ProviderBaseUrl[];
   normalization: NormalizationOptions;
@@ -67,6 +68,7 @@ export class RunState {
   private writing: Promise<void> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private broken = false;
+  private readonly redactionMemory = new Set<string>();
   private readonly nd = new Map<NondeterminismSource, Array<number | string>>();
   private ndCount = 0;
 
@@ -152,7 +154,7 @@ export class RunState {
 
   private prepare(batch: readonly NewEvent[]): NewEvent[] | undefined {
     try {
-      return batch.map((e) => this.config.redact(e));
+      return batch.map((e) => this.config.redact(e, this.redactionMemory));
     } catch (err) {
       this.fail(err);
       return undefined;

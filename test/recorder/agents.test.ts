@@ -38,7 +38,7 @@ const agentCtx = (ctx: RunContext): AgentContext => ({ tool: ((name: string, fn:
 
 function payload<T extends StoredEvent['type']>(e: StoredEvent | undefined, type: T): StoredEventOf<T>['payload'] {
   expect(e?.type).toBe(type);
-  return (e as StoredEventOf<T>).payload;
+  return (e as unknown as { payload: StoredEventOf<T>['payload'] }).payload;
 }
 
 /** every response answers the request right before it in the per-kind order, and the chain verifies */

@@ -62,7 +62,7 @@ async function recordedFailure(agent: string, fn: () => Promise<unknown>): Promi
 function only<T extends StoredEvent['type']>(events: StoredEvent[], type: T): StoredEventOf<T>['payload'] {
   const found = events.filter((e) => e.type === type);
   expect(found).toHaveLength(1);
-  return (found[0] as StoredEventOf<T>).payload;
+  return (found[0] as unknown as { payload: StoredEventOf<T>['payload'] }).payload;
 }
 
 describe('HTTP errors', () => {
