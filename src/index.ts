@@ -5,3 +5,4 @@ export * from './hashing/index.js';
 export * from './store/index.js';
 export * from './diff/index.js';
 export * from './recorder/index.js';
+export * from './replay/index.js';

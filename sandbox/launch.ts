@@ -1,0 +1,256 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AppendOptions, AppendResult } from '../src/store/types.js';
+import type { NewEvent } from '../src/events/envelope.js';
+import {
+  EntryExportMissingError,
+  EntryLoadError,
+  SandboxCrashedError,
+  SandboxOutOfMemoryError,
+  SandboxProtocolError,
+  SandboxStartError,
+  SandboxTimeoutError,
+} from '../src/replay/errors.js';
+import { ChildMessageSchema, type ChildMessage, type SandboxJobInput } from './protocol.js';
+
+/**
+ * The parent side of the sandbox (issue 4 §2): fork the runtime under Node's permission model — reads only where the
+ * agent's code, its node_modules and retrace's own runtime live, writes only to a fresh temp dir, no child processes,
+ * no addons, workers only where tsx needs them (then refused again in JS, see guard.ts) — with a memory cap, a
+ * timeout, zod-validated messages, and a guaranteed kill + temp dir removal whatever happens.
+ */
+
+export interface LaunchOptions {
+  job: Omit<SandboxJobInput, 'tempDir'>;
+  /** extra read-allowed paths (the agent's code dir and node_modules are added by the caller) */
+  readPaths: readonly string[];
+  cwd: string;
+  env?: Record<string, string>;
+  timeoutMs: number;
+  memoryMb: number;
+  onAppend(events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult>;
+  onMessage?(message: ChildMessage): void;
+  /** called with the child's pid right after the fork (tests check it is gone afterwards) */
+  onSpawn?(pid: number): void;
+}
+
+export interface LaunchResult {
+  done: Extract<ChildMessage, { type: 'done' }>;
+  pid: number;
+  stderr: string;
+  netRefused: string[];
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+/** sandbox/ (source) or dist/sandbox/ (built) */
+export const RUNTIME_PATH = join(here, `runtime${ext}`);
+/** the checkout (or dist/) root that holds sandbox/ and src/ */
+const CODE_ROOT = dirname(here);
+/** the package root (package.json, pricing/): the checkout, or the parent of dist/ */
+const PACKAGE_ROOT = existsSync(join(CODE_ROOT, 'package.json')) ? CODE_ROOT : dirname(CODE_ROOT);
+
+function packageDirOf(specifier: string): string | undefined {
+  try {
+    const file = fileURLToPath(import.meta.resolve(specifier));
+    const i = file.lastIndexOf(`${sep}node_modules${sep}`);
+    return i >= 0 ? file.slice(0, i + sep.length + 'node_modules'.length) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** the node_modules folder retrace's own dependencies come from */
+export const OWN_NODE_MODULES = packageDirOf('zod');
+const TSX_LOADER = (() => {
+  try {
+    return import.meta.resolve('tsx');
+  } catch {
+    return undefined;
+  }
+})();
+
+/** The permission-model flag for this Node version (library notes §7). */
+export function permissionFlag(version = process.versions.node): string {
+  const major = Number(version.split('.')[0]);
+  return major >= 24 ? '--permission' : '--experimental-permission';
+}
+
+/** The nearest node_modules folder at or above dir, if any. */
+export function nearestNodeModules(dir: string): string | undefined {
+  let d = resolve(dir);
+  for (;;) {
+    const candidate = join(d, 'node_modules');
+    if (existsSync(candidate)) return candidate;
+    const up = dirname(d);
+    if (up === d) return undefined;
+    d = up;
+  }
+}
+
+function real(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  live.add(child);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of live) c.kill('SIGKILL');
+    });
+  }
+}
+
+function alive(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+export function needsTsx(file: string): boolean {
+  return ext === '.ts' || /\.(c|m)?tsx?$/.test(file);
+}
+
+export async function launchSandbox(options: LaunchOptions): Promise<LaunchResult> {
+  const tempDir = real(mkdtempSync(join(tmpdir(), 'retrace-sandbox-')));
+  const useTsx = needsTsx(options.job.file);
+  if (useTsx && !TSX_LOADER) {
+    rmSync(tempDir, { recursive: true, force: true });
+    throw new SandboxStartError('the agent is TypeScript but tsx is not installed', '');
+  }
+  const reads = new Set<string>([here, join(CODE_ROOT, 'src'), join(PACKAGE_ROOT, 'package.json'), join(PACKAGE_ROOT, 'pricing'), tempDir, ...options.readPaths.map(real)]);
+  if (OWN_NODE_MODULES) reads.add(real(OWN_NODE_MODULES));
+  const execArgv = [
+    permissionFlag(),
+    ...[...reads].map((p) => `--allow-fs-read=${p}`),
+    `--allow-fs-write=${tempDir}`,
+    `--max-old-space-size=${options.memoryMb}`,
+    '--disable-warning=ExperimentalWarning',
+    '--disable-warning=SecurityWarning',
+  ];
+  // tsx's loader hooks run on a worker thread (module.register) and spawn esbuild: with tsx the permission model has
+  // to allow both, and guard.ts refuses them again, in JS, to the agent's own thread
+  if (useTsx && TSX_LOADER) execArgv.push('--allow-worker', '--allow-child-process', '--import', TSX_LOADER);
+
+  let child: ChildProcess;
+  try {
+    child = fork(RUNTIME_PATH, [], {
+      cwd: options.cwd,
+      execArgv,
+      env: { ...options.env, TSX_DISABLE_CACHE: '1', TMPDIR: tempDir, TMP: tempDir, TEMP: tempDir, HOME: tempDir },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+  } catch (err) {
+    rmSync(tempDir, { recursive: true, force: true });
+    throw new SandboxStartError(err instanceof Error ? err.message : String(err), '', { cause: err });
+  }
+  track(child);
+  const pid = child.pid ?? -1;
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
+
+  let stderr = '';
+  const keep = (chunk: Buffer): void => {
+    stderr += chunk.toString('utf8');
+    if (stderr.length > 64_000) stderr = stderr.slice(-32_000);
+  };
+  child.stderr?.on('data', keep);
+  // the agent's stdout is dropped unless asked for (RETRACE_SANDBOX_STDOUT=1): it is not retrace's output
+  child.stdout?.on('data', (chunk: Buffer) => {
+    if (process.env.RETRACE_SANDBOX_STDOUT === '1') process.stdout.write(chunk);
+  });
+  const tail = (): string => stderr.split('\n').filter((l) => l.trim() !== '').slice(-15).join('\n');
+  const netRefused: string[] = [];
+
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
+    child.once('exit', (code, signal) => res({ code, signal }));
+  });
+
+  try {
+    const result = await new Promise<LaunchResult>((resolvePromise, reject) => {
+      let settled = false;
+      const finish = (fn: () => void): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        fn();
+      };
+      const timer = setTimeout(() => {
+        finish(() => {
+          child.kill('SIGKILL');
+          reject(new SandboxTimeoutError(options.timeoutMs, tail()));
+        });
+      }, options.timeoutMs);
+
+      child.on('error', (err) => finish(() => reject(new SandboxStartError(err.message, tail(), { cause: err }))));
+      child.on('message', (raw: unknown) => {
+        if (settled) return;
+        const parsed = ChildMessageSchema.safeParse(raw);
+        if (!parsed.success) {
+          finish(() => reject(new SandboxProtocolError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), tail())));
+          return;
+        }
+        const msg = parsed.data;
+        options.onMessage?.(msg);
+        switch (msg.type) {
+          case 'ready':
+            break;
+          case 'append': {
+            options
+              .onAppend(msg.events as unknown as NewEvent[], msg.expectedRevision !== undefined ? { expectedRevision: msg.expectedRevision } : {})
+              .then(
+                (result) => child.connected && child.send({ type: 'append-result', id: msg.id, ok: true, result }),
+                (err: unknown) => {
+                  const e = err instanceof Error ? err : new Error(String(err));
+                  const code = (e as { code?: unknown }).code;
+                  if (child.connected) child.send({ type: 'append-result', id: msg.id, ok: false, error: { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) } });
+                },
+              );
+            break;
+          }
+          case 'net-refused':
+            netRefused.push(msg.target);
+            break;
+          case 'notice':
+            break;
+          case 'entry-error':
+            finish(() =>
+              reject(
+                msg.reason === 'export-missing'
+                  ? new EntryExportMissingError(msg.file, msg.exportName ?? 'default', msg.available)
+                  : new EntryLoadError(msg.file, msg.message),
+              ),
+            );
+            break;
+          case 'done':
+            finish(() => resolvePromise({ done: msg, pid, stderr, netRefused }));
+            break;
+        }
+      });
+      void exited.then(({ code, signal }) => {
+        finish(() => {
+          const out = tail();
+          if (/heap out of memory|Reached heap limit|Allocation failed/i.test(stderr)) reject(new SandboxOutOfMemoryError(options.memoryMb, out));
+          else reject(new SandboxCrashedError(code, signal, out));
+        });
+      });
+      child.send({ type: 'init', job: { ...options.job, tempDir } }, (err) => {
+        if (err) finish(() => reject(new SandboxStartError(`could not send the job: ${err.message}`, tail(), { cause: err })));
+      });
+    });
+    return result;
+  } finally {
+    if (alive(child)) child.kill('SIGKILL');
+    await exited;
+    live.delete(child);
+    rmSync(tempDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,246 @@
+import { syncBuiltinESMExports } from 'node:module';
+import timers from 'node:timers';
+import timersPromises from 'node:timers/promises';
+
+/**
+ * Fast-forwarded timers (issue 4 §5). setTimeout / setInterval keep a virtual clock: a timer is due at
+ * virtualNow + delay, timers fire strictly in (due, creation) order, one per macrotask, and the virtual clock jumps
+ * to the next due time only when the sandbox is quiescent — no replayed response being produced, no append in flight,
+ * and nothing else happened for a full turn of the event loop. So a recorded 30 s backoff costs one loop turn, while a
+ * request timeout the SDK arms around a fetch cannot fire before the (instant) replayed response: the response is in
+ * flight, so the clock does not move.
+ */
+
+export interface Activity {
+  begin(): void;
+  end(): void;
+  /** something happened (an IPC message, a served value): postpone the next clock jump by a loop turn */
+  touch(): void;
+}
+
+export interface VirtualTimers extends Activity {
+  readonly virtualNow: number;
+  uninstall(): void;
+}
+
+interface Entry {
+  id: number;
+  due: number;
+  order: number;
+  fn: (...args: unknown[]) => void;
+  args: unknown[];
+  repeat?: number;
+  ref: boolean;
+  active: boolean;
+  handle: VirtualTimeout;
+}
+
+class VirtualTimeout {
+  constructor(readonly entry: Entry, private readonly owner: { reschedule(e: Entry): void; cancel(e: Entry): void }) {}
+  ref(): this {
+    this.entry.ref = true;
+    return this;
+  }
+  unref(): this {
+    this.entry.ref = false;
+    return this;
+  }
+  hasRef(): boolean {
+    return this.entry.ref;
+  }
+  refresh(): this {
+    this.owner.reschedule(this.entry);
+    return this;
+  }
+  close(): this {
+    this.owner.cancel(this.entry);
+    return this;
+  }
+  [Symbol.toPrimitive](): number {
+    return this.entry.id;
+  }
+}
+
+export function installVirtualTimers(): VirtualTimers {
+  const realSetTimeout = globalThis.setTimeout;
+  const realClearTimeout = globalThis.clearTimeout;
+  const realSetInterval = globalThis.setInterval;
+  const realClearInterval = globalThis.clearInterval;
+  const realSetImmediate = globalThis.setImmediate;
+  const originals = {
+    timersSetTimeout: timers.setTimeout, timersClearTimeout: timers.clearTimeout, timersSetInterval: timers.setInterval,
+    timersClearInterval: timers.clearInterval, promisesSetTimeout: timersPromises.setTimeout,
+  };
+
+  let virtualNow = 0;
+  let nextId = 1;
+  let order = 0;
+  let inflight = 0;
+  let tick = 0;
+  let driving = false;
+  const queue: Entry[] = [];
+  const byId = new Map<number, Entry>();
+  // keeps the real event loop alive while ref'ed virtual timers are pending, like real timers would
+  let keepAlive: ReturnType<typeof realSetInterval> | undefined;
+
+  const sync = (): void => {
+    const anyRef = queue.some((e) => e.ref);
+    if (anyRef && !keepAlive) keepAlive = realSetInterval(() => undefined, 1 << 30);
+    else if (!anyRef && keepAlive) {
+      realClearInterval(keepAlive);
+      keepAlive = undefined;
+    }
+  };
+
+  const insert = (e: Entry): void => {
+    let i = queue.length;
+    while (i > 0) {
+      const prev = queue[i - 1]!;
+      if (prev.due < e.due || (prev.due === e.due && prev.order < e.order)) break;
+      i--;
+    }
+    queue.splice(i, 0, e);
+    sync();
+    kick();
+  };
+  const remove = (e: Entry): void => {
+    const i = queue.indexOf(e);
+    if (i >= 0) queue.splice(i, 1);
+    sync();
+  };
+  const owner = {
+    reschedule(e: Entry) {
+      remove(e);
+      e.due = virtualNow + (e.repeat ?? 0);
+      e.order = order++;
+      e.active = true;
+      insert(e);
+    },
+    cancel(e: Entry) {
+      e.active = false;
+      byId.delete(e.id);
+      remove(e);
+    },
+  };
+
+  const schedule = (fn: unknown, delay: unknown, args: unknown[], repeat: boolean): VirtualTimeout => {
+    if (typeof fn !== 'function') throw Object.assign(new TypeError('The "callback" argument must be of type function'), { code: 'ERR_INVALID_ARG_TYPE' });
+    let ms = Number(delay);
+    if (!Number.isFinite(ms) || ms < 1) ms = 1;
+    ms = Math.floor(ms);
+    const e = { id: nextId++, due: virtualNow + ms, order: order++, fn: fn as Entry['fn'], args, ref: true, active: true } as Entry;
+    if (repeat) e.repeat = ms;
+    e.handle = new VirtualTimeout(e, owner);
+    byId.set(e.id, e);
+    insert(e);
+    return e.handle;
+  };
+  const clear = (handle: unknown): void => {
+    if (handle instanceof VirtualTimeout) return owner.cancel(handle.entry);
+    if (typeof handle === 'number' || typeof handle === 'string') {
+      const e = byId.get(Number(handle));
+      if (e) return owner.cancel(e);
+    }
+    // a real timer created before installation
+    realClearTimeout(handle as Parameters<typeof realClearTimeout>[0]);
+  };
+
+  function kick(): void {
+    if (driving || queue.length === 0) return;
+    driving = true;
+    realSetImmediate(() => step(tick));
+  }
+
+  function step(seenTick: number): void {
+    driving = false;
+    const next = queue[0];
+    if (!next) return;
+    if (next.due > virtualNow + 1) {
+      // the clock must jump (a 0/1 ms timer fires without waiting: it means "soon", not "later"): only when quiescent, and never for unref'ed timers alone
+      if (!queue.some((e) => e.ref)) return;
+      if (inflight > 0) {
+        driving = true;
+        realSetTimeout(() => step(tick), 1);
+        return;
+      }
+      if (seenTick !== tick) {
+        driving = true;
+        const t = tick;
+        realSetImmediate(() => realSetImmediate(() => step(t)));
+        return;
+      }
+    }
+    queue.shift();
+    virtualNow = Math.max(virtualNow, next.due);
+    if (next.repeat !== undefined) {
+      next.due = virtualNow + next.repeat;
+      next.order = order++;
+      insert(next);
+    } else {
+      next.active = false;
+      byId.delete(next.id);
+      sync();
+    }
+    tick++;
+    try {
+      next.fn(...next.args);
+    } finally {
+      kick();
+    }
+  }
+
+  const vSetTimeout = (fn: unknown, delay?: unknown, ...args: unknown[]) => schedule(fn, delay, args, false);
+  const vSetInterval = (fn: unknown, delay?: unknown, ...args: unknown[]) => schedule(fn, delay, args, true);
+  const g = globalThis as unknown as Record<string, unknown>;
+  g.setTimeout = vSetTimeout;
+  g.setInterval = vSetInterval;
+  g.clearTimeout = clear;
+  g.clearInterval = clear;
+  const t = timers as unknown as Record<string, unknown>;
+  t.setTimeout = vSetTimeout;
+  t.setInterval = vSetInterval;
+  t.clearTimeout = clear;
+  t.clearInterval = clear;
+  (timersPromises as unknown as Record<string, unknown>).setTimeout = (delay?: number, value?: unknown, opts?: { signal?: AbortSignal }) =>
+    new Promise((resolve, reject) => {
+      const signal = opts?.signal;
+      if (signal?.aborted) return reject(signal.reason ?? Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' }));
+      const h = schedule(() => resolve(value), delay, [], false);
+      signal?.addEventListener('abort', () => {
+        clear(h);
+        reject(signal.reason ?? Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' }));
+      }, { once: true });
+    });
+  syncBuiltinESMExports();
+
+  return {
+    get virtualNow() {
+      return virtualNow;
+    },
+    begin() {
+      inflight++;
+      tick++;
+    },
+    end() {
+      inflight = Math.max(0, inflight - 1);
+      tick++;
+      kick();
+    },
+    touch() {
+      tick++;
+    },
+    uninstall() {
+      g.setTimeout = realSetTimeout;
+      g.setInterval = realSetInterval;
+      g.clearTimeout = realClearTimeout;
+      g.clearInterval = realClearInterval;
+      t.setTimeout = originals.timersSetTimeout;
+      t.setInterval = originals.timersSetInterval;
+      t.clearTimeout = originals.timersClearTimeout;
+      t.clearInterval = originals.timersClearInterval;
+      (timersPromises as unknown as Record<string, unknown>).setTimeout = originals.promisesSetTimeout;
+      if (keepAlive) realClearInterval(keepAlive);
+      syncBuiltinESMExports();
+    },
+  };
+}

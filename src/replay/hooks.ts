@@ -1,0 +1,286 @@
+import type { ErrorInfo } from '../events/payloads.js';
+import type { InterceptedRequest, NondeterminismSource, ReplayHooks, ToolAnswer, ToolCallInfo } from '../recorder/hooks.js';
+import type { ReplayCache } from './cache/lookup.js';
+import type { RecordedExchange, RecordedHttpResponse } from './cache/types.js';
+import { ReplayMissError, ReplayStoppedError } from './errors.js';
+import type { JsonDiffOp } from './json-diff.js';
+
+/**
+ * ReplayHooks built from the caches (issue 4 §1, §4–6). Runs inside the sandbox: the recorder calls these from its
+ * one interception path, so a replayed request is answered without leaving the process.
+ */
+
+export type OnMissPolicy = 'error' | 'nearest' | 'live';
+export const ON_MISS_POLICIES: readonly OnMissPolicy[] = ['error', 'nearest', 'live'];
+
+export interface ReplayMiss {
+  kind: 'llm' | 'http' | 'tool';
+  /** what the policy did: stopped the replay, served the recorded step at the same position, or let it through */
+  policy: OnMissPolicy;
+  /** 0-based position of the request among the replay's requests of its kind (HTTP-level, or tool calls) */
+  position: number;
+  request: { method?: string; url?: string; target?: string; tool?: string; requestHash?: string; argsHash?: string; occurrence: number };
+  /** the nearest recorded request (same target first, then smallest diff) */
+  nearest?: { seq: number; index: number; requestHash?: string; occurrence: number };
+  /** recorded (nearest) → replayed, JSON Pointer paths into the normalized request (or the tool arguments) */
+  diff: JsonDiffOp[];
+  /** under `nearest`: the seq of the recorded request whose answer was served instead */
+  servedSeq?: number;
+  message: string;
+}
+
+/** A replacement for one recorded LLM response (issue 4 §6), resolved against the trace by the parent. */
+export interface ResolvedOverride {
+  /** seq of the recorded request whose response is replaced */
+  requestSeq: number;
+  status?: number;
+  body?: unknown;
+  chunks?: string[];
+}
+
+export type ReplayNotice =
+  | { type: 'miss'; miss: ReplayMiss }
+  | { type: 'until-reached'; seq: number }
+  | { type: 'forked'; atSeq: number }
+  | { type: 'override-served'; requestSeq: number };
+
+export interface ReplayHooksOptions {
+  cache: ReplayCache;
+  onMiss: OnMissPolicy;
+  /** re-emit streamed chunks at once instead of with their recorded spacing */
+  fast: boolean;
+  /** replay from the recording up to this event seq; later requests stop the replay, or go live when onMiss is 'live' */
+  until?: number;
+  override?: ResolvedOverride;
+  report(notice: ReplayNotice): void;
+  /** tells the sandbox a replayed response is being produced, so fast-forwarded timers wait for it */
+  activity?: { begin(): void; end(): void };
+  /** a real (not fast-forwarded) sleep for stream timing */
+  sleep?: (ms: number) => Promise<void>;
+  /** called once before the first request that goes to the real network (live policy or fork) */
+  onLive?: () => void;
+}
+
+const DROP_RESPONSE_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive']);
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+const encoder = new TextEncoder();
+
+export function errorFromInfo(info: ErrorInfo): Error {
+  const err = new Error(info.message);
+  err.name = info.name;
+  if (info.code !== undefined) (err as Error & { code?: string }).code = info.code;
+  if (info.stack !== undefined) err.stack = info.stack;
+  return err;
+}
+
+function decode(body: string, encoding: 'utf8' | 'base64'): Uint8Array | string {
+  return encoding === 'base64' ? Buffer.from(body, 'base64') : body;
+}
+
+export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { readonly misses: ReplayMiss[] } {
+  const { cache, onMiss, fast } = options;
+  const misses: ReplayMiss[] = [];
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  let httpPosition = 0;
+  const toolPositions = new Map<string, number>();
+  let toolPosition = 0;
+  let stopped: Error | undefined;
+  let forked = false;
+  let liveAnnounced = false;
+
+  const goLive = (): undefined => {
+    if (!liveAnnounced) {
+      liveAnnounced = true;
+      options.onLive?.();
+    }
+    return undefined;
+  };
+
+  /** true when a recorded step lies beyond `until`: stop there, or fork to live */
+  const beyondUntil = (seq: number): boolean => {
+    if (options.until === undefined || seq <= options.until) return false;
+    if (onMiss === 'live') {
+      if (!forked) {
+        forked = true;
+        options.report({ type: 'forked', atSeq: options.until });
+      }
+      return true;
+    }
+    if (!stopped) {
+      stopped = new ReplayStoppedError(`The replay reached its stop point (event ${options.until}); the agent's next step was not replayed.`);
+      options.report({ type: 'until-reached', seq: options.until });
+    }
+    return true;
+  };
+
+  const buildResponse = (x: RecordedExchange, rec: RecordedHttpResponse): Response => {
+    let status = rec.status;
+    let body: string | undefined = rec.body !== undefined ? String(decode(rec.body, rec.bodyEncoding)) : undefined;
+    let chunks = rec.chunks?.map((c) => ({ t: c.t, data: c.data }));
+    const ov = options.override;
+    if (ov && ov.requestSeq === x.seq) {
+      options.report({ type: 'override-served', requestSeq: x.seq });
+      status = ov.status ?? (status >= 200 && status < 300 ? status : 200);
+      if (ov.chunks) {
+        chunks = ov.chunks.map((data) => ({ t: 0, data }));
+        body = undefined;
+      } else if (ov.body !== undefined) {
+        body = typeof ov.body === 'string' ? ov.body : JSON.stringify(ov.body);
+        chunks = undefined;
+      }
+    }
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(rec.headers)) if (!DROP_RESPONSE_HEADERS.has(k.toLowerCase())) {
+      try {
+        headers.set(k, v);
+      } catch {
+        /* a header value fetch refuses: skip it */
+      }
+    }
+    if (chunks && !headers.has('content-type')) headers.set('content-type', 'text/event-stream');
+    if (body !== undefined && !chunks && !headers.has('content-type') && x.kind === 'llm') headers.set('content-type', 'application/json');
+    const init: ResponseInit = rec.statusText !== undefined ? { status, headers, statusText: rec.statusText } : { status, headers };
+    if (NULL_BODY_STATUS.has(status)) return new Response(null, init);
+    if (chunks) {
+      const list = chunks;
+      const activity = options.activity;
+      activity?.begin();
+      let ended = false;
+      const end = (): void => {
+        if (!ended) {
+          ended = true;
+          activity?.end();
+        }
+      };
+      let cancelled = false;
+      const stream = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          try {
+            let prev = 0;
+            for (const c of list) {
+              if (!fast && c.t > prev) await sleep(c.t - prev);
+              prev = Math.max(prev, c.t);
+              if (cancelled) return;
+              controller.enqueue(encoder.encode(c.data));
+            }
+            controller.close();
+          } finally {
+            end();
+          }
+        },
+        cancel() {
+          cancelled = true;
+          end();
+        },
+      });
+      return new Response(stream, init);
+    }
+    return new Response(body ?? null, init);
+  };
+
+  const answer = (x: RecordedExchange): Response => {
+    const rec = x.response;
+    if (!rec) throw new ReplayMissError(`The recording ends before the response to request #${x.index} (event ${x.seq}); nothing to replay it with.`);
+    // status 0: the request failed without a response (a network error); an HTTP error status is a response
+    if (rec.status === 0) {
+      if (!(options.override && options.override.requestSeq === x.seq)) throw errorFromInfo(rec.error ?? { name: 'TypeError', message: 'fetch failed' });
+    }
+    return buildResponse(x, rec);
+  };
+
+  const hooks = {
+    misses,
+    async respondHttp(req: InterceptedRequest): Promise<Response | undefined> {
+      const position = httpPosition++;
+      if (forked) return goLive();
+      if (stopped) throw stopped;
+      const hit = cache.takeExchange(req.requestHash, req.occurrence);
+      if (hit) {
+        if (beyondUntil(hit.seq)) {
+          if (forked) return goLive();
+          throw stopped;
+        }
+        options.activity?.begin();
+        try {
+          return answer(hit);
+        } finally {
+          options.activity?.end();
+        }
+      }
+      const nearest = cache.nearestExchange(req.normalized);
+      const kind = req.endpoint ? 'llm' : 'http';
+      const what = `${req.method} ${req.url}`;
+      const miss: ReplayMiss = {
+        kind,
+        policy: onMiss,
+        position,
+        request: { method: req.method, url: req.url, target: req.normalized.target, requestHash: req.requestHash, occurrence: req.occurrence },
+        diff: nearest?.diff ?? [],
+        message: nearest
+          ? `Request #${position} (${what}) is not in the recording; nearest recorded request is event ${nearest.exchange.seq} (${nearest.diff.length} difference${nearest.diff.length === 1 ? '' : 's'}${nearest.diff[0] ? `, first at ${nearest.diff[0].path}` : ''}).`
+          : `Request #${position} (${what}) is not in the recording, which has no requests at all.`,
+      };
+      if (nearest) miss.nearest = { seq: nearest.exchange.seq, index: nearest.exchange.index, requestHash: nearest.exchange.requestHash, occurrence: nearest.exchange.occurrence };
+      if (onMiss === 'nearest') {
+        const same = cache.exchangeAt(position);
+        if (same && !beyondUntil(same.seq)) {
+          miss.servedSeq = same.seq;
+          misses.push(miss);
+          options.report({ type: 'miss', miss });
+          return answer(same);
+        }
+      }
+      misses.push(miss);
+      options.report({ type: 'miss', miss });
+      if (onMiss === 'live') return goLive();
+      stopped = new ReplayMissError(miss.message);
+      throw stopped;
+    },
+
+    nextValue(source: NondeterminismSource): number | string | undefined {
+      if (forked) return undefined;
+      return cache.nextValue(source);
+    },
+
+    async respondTool(call: ToolCallInfo): Promise<ToolAnswer> {
+      const position = toolPosition++;
+      const byName = toolPositions.get(call.tool) ?? 0;
+      toolPositions.set(call.tool, byName + 1);
+      if (call.pure || forked) return 'run-live';
+      if (stopped) return { error: { name: stopped.name, message: stopped.message } };
+      const hit = cache.takeTool(call.tool, call.argsHash, call.occurrence);
+      if (hit) {
+        if (beyondUntil(hit.seq)) return forked ? 'run-live' : { error: { name: 'ReplayStoppedError', message: (stopped as Error | undefined)?.message ?? 'replay stopped' } };
+        if (!hit.answer) return { error: { name: 'ReplayMissError', message: `The recording ends before tool ${call.tool} (event ${hit.seq}) answered.` } };
+        return hit.answer;
+      }
+      const nearest = cache.nearestTool(call.tool, call.args);
+      const miss: ReplayMiss = {
+        kind: 'tool',
+        policy: onMiss,
+        position,
+        request: { tool: call.tool, argsHash: call.argsHash, occurrence: call.occurrence },
+        diff: nearest?.diff ?? [],
+        message: nearest
+          ? `Tool call ${call.tool} #${byName} has arguments the recording does not have; nearest recorded call is event ${nearest.call.seq} (${nearest.diff.length} difference${nearest.diff.length === 1 ? '' : 's'}).`
+          : `Tool ${call.tool} was never called in the recording.`,
+      };
+      if (nearest) miss.nearest = { seq: nearest.call.seq, index: nearest.call.index, occurrence: nearest.call.occurrence };
+      if (onMiss === 'nearest') {
+        const same = cache.toolAt(call.tool, byName);
+        if (same?.answer && !beyondUntil(same.seq)) {
+          miss.servedSeq = same.seq;
+          misses.push(miss);
+          options.report({ type: 'miss', miss });
+          return same.answer;
+        }
+      }
+      misses.push(miss);
+      options.report({ type: 'miss', miss });
+      if (onMiss === 'live') return 'run-live';
+      stopped = new ReplayMissError(miss.message);
+      return { error: { name: 'ReplayMissError', message: miss.message } };
+    },
+  };
+  return hooks;
+}

@@ -1,0 +1,227 @@
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { NewEvent, StoredEvent, StoredEventOf } from '../events/envelope.js';
+import { assertTenantId, assertTraceId, newTraceId } from '../events/ids.js';
+import type { ErrorInfo } from '../events/payloads.js';
+import type { NormalizationOptions } from '../hashing/request-key.js';
+import type { ProviderBaseUrl } from '../hashing/providers.js';
+import type { AppendResult, EventStore } from '../store/types.js';
+import { launchSandbox, nearestNodeModules } from '../../sandbox/launch.js';
+import type { ChildMessage } from '../../sandbox/protocol.js';
+import { buildReplayCache } from './cache/build.js';
+import { compareReplay, type ReplayDivergence, type ReplayVerdict } from './compare.js';
+import { resolveEntry } from './entry.js';
+import { ReplayOptionError, SandboxError, TraceNotReplayableError } from './errors.js';
+import { ON_MISS_POLICIES, type OnMissPolicy, type ReplayMiss, type ResolvedOverride } from './hooks.js';
+import { resolveOverride, type ResponseOverride } from './override.js';
+
+export interface ReplayOptions {
+  store: EventStore;
+  tenant: string;
+  traceId: string;
+  /** `path/to/agent.ts#export` (or just a path: the recorded export name, or a zero-code script); default: recorded */
+  agent?: string;
+  /** what a request the recording has no answer for does (default 'error') */
+  onMiss?: OnMissPolicy;
+  /** replay up to and including this event seq, then stop — or, with onMiss 'live', continue live from there */
+  until?: number;
+  /** a replacement LLM response: a path to a JSON file, or the object itself */
+  override?: string | ResponseOverride;
+  /** re-emit streamed chunks at once instead of with their recorded timing */
+  fast?: boolean;
+  /** kill the sandbox after this long (default 60 s) */
+  timeoutMs?: number;
+  /** V8 heap cap of the sandbox (default 512 MB) */
+  memoryMb?: number;
+  /** request-identity normalization; when given, recorded requests are re-keyed with it */
+  normalization?: NormalizationOptions;
+  /** where relative entries resolve when the recorded cwd does not exist (default process.cwd()) */
+  cwd?: string;
+  /** more paths the agent may read */
+  allowRead?: readonly string[];
+  /** environment for the sandboxed agent (nothing from the parent's environment is passed otherwise) */
+  env?: Record<string, string>;
+  /** called with the sandbox pid right after it starts */
+  onSpawn?: (pid: number) => void;
+}
+
+export interface ReplayResult {
+  replayTraceId: string;
+  verdict: ReplayVerdict;
+  firstDivergence: ReplayDivergence | null;
+  /** the full src/diff report of recording vs replay, when src/diff produced the comparison */
+  diffReport?: unknown;
+  misses: ReplayMiss[];
+  /** how the replayed agent ended: completed, failed (with its error), or stopped at `until` */
+  outcome: 'completed' | 'failed' | 'stopped';
+  error?: ErrorInfo;
+  output?: unknown;
+  /** connections the sandbox refused (a strict replay never lets one through) */
+  refusedConnections: string[];
+  /** the replay went live (onMiss 'live', or a fork after `until`) */
+  wentLive: boolean;
+  overrideServed: boolean;
+}
+
+/** The LLM base URLs the recording used, so the sandbox's recorder recognises the same endpoints. */
+function providersOf(events: readonly StoredEvent[]): ProviderBaseUrl[] {
+  const out = new Map<string, ProviderBaseUrl>();
+  for (const e of events) {
+    if (e.type !== 'llm_request') continue;
+    let url: URL;
+    try {
+      url = new URL(e.payload.url);
+    } catch {
+      continue;
+    }
+    if (url.hostname === 'api.openai.com' || url.hostname === 'api.anthropic.com') continue;
+    const provider = e.payload.provider === 'anthropic' ? 'anthropic' : e.payload.provider === 'openai' ? 'openai' : 'openai-compatible';
+    const suffix = provider === 'anthropic' ? /\/v1\/messages\/?$/ : /\/(chat\/completions|responses|embeddings|completions)\/?$/;
+    const base = `${url.origin}${url.pathname.replace(suffix, '')}`;
+    out.set(`${provider} ${base}`, { baseUrl: base, provider });
+  }
+  return [...out.values()];
+}
+
+async function readTrace(store: EventStore, tenant: string, traceId: string): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  for await (const e of store.read(tenant, traceId)) events.push(e);
+  return events;
+}
+
+/** Placeholder credentials so SDKs construct without the real keys (which a replay never needs, nor sees). */
+const PLACEHOLDER_ENV: Record<string, string> = {
+  OPENAI_API_KEY: 'sk-retrace-replay-placeholder',
+  ANTHROPIC_API_KEY: 'sk-ant-retrace-replay-placeholder',
+};
+
+/**
+ * Re-executes a recorded agent run in the sandbox, answering from the recording, and stores the replay as a new
+ * trace linked to the original (agent_started.replayOf). Divergence is the result, not an error; RetraceErrors are
+ * thrown only when the replay could not run (bad input, unknown/corrupt trace, missing entry, sandbox failure).
+ */
+export async function replayTrace(options: ReplayOptions): Promise<ReplayResult> {
+  const { store, tenant, traceId } = options;
+  assertTenantId(tenant);
+  assertTraceId(traceId);
+  const onMiss = options.onMiss ?? 'error';
+  if (!ON_MISS_POLICIES.includes(onMiss)) {
+    throw new ReplayOptionError(`Unknown miss policy "${String(onMiss)}".`, 'Use error (default), nearest or live.', 'onMiss');
+  }
+  const events = await readTrace(store, tenant, traceId);
+  const started = events[0];
+  if (!started || started.type !== 'agent_started') {
+    throw new TraceNotReplayableError(`Trace "${traceId}" does not begin with agent_started, so there is nothing to re-run.`, 'Replay a trace recorded by retrace\'s recorder.', 'traceId');
+  }
+  const lastSeq = events[events.length - 1]?.seq ?? 0;
+  if (options.until !== undefined && (!Number.isInteger(options.until) || options.until < 0 || options.until > lastSeq)) {
+    throw new ReplayOptionError(`--until ${options.until} is outside the trace (events 0–${lastSeq}).`, 'Give the seq of an event of the trace.', 'until');
+  }
+  const override: ResolvedOverride | undefined = options.override !== undefined ? resolveOverride(options.override, events) : undefined;
+  const cwd = options.cwd ?? process.cwd();
+  const entry = resolveEntry(started as StoredEventOf<'agent_started'>, options.agent, cwd);
+  const cache = buildReplayCache(events, options.normalization ? { normalization: options.normalization } : {});
+  const replayTraceId = newTraceId();
+  const replayOf = { traceId, ...(options.until !== undefined ? { until: options.until } : {}) };
+  const stopAfter = options.until !== undefined && onMiss !== 'live' ? options.until : undefined;
+
+  // the replay trace: appended by the parent only, in order, trimmed at `until` when the replay stops there
+  let revision: number | 'no_stream' = 'no_stream';
+  let appended = 0;
+  const onAppend = async (batch: readonly NewEvent[]): Promise<AppendResult> => {
+    let list = batch.map((e) => {
+      if (e.type !== 'agent_started') return e;
+      return { ...e, payload: { ...e.payload, agent: started.payload.agent, replayOf } } as NewEvent;
+    });
+    if (stopAfter !== undefined) list = list.slice(0, Math.max(0, stopAfter + 1 - appended));
+    if (list.length === 0) return { nextExpectedRevision: typeof revision === 'number' ? revision : -1, positions: [] };
+    const result = await store.append(tenant, replayTraceId, list, { expectedRevision: revision });
+    revision = result.nextExpectedRevision;
+    appended += list.length;
+    return result;
+  };
+
+  const misses: ReplayMiss[] = [];
+  let wentLive = onMiss === 'live' && options.until === undefined;
+  let overrideServed = false;
+  let untilReached = false;
+  const onMessage = (m: ChildMessage): void => {
+    if (m.type !== 'notice') return;
+    const n = m.notice;
+    if (n.type === 'miss') {
+      misses.push(n.miss as ReplayMiss);
+      if (n.miss.policy === 'live') wentLive = true;
+    } else if (n.type === 'forked') wentLive = true;
+    else if (n.type === 'override-served') overrideServed = true;
+    else if (n.type === 'until-reached') untilReached = true;
+  };
+
+  const codeDir = dirname(entry.file);
+  const readPaths = [codeDir, ...(options.allowRead ?? [])];
+  const nm = nearestNodeModules(codeDir);
+  if (nm) readPaths.push(nm);
+  const recordedCwd = started.payload.environment.cwd;
+  const recordedEnv = entry.kind === 'process' ? (started.payload.environment.env ?? {}) : {};
+  let launched;
+  try {
+    launched = await launchSandbox({
+      job: {
+        kind: entry.kind,
+        file: entry.file,
+        ...(entry.kind === 'api' ? { exportName: entry.exportName } : { args: entry.args }),
+        input: started.payload.input,
+        agent: started.payload.agent,
+        entry: entry.entry,
+        tenant,
+        traceId: replayTraceId,
+        replayOf,
+        cache,
+        onMiss,
+        fast: options.fast ?? false,
+        ...(options.until !== undefined ? { until: options.until } : {}),
+        ...(override ? { override } : {}),
+        ...(options.normalization ? { normalization: options.normalization } : {}),
+        providers: providersOf(events),
+      },
+      readPaths,
+      cwd: recordedCwd && existsSync(recordedCwd) ? recordedCwd : cwd,
+      env: { ...PLACEHOLDER_ENV, ...recordedEnv, ...(options.env ?? {}) },
+      timeoutMs: options.timeoutMs ?? 60_000,
+      memoryMb: options.memoryMb ?? 512,
+      onAppend,
+      onMessage,
+      ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
+    });
+  } catch (err) {
+    if (err instanceof SandboxError) Object.defineProperty(err, 'replayTraceId', { value: appended > 0 ? replayTraceId : undefined });
+    throw err;
+  }
+
+  const replayEvents = appended > 0 ? await readTrace(store, tenant, replayTraceId) : [];
+  const original = stopAfter !== undefined ? events.filter((e) => e.seq <= stopAfter) : events;
+  const compared = await compareReplay(original, replayEvents);
+  const drifted = misses.some((m) => m.policy !== 'live');
+  const verdict: ReplayVerdict = drifted && compared.verdict !== 'diverged' ? 'diverged' : compared.verdict;
+  const done = launched.done;
+  const result: ReplayResult = {
+    replayTraceId,
+    verdict,
+    firstDivergence: compared.firstDivergence,
+    misses,
+    outcome: untilReached || (stopAfter !== undefined && appended > stopAfter) ? 'stopped' : done.outcome,
+    refusedConnections: launched.netRefused,
+    wentLive,
+    overrideServed,
+  };
+  if (compared.report !== undefined) result.diffReport = compared.report;
+  if (done.error) result.error = { name: done.error.name, message: done.error.message, ...(done.error.code ? { code: done.error.code } : {}) };
+  if (done.output !== undefined) result.output = done.output;
+  if (drifted && !result.firstDivergence) {
+    const m = misses[0]!;
+    result.firstDivergence = {
+      index: -1, originalSeq: m.nearest?.seq ?? null, replaySeq: null, kind: 'payload', expectedType: m.kind === 'tool' ? 'tool_call' : `${m.kind}_request`,
+      actualType: m.kind === 'tool' ? 'tool_call' : `${m.kind}_request`, ...(m.diff[0] ? { path: m.diff[0].path, expected: m.diff[0].from, actual: m.diff[0].value } : {}), message: m.message,
+    };
+  }
+  return result;
+}
