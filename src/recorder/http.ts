@@ -11,7 +11,7 @@ import { currentRun, internal, suppressed } from './context.js';
 import type { InterceptedRequest } from './hooks.js';
 import { outcomeFromJson, requestModel, requestWantsStream, StreamOutcome, type LlmOutcome } from './llm.js';
 import { originalPerformanceNow } from './originals.js';
-import type { PendingExchange, RunState } from './run.js';
+import type { PendingExchange, Reservation, RunState } from './run.js';
 import { errorInfo } from './serialize.js';
 import { SseSplitter } from './sse.js';
 
@@ -102,6 +102,8 @@ class Exchange implements PendingExchange {
   private readonly chunks: StreamChunk[] = [];
   private status = 0;
   private responseHeaders: Record<string, string> | undefined;
+  /** the response's position in the trace, taken when its headers arrived */
+  private slot: Reservation | undefined;
 
   constructor(private readonly init: ExchangeInit) {
     this.done = new Promise<void>((resolve) => {
@@ -140,6 +142,7 @@ class Exchange implements PendingExchange {
   onResponse(response: Response): void {
     if (this.settled || this.responseSeen) return;
     this.responseSeen = true;
+    this.slot = this.init.run.reserve();
     const headersAt = originalPerformanceNow();
     this.status = response.status;
     this.responseHeaders = headersOf(response.headers, true);
@@ -221,10 +224,11 @@ class Exchange implements PendingExchange {
   }): void {
     const { run, endpoint, requestEventId } = this.init;
     const latencyMs = r.latencyMs ?? ms(this.init.startedAt);
+    const emit: Reservation = this.slot ?? ((type, payload, parent) => void run.emit(type, payload, parent));
     if (!endpoint) {
       let error = r.error;
       if (!error && r.status >= 400) error = { name: 'HttpError', message: `HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}`, code: String(r.status) };
-      run.emit('http_response', {
+      emit('http_response', {
         status: r.status,
         ...(r.statusText ? { statusText: r.statusText } : {}),
         ...(r.headers ? { headers: r.headers } : {}),
@@ -262,7 +266,7 @@ class Exchange implements PendingExchange {
       run.totals.outputTokens += usage.outputTokens;
     }
     if (costUsd !== null) run.totals.costUsd += costUsd;
-    run.emit('llm_response', {
+    emit('llm_response', {
       provider: endpoint.provider,
       operation: endpoint.operation,
       model,

@@ -43,6 +43,13 @@ const ND_ORDER: readonly NondeterminismSource[] = [
 /** a source with this many unflushed values is written out even between other events */
 const ND_MAX_VALUES = 10_000;
 
+/** A position in the trace taken now and filled later (a response recorded when it began, written once complete). */
+export type Reservation = <T extends EventType>(type: T, payload: PayloadInputOf<T>, parentEventId?: string) => void;
+
+interface Slot {
+  event: NewEvent | undefined;
+}
+
 export type Terminal = { type: 'agent_completed'; output: unknown } | { type: 'agent_failed'; error: ErrorInfo };
 
 /**
@@ -62,7 +69,8 @@ export class RunState {
   writeError: unknown;
   eventCount = 0;
 
-  private queue: NewEvent[] = [];
+  /** events in trace order; a Slot is a reserved position that blocks writing until it is filled */
+  private queue: Array<NewEvent | Slot> = [];
   private inflight: NewEvent[] = [];
   private revision: ExpectedRevision = 'no_stream';
   private writing: Promise<void> | undefined;
@@ -89,6 +97,26 @@ export class RunState {
     if (this.ndCount > 0) this.drainNondeterminism();
     this.enqueue({ eventId, timestamp: nowIso(), type, payload, ...(parentEventId !== undefined ? { parentEventId } : {}) } as NewEvent);
     return eventId;
+  }
+
+  /**
+   * Takes the next position in the trace now, for an event whose content is known later: a response is placed where
+   * it began (before anything the caller does after receiving it), not where its body happened to finish — so the
+   * event order does not depend on how fast a body was read, and a replay records the same order.
+   */
+  reserve(): Reservation {
+    const eventId = freshEventId();
+    const timestamp = nowIso();
+    if (!this.active || this.broken) return () => undefined;
+    if (this.ndCount > 0) this.drainNondeterminism();
+    const slot: Slot = { event: undefined };
+    this.queue.push(slot);
+    this.eventCount++;
+    return (type, payload, parentEventId) => {
+      if (slot.event !== undefined) return;
+      slot.event = { eventId, timestamp, type, payload, ...(parentEventId !== undefined ? { parentEventId } : {}) } as NewEvent;
+      this.schedule();
+    };
   }
 
   /** A nondeterministic value the agent observed; written compactly (one event per source) before the next event. */
@@ -123,7 +151,7 @@ export class RunState {
   }
 
   private schedule(): void {
-    if (this.timer !== undefined || this.writing !== undefined) return;
+    if (this.timer !== undefined || this.writing !== undefined || this.broken) return;
     this.timer = originalSetTimeout(() => {
       this.timer = undefined;
       void this.flush();
@@ -141,7 +169,7 @@ export class RunState {
       this.writing = internal(() =>
         this.writeLoop().finally(() => {
           this.writing = undefined;
-          if (this.queue.length > 0 && !this.broken) this.schedule();
+          if (this.writable() > 0 && !this.broken) this.schedule();
         }),
       );
     }
@@ -149,7 +177,23 @@ export class RunState {
   }
 
   async flushAll(): Promise<void> {
-    while ((this.queue.length > 0 && !this.broken) || this.writing !== undefined) await this.flush();
+    while ((this.writable() > 0 && !this.broken) || this.writing !== undefined) await this.flush();
+  }
+
+  /** how many queued events can be written now: those before the first unfilled reservation */
+  private writable(): number {
+    let n = 0;
+    for (const item of this.queue) {
+      if ('type' in item || item.event !== undefined) n++;
+      else break;
+    }
+    return n;
+  }
+
+  /** removes and returns up to `max` writable events from the head of the queue */
+  private take(max: number): NewEvent[] {
+    const n = Math.min(max, this.writable());
+    return this.queue.splice(0, n).map((item) => ('type' in item ? item : (item.event as NewEvent)));
   }
 
   private prepare(batch: readonly NewEvent[]): NewEvent[] | undefined {
@@ -162,8 +206,8 @@ export class RunState {
   }
 
   private async writeLoop(): Promise<void> {
-    while (this.queue.length > 0 && !this.broken) {
-      const batch = this.prepare(this.queue.splice(0, this.config.maxBatchEvents));
+    while (this.writable() > 0 && !this.broken) {
+      const batch = this.prepare(this.take(this.config.maxBatchEvents));
       if (!batch) return;
       this.inflight = batch;
       try {
@@ -197,7 +241,7 @@ export class RunState {
       originalClearTimeout(this.timer);
       this.timer = undefined;
     }
-    const rest = this.prepare(this.queue.splice(0));
+    const rest = this.prepare(this.take(Number.MAX_SAFE_INTEGER));
     if (!rest) return false;
     const events = [...this.inflight, ...rest];
     if (events.length === 0) return true;
