@@ -52,6 +52,13 @@ interface TraceRow {
   replay_of: string | null;
 }
 
+/** Thrown inside the optimistic append transaction (rolling it back) to ask for the careful path with lookups. */
+const RETRY_WITH_LOOKUP = Symbol('retry append with eventId lookups');
+
+function isEventIdConflict(err: unknown): boolean {
+  return (err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' && String((err as Error).message).includes('event_id');
+}
+
 /** Maps better-sqlite3's errors onto ours, so callers never see a raw SqliteError. */
 function translate(err: unknown, path: string): unknown {
   if (err instanceof RetraceError) return err;
@@ -230,12 +237,14 @@ export class SqliteEventStore implements EventStore {
       );
     }
     const writer = writerIdentity();
-    const run = this.db.transaction((): AppendResult => {
+    const run = this.db.transaction((lookupFirst: boolean): AppendResult => {
       const row = this.stmt.trace.get(tenantId, traceId);
       const state = row ? this.stateOf(row) : undefined;
-      // durable idempotency: an eventId already in this trace is a no-op returning its original position
+      // durable idempotency: an eventId already in this trace is a no-op returning its original position.
+      // Duplicates are rare (retries), so the first attempt skips the per-event lookups and lets the unique index
+      // and the revision check detect them; only then does the append run again with lookups (see below).
       const known = new Map<string, number>();
-      for (const e of parsed) {
+      for (const e of lookupFirst ? parsed : []) {
         const hit = this.stmt.eventById.get(tenantId, e.eventId);
         if (!hit) continue;
         if (hit.trace_id !== traceId) throw new DuplicateEventIdError(e.eventId, hit.trace_id, traceId);
@@ -248,12 +257,23 @@ export class SqliteEventStore implements EventStore {
           positions: parsed.map((e) => ({ eventId: e.eventId, seq: known.get(e.eventId) ?? -1, duplicate: true })),
         };
       }
-      checkExpectedRevision(traceId, state, expected);
+      try {
+        checkExpectedRevision(traceId, state, expected);
+      } catch (err) {
+        // a retried batch arrives with a stale revision: look its eventIds up before calling it a conflict
+        if (!lookupFirst) throw RETRY_WITH_LOOKUP;
+        throw err;
+      }
       if (fresh.length === 0) return { nextExpectedRevision: state?.lastSeq ?? -1, positions: [] };
       const { planned, next } = planAppend(tenantId, traceId, state ?? emptyTraceState(), fresh, this.limits);
       const seqOf = new Map<string, number>();
       for (const { event, json } of planned) {
-        this.stmt.insertEvent.run(tenantId, traceId, event.seq, event.eventId, event.type, json);
+        try {
+          this.stmt.insertEvent.run(tenantId, traceId, event.seq, event.eventId, event.type, json);
+        } catch (err) {
+          if (!lookupFirst && isEventIdConflict(err)) throw RETRY_WITH_LOOKUP;
+          throw err;
+        }
         seqOf.set(event.eventId, event.seq);
       }
       this.stmt.upsertTrace.run({
@@ -276,7 +296,12 @@ export class SqliteEventStore implements EventStore {
     });
     try {
       // IMMEDIATE: take the write lock up front, so two processes never both read a revision and then both write
-      return run.immediate();
+      try {
+        return run.immediate(false);
+      } catch (err) {
+        if (err !== RETRY_WITH_LOOKUP) throw err;
+        return run.immediate(true);
+      }
     } catch (err) {
       throw translate(err, this.location);
     }
