@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ValidationError } from '../errors.js';
 import { NewEventSchema, StoredEventSchema, type ParsedNewEvent, type StoredEvent } from './envelope.js';
+import { upcast } from './upcast.js';
 
 /** "payload.usage.inputTokens" from a zod issue path */
 export function issuePath(path: readonly PropertyKey[]): string {
@@ -37,7 +38,9 @@ export function parseNewEvent(raw: unknown, index: number): ParsedNewEvent {
 
 /** Validates an event read back from a store; returns the issue instead of throwing so the store can name the trace. */
 export function safeParseStoredEvent(raw: unknown): { ok: true; event: StoredEvent } | { ok: false; field: string; text: string } {
-  const result = StoredEventSchema.safeParse(raw);
+  const lifted = upcast(raw);
+  if (!lifted.ok) return { ok: false, field: 'schemaVersion', text: lifted.reason };
+  const result = StoredEventSchema.safeParse(lifted.event);
   if (result.success) return { ok: true, event: result.data as unknown as StoredEvent };
   return { ok: false, ...firstIssue(result.error) };
 }

@@ -40,3 +40,12 @@ describe('trace lifecycle machine', () => {
     expect(() => advanceLifecycle(initialLifecycle(), events)).toThrow(expect.objectContaining({ code: 'LIFECYCLE_VIOLATION', rule }));
   });
 });
+
+describe('stored event versions', () => {
+  it('refuses an event written by a newer format with a message that says to upgrade', async () => {
+    const { safeParseStoredEvent } = await import('../../src/events/validate.js');
+    const result = safeParseStoredEvent({ schemaVersion: 99, type: 'decision_made' });
+    expect(result).toMatchObject({ ok: false, field: 'schemaVersion' });
+    expect(result.ok ? '' : result.text).toMatch(/newer retrace.*upgrade/);
+  });
+});
