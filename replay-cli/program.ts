@@ -3,6 +3,7 @@ import { registerDiff } from './commands/diff.js';
 import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
 import { registerList } from './commands/list.js';
+import { registerRecord } from './commands/record.js';
 import { registerShow } from './commands/show.js';
 import type { Bind, RegisterCommand } from './commands/types.js';
 import { registerVerify } from './commands/verify.js';
@@ -18,7 +19,7 @@ import { packageVersion } from './version.js';
 
 /** One line per command file; a command is listed here only once it works end to end. */
 const COMMANDS: readonly RegisterCommand[] = [
-  registerList, registerShow, registerDiff, registerExport, registerImport, registerVerify,
+  registerRecord, registerList, registerShow, registerDiff, registerExport, registerImport, registerVerify,
 ];
 
 const HELP_FOOTER = `
@@ -28,12 +29,13 @@ Store URLs (--store or RETRACE_STORE):
   s3://BUCKET/PREFIX          S3 archive (read-only)
 
 Exit codes:
-  0  success (identical / equivalent)
+  0  success (identical / equivalent); \`record\` passes its command's exit code through
   1  divergence or verification failure
   2  usage or input error: bad flag, bad or unknown trace id, malformed file
   3  store or environment failure
 
 Examples:
+  $ retrace record -- node agent.js
   $ retrace list --status failed --since 2h
   $ retrace show tr_0m1abc2de_4f1c2a9b7d3e8f60
   $ retrace diff tr_recorded tr_replayed --format html --out report.html
