@@ -83,15 +83,14 @@ test('ESM named import of node:https is intercepted and recorded', async () => {
 
 test('gzip over node:http is recorded decoded; fetch too; binary bodies as base64', async () => {
   const { output, traceId } = await recorder.run({ agent: 'encodings' }, async () => {
+    // node:http does not decompress: the caller gets the gzip bytes, exactly as without the recorder
+    const { get } = await import('node:http');
     const viaHttp = await new Promise<string>((resolve, reject) => {
-      // node:http does not decompress: the caller gets the gzip bytes, exactly as without the recorder
-      import('node:http').then(({ get }) =>
-        get(`${httpUrl}/gzip`, (res) => {
-          const parts: Buffer[] = [];
-          res.on('data', (d: Buffer) => parts.push(d));
-          res.on('end', () => resolve(Buffer.concat(parts).subarray(0, 2).toString('hex')));
-        }).on('error', reject),
-      );
+      get(`${httpUrl}/gzip`, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (d: Buffer) => parts.push(d));
+        res.on('end', () => resolve(Buffer.concat(parts).subarray(0, 2).toString('hex')));
+      }).on('error', reject);
     });
     const viaFetch = await fetch(`${httpUrl}/gzip`).then((r) => r.json());
     const binary = Buffer.from(await fetch(`${httpUrl}/binary`).then((r) => r.arrayBuffer())).toString('hex');
