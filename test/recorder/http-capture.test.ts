@@ -93,7 +93,7 @@ test('gzip over node:http is recorded decoded; fetch too; binary bodies as base6
       }).on('error', reject);
     });
     const viaFetch = await fetch(`${httpUrl}/gzip`).then((r) => r.json());
-    const binary = Buffer.from(await fetch(`${httpUrl}/binary`).then((r) => r.arrayBuffer())).toString('hex');
+    const binary = Buffer.from(new Uint8Array(await fetch(`${httpUrl}/binary`).then((r) => r.arrayBuffer()))).toString('hex');
     return { viaHttp, viaFetch, binary };
   });
   expect(output).toEqual({ viaHttp: '1f8b', viaFetch: { hello: 'compressed world' }, binary: '00ff01fe80' });
