@@ -1,4 +1,5 @@
 import type { StoredEvent } from '../events/envelope.js';
+import { agentValueEvents } from './cache/build.js';
 import { jsonDiff, type JsonDiffOp } from './json-diff.js';
 
 /**
@@ -83,7 +84,7 @@ export function comparablePayload(e: StoredEvent, level: Level): unknown {
 
 function values(events: readonly StoredEvent[]): Record<string, Array<number | string>> {
   const out: Record<string, Array<number | string>> = {};
-  for (const e of events) if (e.type === 'nondeterminism') (out[e.payload.source] ??= []).push(...e.payload.values);
+  for (const e of agentValueEvents(events)) (out[e.payload.source] ??= []).push(...e.payload.values);
   return out;
 }
 
@@ -147,7 +148,11 @@ export async function compareReplay(original: readonly StoredEvent[], replay: re
     diff = undefined;
   }
   if (!diff || typeof diff.diffTraces !== 'function') return compareTraces(original, replay);
-  const report = await diff.diffTraces(original, replay, { labels: { a: 'recording', b: 'replay' } });
+  // the replay may run a changed copy of the agent (--agent): where it came from is not a difference in behaviour
+  const report = await diff.diffTraces(original, replay, {
+    labels: { a: 'recording', b: 'replay' },
+    policy: { types: { agent_started: { ignorePaths: ['payload.entry', 'payload.environment', 'payload.metadata'] } } },
+  });
   const f = report.firstDivergence;
   if (!f) return { verdict: report.verdict, firstDivergence: null, report };
   const d = report.differences.find((x) => x.id === f.differenceId) as { change?: string; ops?: Array<{ path: string; value?: unknown; oldValue?: unknown }> } | undefined;

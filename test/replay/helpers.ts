@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createRecorder } from '../../src/recorder/index.js';
 import { openStore, type EventStore } from '../../src/store/index.js';
 import type { StoredEvent } from '../../src/events/envelope.js';
+import type { ProviderBaseUrl } from '../../src/hashing/index.js';
 
 export async function tempStore(): Promise<{ store: EventStore; dir: string; cleanup(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'retrace-replay-test-'));
@@ -22,7 +23,7 @@ export async function tempStore(): Promise<{ store: EventStore; dir: string; cle
 export async function record<I>(
   store: EventStore,
   tenant: string,
-  providers: string[],
+  providers: Array<string | ProviderBaseUrl>,
   agent: string,
   entry: string,
   input: I,

@@ -51,6 +51,33 @@ function decodeBody(body: string | undefined, encoding: 'utf8' | 'base64'): stri
 }
 
 /**
+ * The nondeterminism events whose values the agent itself observed. Values observed *inside* a tool function are
+ * left out: in replay a recorded tool is answered from the cache and its body does not run, so serving its values to
+ * the agent would shift every later value. An event is inside a tool when its parentEventId is a tool_call, or —
+ * since the recorder flushes pending values before each event — when it lies between a tool_call and its
+ * tool_response. (Agent code running concurrently with a tool at that moment would be misattributed; tagging the
+ * values with the tool_call in the recorder removes that ambiguity.)
+ */
+export function agentValueEvents(events: readonly StoredEvent[]): Array<StoredEventOf<'nondeterminism'>> {
+  const out: Array<StoredEventOf<'nondeterminism'>> = [];
+  const toolCalls = new Set<string>();
+  const open = new Set<string>();
+  for (const e of events) {
+    if (e.type === 'tool_call') {
+      toolCalls.add(e.eventId);
+      open.add(e.eventId);
+    } else if (e.type === 'tool_response') {
+      if (e.parentEventId) open.delete(e.parentEventId);
+    } else if (e.type === 'nondeterminism') {
+      if (e.parentEventId && toolCalls.has(e.parentEventId)) continue;
+      if (open.size > 0) continue;
+      out.push(e);
+    }
+  }
+  return out;
+}
+
+/**
  * Builds the LLM/HTTP cache (requestHash + occurrence), the tool cache (tool + argsHash + occurrence) and the
  * nondeterminism value queues (per source, in recorded order) from a whole stored trace.
  */
@@ -114,14 +141,13 @@ export function buildReplayCache(events: readonly StoredEvent[], options: BuildC
         t.answer = e.payload.error ? { error: e.payload.error } : { result: e.payload.result };
         break;
       }
-      case 'nondeterminism': {
-        const source: NondeterminismSource = e.payload.source;
-        (values[source] ??= []).push(...e.payload.values);
-        break;
-      }
       default:
         break;
     }
+  }
+  for (const e of agentValueEvents(events)) {
+    const source: NondeterminismSource = e.payload.source;
+    (values[source] ??= []).push(...e.payload.values);
   }
   return { exchanges, tools, values };
 }
