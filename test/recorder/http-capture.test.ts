@@ -93,7 +93,9 @@ test('gzip over node:http is recorded decoded; fetch too; binary bodies as base6
       }).on('error', reject);
     });
     const viaFetch = await fetch(`${httpUrl}/gzip`).then((r) => r.json());
-    const binary = Buffer.from(new Uint8Array(await fetch(`${httpUrl}/binary`).then((r) => r.arrayBuffer()))).toString('hex');
+    const binaryResponse = await fetch(`${httpUrl}/binary`);
+    const bytes: ArrayBuffer = await binaryResponse.arrayBuffer();
+    const binary = Buffer.from(bytes).toString('hex');
     return { viaHttp, viaFetch, binary };
   });
   expect(output).toEqual({ viaHttp: '1f8b', viaFetch: { hello: 'compressed world' }, binary: '00ff01fe80' });
