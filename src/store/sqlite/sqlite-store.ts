@@ -257,15 +257,18 @@ export class SqliteEventStore implements EventStore {
           positions: parsed.map((e) => ({ eventId: e.eventId, seq: known.get(e.eventId) ?? -1, duplicate: true })),
         };
       }
+      let plan: ReturnType<typeof planAppend>;
       try {
         checkExpectedRevision(traceId, state, expected);
+        if (fresh.length === 0) return { nextExpectedRevision: state?.lastSeq ?? -1, positions: [] };
+        plan = planAppend(tenantId, traceId, state ?? emptyTraceState(), fresh, this.limits);
       } catch (err) {
-        // a retried batch arrives with a stale revision: look its eventIds up before calling it a conflict
+        // A retried batch looks like a conflict or a lifecycle violation (agent_started again) until its eventIds are
+        // looked up: so any refusal on the optimistic path is decided again on the careful one.
         if (!lookupFirst) throw RETRY_WITH_LOOKUP;
         throw err;
       }
-      if (fresh.length === 0) return { nextExpectedRevision: state?.lastSeq ?? -1, positions: [] };
-      const { planned, next } = planAppend(tenantId, traceId, state ?? emptyTraceState(), fresh, this.limits);
+      const { planned, next } = plan;
       const seqOf = new Map<string, number>();
       for (const { event, json } of planned) {
         try {
