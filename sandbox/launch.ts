@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,8 @@ import {
   SandboxStartError,
   SandboxTimeoutError,
 } from '../src/replay/errors.js';
-import { ChildMessageSchema, type ChildMessage, type SandboxJobInput } from './protocol.js';
+import { ChildMessageSchema, NoticeSchema, type ChildMessage, type SandboxJobInput } from './protocol.js';
+import * as z from 'zod';
 
 /**
  * The parent side of the sandbox (issue 4 §2): fork the runtime under Node's permission model — reads only where the
@@ -235,12 +236,21 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
             break;
         }
       });
-      void exited.then(({ code, signal }) => {
-        finish(() => {
-          const out = tail();
-          if (/heap out of memory|Reached heap limit|Allocation failed/i.test(stderr)) reject(new SandboxOutOfMemoryError(options.memoryMb, out));
-          else reject(new SandboxCrashedError(code, signal, out));
-        });
+      void exited.then(async ({ code, signal }) => {
+        if (settled) return;
+        const out = tail();
+        if (/heap out of memory|Reached heap limit|Allocation failed/i.test(stderr)) return finish(() => reject(new SandboxOutOfMemoryError(options.memoryMb, out)));
+        if (options.job.kind === 'process' && signal === null) {
+          // zero-code: the script ending the process is the normal end; its events are in the journal
+          try {
+            const done = await ingestJournal(join(tempDir, 'journal.ndjson'), options, code ?? 0);
+            finish(() => resolvePromise({ done, pid, stderr, netRefused }));
+          } catch (err) {
+            finish(() => reject(err));
+          }
+          return;
+        }
+        finish(() => reject(new SandboxCrashedError(code, signal, out)));
       });
       child.send({ type: 'init', job: { ...options.job, tempDir } }, (err) => {
         if (err) finish(() => reject(new SandboxStartError(`could not send the job: ${err.message}`, tail(), { cause: err })));
@@ -253,4 +263,34 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
     live.delete(child);
     rmSync(tempDir, { recursive: true, force: true });
   }
+}
+
+const JournalLineSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('append'), events: z.array(z.record(z.string(), z.unknown())) }),
+  z.object({ type: z.literal('notice'), notice: NoticeSchema }),
+]);
+
+/** Replays a zero-code child's journal into the parent, in order: appends to the store, notices to the caller. */
+async function ingestJournal(path: string, options: LaunchOptions, exitCode: number): Promise<Extract<ChildMessage, { type: 'done' }>> {
+  let text = '';
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    /* the script ended before recording anything */
+  }
+  let last: Record<string, unknown> | undefined;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const parsed = JournalLineSchema.safeParse(JSON.parse(line));
+    if (!parsed.success) throw new SandboxProtocolError(`invalid journal line: ${parsed.error.issues[0]?.message ?? ''}`, '');
+    const entry = parsed.data;
+    if (entry.type === 'append') {
+      await options.onAppend(entry.events as unknown as NewEvent[], {});
+      last = entry.events.at(-1) ?? last;
+    } else options.onMessage?.({ type: 'notice', notice: entry.notice });
+  }
+  const payload = (last?.payload ?? {}) as { output?: unknown; error?: { name: string; message: string; code?: string } };
+  if (last?.type === 'agent_completed') return { type: 'done', outcome: 'completed', output: payload.output, remainingValues: {} };
+  const error = last?.type === 'agent_failed' && payload.error ? payload.error : { name: 'NonZeroExit', message: `The process exited with code ${exitCode}.` };
+  return { type: 'done', outcome: exitCode === 0 && last?.type !== 'agent_failed' ? 'completed' : 'failed', error, remainingValues: {} };
 }

@@ -2,6 +2,8 @@
 // evaluated first, before anything an agent could reach; the recorder is loaded before the timers are virtualized, so
 // its own flush timers keep the real clock; the agent module is imported last, with everything in place.
 import { installNetworkGuard } from './guard.js';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ChildMessageSchema, ParentMessageSchema, type ChildMessageInput, type SandboxJob } from './protocol.js';
 import { installVirtualTimers, type VirtualTimers } from './virtual-timers.js';
@@ -90,8 +92,14 @@ async function loadEntry(job: SandboxJob): Promise<((...args: unknown[]) => unkn
   return fn as (...args: unknown[]) => unknown;
 }
 
+/** Zero-code mode writes events and notices to this journal synchronously (the process may end any moment, with
+ *  process.exit or an uncaught error); the parent reads it once the child has exited. */
+export const JOURNAL = 'journal.ndjson';
+
 async function runJob(job: SandboxJob): Promise<void> {
   process.env.TMPDIR = job.tempDir;
+  const journal = join(job.tempDir, JOURNAL);
+  const processMode = job.kind === 'process';
   const { ReplayCache } = await import('../src/replay/cache/lookup.js');
   const { createReplayHooks } = await import('../src/replay/hooks.js');
   // the recorder captures the real clock and timers when it loads: load it before virtualizing them
@@ -104,7 +112,10 @@ async function runJob(job: SandboxJob): Promise<void> {
     fast: job.fast,
     ...(job.until !== undefined ? { until: job.until } : {}),
     ...(job.override ? { override: job.override } : {}),
-    report: (notice) => void send({ type: 'notice', notice }),
+    report: (notice) => {
+      if (processMode) appendFileSync(journal, `${JSON.stringify({ type: 'notice', notice })}\n`);
+      else void send({ type: 'notice', notice });
+    },
     activity: timers,
     sleep: (ms) => new Promise((resolve) => realSetTimeout(resolve, ms)),
     onLive: () => guard.allow(),
@@ -127,6 +138,7 @@ async function runJob(job: SandboxJob): Promise<void> {
     },
   };
 
+  if (processMode) return runProcess(recorderModule, job, journal, hooks);
   const fn = await loadEntry(job);
   if (!fn) return;
 
@@ -171,4 +183,83 @@ async function runRecorded(
 interface RecorderLike {
   run(options: Record<string, unknown>, fn: (ctx: unknown) => unknown): Promise<unknown>;
   close?(): Promise<void>;
+}
+
+/**
+ * Zero-code replay: the recorded script runs as the main module with its recorded argv, under a process-wide run of
+ * the replay-mode recorder, ended the way agent-retrace/register ends it (exit code, uncaught error, stdout).
+ */
+async function runProcess(recorderModule: unknown, job: SandboxJob, journal: string, hooks: unknown): Promise<void> {
+  const { createRecorder } = recorderModule as { createRecorder: (options: Record<string, unknown>) => { startProcessRun(o: Record<string, unknown>): ProcessRun } };
+  const { addExitHook, lastUncaughtError } = await import('../src/recorder/exit.js');
+  const { internal } = await import('../src/recorder/context.js');
+  const { errorInfo: recorderErrorInfo } = await import('../src/recorder/serialize.js');
+  let count = 0;
+  const write = (events: readonly unknown[]) => {
+    appendFileSync(journal, `${JSON.stringify({ type: 'append', events: events.map((e) => plain(e)) })}\n`);
+    const positions = events.map((e) => ({ eventId: String((e as { eventId?: unknown }).eventId), seq: count++, duplicate: false }));
+    return { nextExpectedRevision: count - 1, positions };
+  };
+  const sink = { append: async (_t: string, _id: string, events: readonly unknown[]) => write(events), appendSync: (_t: string, _id: string, events: readonly unknown[]) => write(events) };
+  const recorder = createRecorder({ sink, tenant: job.tenant, hooks, providers: job.providers, ...(job.normalization ? { normalization: job.normalization } : {}) });
+  const limit = Number.parseInt(process.env.RETRACE_STDOUT_LIMIT ?? '65536', 10);
+  let stdout = '';
+  let dropped = 0;
+  if (Number.isFinite(limit) && limit > 0) {
+    const original = process.stdout.write;
+    process.stdout.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
+      const text = typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : '';
+      const room = limit - stdout.length;
+      if (room > 0) stdout += text.slice(0, room);
+      if (text.length > room) dropped += text.length - Math.max(0, room);
+      return (original as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as typeof process.stdout.write;
+  }
+  const scriptArgv = [job.file, ...job.args];
+  const run = recorder.startProcessRun({
+    agent: job.agent,
+    traceId: job.traceId,
+    input: job.input,
+    replayOf: job.replayOf,
+    environment: { argv: scriptArgv, env: {} },
+  });
+  const terminal = (code: number) => {
+    const uncaught = lastUncaughtError();
+    if (uncaught !== undefined) return { type: 'agent_failed' as const, error: recorderErrorInfo(uncaught) };
+    if (code !== 0) return { type: 'agent_failed' as const, error: { name: 'NonZeroExit', message: `The process exited with code ${code}.`, code: String(code) } };
+    const output: { exitCode: number; stdout?: string; stdoutTruncatedBytes?: number } = { exitCode: 0 };
+    if (limit > 0) output.stdout = stdout;
+    if (dropped > 0) output.stdoutTruncatedBytes = dropped;
+    return { type: 'agent_completed' as const, output };
+  };
+  let ending = false;
+  process.on('beforeExit', (code) => {
+    if (ending) return;
+    ending = true;
+    void internal(() => run.finish(terminal(code)));
+  });
+  addExitHook((code) => {
+    if (!ending) {
+      ending = true;
+      run.finishSync(terminal(code));
+    } else run.flushSync();
+  });
+  // the script ends the process: the IPC channel must not keep it alive
+  process.removeAllListeners('disconnect');
+  process.channel?.unref();
+  process.argv = [process.execPath, ...scriptArgv];
+  try {
+    await import(pathToFileURL(job.file).href);
+  } catch (err) {
+    // a script that throws at the top level: let it be the uncaught error it was in the recording
+    process.nextTick(() => {
+      throw err;
+    });
+  }
+}
+
+interface ProcessRun {
+  finish(t: unknown): Promise<void>;
+  finishSync(t: unknown): void;
+  flushSync(): void;
 }
