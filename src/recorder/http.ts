@@ -4,10 +4,9 @@ import { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { BatchInterceptor, getRawRequest } from '@mswjs/interceptors';
 import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
-import { FetchInterceptor } from '@mswjs/interceptors/fetch';
 import type { ErrorInfo, StreamChunk } from '../events/payloads.js';
 import { detectLlmEndpoint, normalizeRequest, requestHash, type LlmEndpoint } from '../hashing/index.js';
-import { currentRun, internal, suppressed } from './context.js';
+import { currentRun, internal } from './context.js';
 import type { InterceptedRequest } from './hooks.js';
 import { outcomeFromJson, requestModel, requestWantsStream, StreamOutcome, type LlmOutcome } from './llm.js';
 import { originalPerformanceNow } from './originals.js';
@@ -16,9 +15,11 @@ import { errorInfo } from './serialize.js';
 import { SseSplitter } from './sse.js';
 
 /**
- * HTTP capture: ONE process-global interception path (@mswjs/interceptors: global fetch + node:http/https, including
- * ESM named imports thanks to syncBuiltinESMExports), installed once and ref-counted, dispatching each request to the
- * run active in the caller's async context. Requests outside any run pass through untouched and unrecorded.
+ * HTTP capture: ONE process-global interception layer, installed once and ref-counted, dispatching each request to the
+ * run active in the caller's async context: global fetch through a thin wrapper of our own, node:http/https through
+ * @mswjs/interceptors' ClientRequestInterceptor (including ESM named imports, thanks to syncBuiltinESMExports). Both
+ * feed the same recording code (beginExchange / Exchange) and ask the same ReplayHooks. Requests outside any run pass
+ * through untouched and unrecorded.
  *
  * Record mode: the request is recorded, then goes to the network; the response is recorded from a clone read in a
  * detached task (the 'response' listener is awaited before fetch resolves, so awaiting the read there would buffer
@@ -315,63 +316,81 @@ function watchClientRequestErrors(request: Request, exchange: Exchange): void {
   };
 }
 
+interface RequestParts {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: { text: string; base64: boolean } | undefined;
+}
+
+/** Records the request event (hash and occurrence from the unredacted request) and opens its exchange. */
+function beginExchange(run: RunState, parts: RequestParts, transport: 'fetch' | 'http'): { exchange: Exchange; intercepted: InterceptedRequest } {
+  const startedAt = originalPerformanceNow();
+  const { method, url, headers } = parts;
+  const bodyText = parts.body?.text;
+  const endpoint = detectLlmEndpoint(method, url, run.config.providers);
+  const normalized = normalizeRequest({ method, url, headers, ...(bodyText !== undefined ? { body: bodyText } : {}) }, endpoint, run.config.normalization);
+  const hash = requestHash(normalized);
+  const occurrence = run.httpOccurrences.next(hash);
+  let requestEventId: string;
+  let requestBody: unknown;
+  if (endpoint) {
+    // normalizeRequest parsed the body already; its copy lacks only the volatile top-level fields
+    try {
+      requestBody = bodyText === undefined ? null : (JSON.parse(bodyText) as unknown);
+    } catch {
+      requestBody = bodyText;
+    }
+    run.totals.llmCalls++;
+    requestEventId = run.emit('llm_request', {
+      provider: endpoint.provider,
+      operation: endpoint.operation,
+      model: requestModel(requestBody),
+      method,
+      url,
+      headers,
+      body: requestBody,
+      stream: requestWantsStream(requestBody),
+      requestHash: hash,
+      occurrence,
+    });
+  } else {
+    run.totals.httpCalls = (run.totals.httpCalls ?? 0) + 1;
+    requestEventId = run.emit('http_request', {
+      method,
+      url,
+      headers,
+      ...(bodyText !== undefined ? { body: bodyText, bodyEncoding: parts.body?.base64 ? 'base64' : 'utf8' } : {}),
+      requestHash: hash,
+      occurrence,
+    });
+  }
+  const exchange = new Exchange({ run, transport, method, url, endpoint, requestBody, requestEventId, startedAt });
+  const intercepted: InterceptedRequest = {
+    method, url, headers, ...(bodyText !== undefined ? { body: bodyText } : {}), ...(endpoint ? { endpoint } : {}), normalized, requestHash: hash, occurrence,
+  };
+  return { exchange, intercepted };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// node:http / node:https, through @mswjs/interceptors' ClientRequestInterceptor
+
 async function onRequest({ request, requestId, controller }: { request: Request; requestId: string; controller: { respondWith(r: Response): void; errorWith(e?: Error): void } }): Promise<void> {
-  const slot = fetchSlots.getStore();
-  const run = slot?.run ?? currentRun();
+  const run = currentRun();
   if (!run || !run.active) return;
   if ((request.headers.get('accept') ?? '').includes('msw/passthrough')) return;
   let exchange: Exchange;
   let intercepted: InterceptedRequest;
   try {
-    const startedAt = originalPerformanceNow();
-    const method = request.method.toUpperCase();
-    const url = request.url;
-    const headers = headersOf(request.headers, false);
-    const rawBody = await readRequestBody(request);
-    const bodyText = rawBody?.text;
-    const endpoint = detectLlmEndpoint(method, url, run.config.providers);
-    const keyed = { method, url, headers, ...(bodyText !== undefined ? { body: bodyText } : {}) };
-    const normalized = normalizeRequest(keyed, endpoint, run.config.normalization);
-    const hash = requestHash(normalized);
-    const occurrence = run.httpOccurrences.next(hash);
-    let requestEventId: string;
-    let requestBody: unknown;
-    if (endpoint) {
-      try {
-        requestBody = bodyText === undefined ? null : (JSON.parse(bodyText) as unknown);
-      } catch {
-        requestBody = bodyText;
-      }
-      run.totals.llmCalls++;
-      requestEventId = run.emit('llm_request', {
-        provider: endpoint.provider,
-        operation: endpoint.operation,
-        model: requestModel(requestBody),
-        method,
-        url,
-        headers,
-        body: requestBody,
-        stream: requestWantsStream(requestBody),
-        requestHash: hash,
-        occurrence,
-      });
-    } else {
-      run.totals.httpCalls = (run.totals.httpCalls ?? 0) + 1;
-      const base64 = rawBody?.base64 === true;
-      requestEventId = run.emit('http_request', {
-        method,
-        url,
-        headers,
-        ...(bodyText !== undefined ? { body: bodyText, bodyEncoding: base64 ? 'base64' : 'utf8' } : {}),
-        requestHash: hash,
-        occurrence,
-      });
-    }
-    exchange = new Exchange({ run, transport: slot ? 'fetch' : 'http', method, url, endpoint, requestBody, requestEventId, startedAt });
+    const parts: RequestParts = {
+      method: request.method.toUpperCase(),
+      url: request.url,
+      headers: headersOf(request.headers, false),
+      body: await readRequestBody(request),
+    };
+    ({ exchange, intercepted } = beginExchange(run, parts, 'http'));
     byRequestId.set(requestId, exchange);
-    if (slot) slot.exchange = exchange;
-    else watchClientRequestErrors(request, exchange);
-    intercepted = { method, url, headers, ...(bodyText !== undefined ? { body: bodyText } : {}), ...(endpoint ? { endpoint } : {}), normalized, requestHash: hash, occurrence };
+    watchClientRequestErrors(request, exchange);
   } catch {
     // a recorder bug must never change what the agent sees: let the request through unrecorded
     return;
@@ -401,39 +420,131 @@ function onResponse({ response, requestId }: { response: Response; requestId: st
   }
 }
 
-let refs = 0;
-let interceptor: BatchInterceptor<[FetchInterceptor, ClientRequestInterceptor]> | undefined;
-let interceptorFetch: typeof fetch | undefined;
-let ourFetch: typeof fetch | undefined;
+// ---------------------------------------------------------------------------------------------------------------
+// global fetch, through our own thin wrapper. @mswjs/interceptors' FetchInterceptor rebuilds every request as a
+// stream-bodied Request and clones it before performing it, which cost ~1 ms per call here (measured in
+// bench/recorder.bench.ts); the wrapper hands the caller's own (input, init) to the real fetch untouched and only
+// tees the response. Same recording code (beginExchange / Exchange), same ReplayHooks contract.
 
-function wrapFetch(inner: typeof fetch): typeof fetch {
-  const wrapped = function fetch(input: Parameters<typeof globalThis.fetch>[0], init?: RequestInit): Promise<Response> {
+type FetchInput = Parameters<typeof globalThis.fetch>[0];
+
+function headersRecord(init: ConstructorParameters<typeof Headers>[0]): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (init === undefined) return out;
+  new Headers(init).forEach((value, name) => {
+    out[name] = value;
+  });
+  return out;
+}
+
+function textOfBody(body: unknown): { text: string; base64: boolean } | undefined | 'unknown' {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string') return body === '' ? undefined : { text: body, base64: false };
+  if (body instanceof URLSearchParams) return { text: body.toString(), base64: false };
+  if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {
+    const bytes = body instanceof ArrayBuffer ? new Uint8Array(body) : new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+    if (bytes.length === 0) return undefined;
+    try {
+      return { text: utf8Strict.decode(bytes), base64: false };
+    } catch {
+      return { text: Buffer.from(bytes).toString('base64'), base64: true };
+    }
+  }
+  return 'unknown';
+}
+
+/** What the recorder needs from a fetch call, and the arguments to pass on (unchanged when possible). */
+async function fetchParts(input: FetchInput, init: RequestInit | undefined): Promise<{ parts: RequestParts; forward: [FetchInput, RequestInit?] }> {
+  const isRequest = typeof Request !== 'undefined' && input instanceof Request;
+  const fast = !isRequest || (input.body === null && init?.body === undefined);
+  const body = textOfBody(init?.body);
+  if (fast && body !== 'unknown') {
+    const method = (init?.method ?? (isRequest ? input.method : 'GET')).toUpperCase();
+    const url = isRequest ? input.url : input instanceof URL ? input.href : new URL(String(input)).href;
+    const headers = init?.headers !== undefined ? headersRecord(init.headers) : isRequest ? headersOf(input.headers, false) : {};
+    if (body !== undefined && headers['content-type'] === undefined && typeof init?.body === 'string') headers['content-type'] = 'text/plain;charset=UTF-8';
+    return { parts: { method, url, headers, body }, forward: [input, init] };
+  }
+  // streams, Blobs, FormData, Request bodies: let a Request serialize it, read a clone, send the Request itself
+  const request = new Request(input, init);
+  return {
+    parts: { method: request.method.toUpperCase(), url: request.url, headers: headersOf(request.headers, false), body: await readRequestBody(request) },
+    forward: [request],
+  };
+}
+
+function networkErrorFrom(response: Response): TypeError {
+  return Object.assign(new TypeError('Failed to fetch'), { cause: response });
+}
+
+function wrapFetch(original: typeof fetch): typeof fetch {
+  const wrapped = async function fetch(input: FetchInput, init?: RequestInit): Promise<Response> {
     const run = currentRun();
-    if (!run) return inner(input, init);
+    if (!run || !run.active) return original(input, init);
     const slot: FetchSlot = { run };
-    // the interceptor's own synchronous work (request ids from Math.random) is not the agent's nondeterminism
-    const promise = suppressed(() => fetchSlots.run(slot, () => inner(input, init)));
-    return promise.then(undefined, (err: unknown) => {
-      slot.exchange?.failNetwork(err);
+    let exchange: Exchange;
+    let intercepted: InterceptedRequest;
+    let forward: [FetchInput, RequestInit?];
+    try {
+      const described = await fetchParts(input, init);
+      forward = described.forward;
+      ({ exchange, intercepted } = beginExchange(run, described.parts, 'fetch'));
+      slot.exchange = exchange;
+    } catch {
+      // a recorder bug (or an argument fetch itself will reject) must not change what the agent sees
+      return original(input, init);
+    }
+    const hooks = run.hooks;
+    if (hooks) {
+      let answer: Response | undefined;
+      try {
+        answer = await fetchSlots.run(slot, () => hooks.respondHttp(intercepted));
+      } catch (err) {
+        exchange.failNetwork(err);
+        throw err;
+      }
+      if (answer) {
+        if (answer.type === 'error') {
+          const err = networkErrorFrom(answer);
+          exchange.failNetwork(err);
+          throw err;
+        }
+        exchange.onResponse(answer.clone());
+        return answer;
+      }
+    }
+    let response: Response;
+    try {
+      response = await fetchSlots.run(slot, () => original(...forward));
+    } catch (err) {
+      exchange.failNetwork(err);
       throw err;
-    });
+    }
+    try {
+      exchange.onResponse(response.clone());
+    } catch {
+      // never let recording change the response
+    }
+    return response;
   };
   return wrapped as typeof fetch;
 }
 
-/** Installs the interceptor (once per process, ref-counted); returns the release function. */
+let refs = 0;
+let interceptor: BatchInterceptor<[ClientRequestInterceptor]> | undefined;
+let originalFetch: typeof fetch | undefined;
+let ourFetch: typeof fetch | undefined;
+
+/** Installs the interception (once per process, ref-counted); returns the release function. */
 export function acquireHttpCapture(): () => void {
   if (refs++ === 0) {
-    const batch = new BatchInterceptor({
-      name: 'agent-retrace-recorder',
-      interceptors: [new FetchInterceptor(), new ClientRequestInterceptor()],
-    });
+    const batch = new BatchInterceptor({ name: 'agent-retrace-recorder', interceptors: [new ClientRequestInterceptor()] });
     batch.on('request', onRequest);
     batch.on('response', onResponse);
     batch.apply();
     interceptor = batch;
-    interceptorFetch = globalThis.fetch;
-    ourFetch = wrapFetch(interceptorFetch);
+    originalFetch = globalThis.fetch;
+    ourFetch = wrapFetch(originalFetch);
     globalThis.fetch = ourFetch;
     // ESM named imports of node:http(s) are live bindings of the CJS exports only after this
     syncBuiltinESMExports();
@@ -443,10 +554,10 @@ export function acquireHttpCapture(): () => void {
     if (released) return;
     released = true;
     if (--refs === 0) {
-      if (globalThis.fetch === ourFetch && interceptorFetch) globalThis.fetch = interceptorFetch;
+      if (globalThis.fetch === ourFetch && originalFetch) globalThis.fetch = originalFetch;
       interceptor?.dispose();
       interceptor = undefined;
-      interceptorFetch = undefined;
+      originalFetch = undefined;
       ourFetch = undefined;
       byRequestId.clear();
       syncBuiltinESMExports();
