@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppendOptions, AppendResult } from '../src/store/types.js';
@@ -120,6 +120,16 @@ export function needsTsx(file: string): boolean {
   return ext === '.ts' || /\.(c|m)?tsx?$/.test(file);
 }
 
+function seedTsxCache(tempDir: string): void {
+  const name = `tsx-${process.geteuid ? process.geteuid() : userInfo().username}`;
+  const shared = join(tmpdir(), name);
+  try {
+    if (existsSync(shared)) cpSync(shared, join(tempDir, name), { recursive: true });
+  } catch {
+    /* a cold cache only costs time */
+  }
+}
+
 export async function launchSandbox(options: LaunchOptions): Promise<LaunchResult> {
   const tempDir = real(mkdtempSync(join(tmpdir(), 'retrace-sandbox-')));
   const useTsx = needsTsx(options.job.file);
@@ -127,6 +137,9 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
     rmSync(tempDir, { recursive: true, force: true });
     throw new SandboxStartError('the agent is TypeScript but tsx is not installed', '');
   }
+  // tsx's transform cache lives in $TMPDIR/tsx-<euid>: seed the sandbox's own copy from the shared one (read only,
+  // never copied back, so an agent cannot poison later replays) to skip re-transpiling retrace's runtime every time
+  if (useTsx) seedTsxCache(tempDir);
   const reads = new Set<string>([here, join(CODE_ROOT, 'src'), join(PACKAGE_ROOT, 'package.json'), join(PACKAGE_ROOT, 'pricing'), tempDir, ...options.readPaths.map(real)]);
   if (OWN_NODE_MODULES) reads.add(real(OWN_NODE_MODULES));
   const execArgv = [
@@ -146,7 +159,7 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
     child = fork(RUNTIME_PATH, [], {
       cwd: options.cwd,
       execArgv,
-      env: { ...options.env, TSX_DISABLE_CACHE: '1', TMPDIR: tempDir, TMP: tempDir, TEMP: tempDir, HOME: tempDir },
+      env: { ...options.env, TMPDIR: tempDir, TMP: tempDir, TEMP: tempDir, HOME: tempDir },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });
