@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { registerArchive } from './commands/archive.js';
 import { registerDiff } from './commands/diff.js';
 import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
@@ -20,6 +21,7 @@ import { packageVersion } from './version.js';
 /** One line per command file; a command is listed here only once it works end to end. */
 const COMMANDS: readonly RegisterCommand[] = [
   registerRecord, registerList, registerShow, registerDiff, registerExport, registerImport, registerVerify,
+  registerArchive,
 ];
 
 const HELP_FOOTER = `
@@ -41,7 +43,8 @@ Examples:
   $ retrace diff tr_recorded tr_replayed --format html --out report.html
   $ retrace export tr_0m1abc2de_4f1c2a9b7d3e8f60 --out golden/refund.ndjson
   $ retrace import golden/refund.ndjson --store sqlite:/tmp/ci.db
-  $ retrace verify`;
+  $ retrace verify
+  $ retrace archive --older-than 30d --to s3://acme-traces/prod --prune`;
 
 export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Command {
   const program = new Command('retrace');
