@@ -80,8 +80,9 @@ export async function run(): Promise<Array<{ name: string; value: number; unit: 
     const agentTrace = await recorder.run({ agent: 'bench-agent', entry: 'test/replay/agents/many-calls-agent.ts#manyCallsAgent', input: agentInput }, () => manyCallsAgent(agentInput));
     await recorder.close();
 
-    Polly.register(FetchAdapter);
-    Polly.register(FSPersister);
+    // Polly's published types do not line up with its own register() signature
+    Polly.register(FetchAdapter as unknown as Parameters<typeof Polly.register>[0]);
+    Polly.register(FSPersister as unknown as Parameters<typeof Polly.register>[0]);
     const pollyOptions = (mode: 'record' | 'replay') =>
       ({
         adapters: ['fetch'], persister: 'fs', persisterOptions: { fs: { recordingsDir: join(dir, 'polly') } }, mode,
