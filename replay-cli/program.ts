@@ -5,6 +5,7 @@ import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
 import { registerList } from './commands/list.js';
 import { registerRecord } from './commands/record.js';
+import { registerReplay } from './commands/replay.js';
 import { registerShow } from './commands/show.js';
 import type { Bind, RegisterCommand } from './commands/types.js';
 import { registerVerify } from './commands/verify.js';
@@ -20,7 +21,7 @@ import { packageVersion } from './version.js';
 
 /** One line per command file; a command is listed here only once it works end to end. */
 const COMMANDS: readonly RegisterCommand[] = [
-  registerRecord, registerList, registerShow, registerDiff, registerExport, registerImport, registerVerify,
+  registerRecord, registerList, registerShow, registerReplay, registerDiff, registerExport, registerImport, registerVerify,
   registerArchive,
 ];
 
@@ -40,6 +41,7 @@ Examples:
   $ retrace record -- node agent.js
   $ retrace list --status failed --since 2h
   $ retrace show tr_0m1abc2de_4f1c2a9b7d3e8f60
+  $ retrace replay tr_0m1abc2de_4f1c2a9b7d3e8f60 --fast --report replay.md
   $ retrace diff tr_recorded tr_replayed --format html --out report.html
   $ retrace export tr_0m1abc2de_4f1c2a9b7d3e8f60 --out golden/refund.ndjson
   $ retrace import golden/refund.ndjson --store sqlite:/tmp/ci.db

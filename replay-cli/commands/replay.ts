@@ -1,0 +1,120 @@
+import * as z from 'zod';
+import { diffTraces, renderHtml, renderJson, renderJunit, renderMarkdown, type DiffReport } from '../../src/diff/index.js';
+import { TraceNotFoundError } from '../../src/errors.js';
+import { ON_MISS_POLICIES, replayTrace, type ReplayResult } from '../../src/replay/index.js';
+import type { EventStore } from '../../src/store/types.js';
+import { writeFileAtomic } from '../files.js';
+import { DurationSchema, parseOptions, wholeNumber } from '../options.js';
+import type { CommandContext } from '../context.js';
+import type { RegisterCommand } from './types.js';
+
+const FORMATS = ['md', 'json', 'html', 'junit'] as const;
+type Format = (typeof FORMATS)[number];
+
+const ReplayInputSchema = z.object({
+  traceId: z.string(),
+  agent: z.string().trim().min(1, 'must be FILE or FILE#EXPORT').optional(),
+  until: wholeNumber(0, Number.MAX_SAFE_INTEGER).optional(),
+  onMiss: z.enum(ON_MISS_POLICIES as readonly ['error', 'nearest', 'live']).default('error'),
+  override: z.string().trim().min(1, 'must name a JSON file').optional(),
+  fast: z.boolean().default(false),
+  report: z.string().trim().min(1, 'must name a file').optional(),
+  format: z.enum(FORMATS).optional(),
+  failOnDiff: z.boolean().default(false),
+  timeout: DurationSchema.default(60_000),
+});
+type ReplayInput = z.output<typeof ReplayInputSchema>;
+
+const RENDER: Record<Format, (report: DiffReport) => string> = {
+  md: (r) => renderMarkdown(r),
+  json: (r) => renderJson(r),
+  html: (r) => renderHtml(r),
+  junit: (r) => renderJunit(r),
+};
+
+/** The report compares the recording (up to --until when the replay stopped there) with the stored replay trace. */
+async function writeReport(store: EventStore, tenant: string, input: ReplayInput, result: ReplayResult, format: Format, path: string): Promise<void> {
+  const original = input.until !== undefined && input.onMiss !== 'live'
+    ? store.read(tenant, input.traceId, { toSeq: input.until })
+    : { store, tenantId: tenant, traceId: input.traceId };
+  // a sandbox that failed before its first event stored no replay trace: compare against nothing, which is the truth
+  const replay = (await store.exists(tenant, result.replayTraceId))
+    ? { store, tenantId: tenant, traceId: result.replayTraceId }
+    : [];
+  const report = await diffTraces(original, replay, {
+    labels: { a: 'recorded', b: 'replay' },
+  });
+  const text = RENDER[format](report);
+  writeFileAtomic(path, text.endsWith('\n') ? text : `${text}\n`);
+}
+
+async function printResult(ctx: CommandContext, input: ReplayInput, result: ReplayResult, reportPath: string | undefined): Promise<void> {
+  if (ctx.json) {
+    const { diffReport: _omitted, ...rest } = result;
+    await ctx.out.json({ traceId: input.traceId, tenantId: ctx.tenant, ...rest, report: reportPath ?? null });
+    return;
+  }
+  const lines = [
+    `replay    ${result.replayTraceId} (of ${input.traceId})`,
+    `verdict   ${result.verdict}`,
+    `outcome   ${result.outcome}${result.error ? ` (${result.error.name}: ${result.error.message})` : ''}`,
+  ];
+  if (result.firstDivergence) lines.push(`first divergence: ${result.firstDivergence.message}`);
+  if (result.misses.length > 0) {
+    lines.push(`cache misses: ${result.misses.length} (policy ${input.onMiss})`);
+    for (const m of result.misses.slice(0, 5)) lines.push(`  - ${m.kind} #${m.position}: ${m.message}`);
+  }
+  if (result.refusedConnections.length > 0) lines.push(`refused connections: ${result.refusedConnections.join(', ')}`);
+  if (result.wentLive) lines.push('note: the replay went live (real calls were made)');
+  if (reportPath) lines.push(`report: ${reportPath}`);
+  await ctx.out.line(lines.join('\n'));
+}
+
+export const registerReplay: RegisterCommand = (program, bind) => {
+  program
+    .command('replay')
+    .description('re-run a recorded agent in the sandbox, answering from the recording; store the replay and compare')
+    .argument('<traceId>', 'the recorded trace to replay')
+    .option('--agent <entry>', 'agent code to run instead of the recorded entry: FILE#EXPORT (or FILE)')
+    .option('--until <seq>', 'replay up to this event seq, then stop (or continue live with --on-miss live)')
+    .option('--on-miss <policy>', 'a request the recording cannot answer: error (default), nearest or live')
+    .option('--override <file>', 'JSON file with a replacement LLM response (fork the run at that step)')
+    .option('--fast', 're-emit streamed responses at once instead of with their recorded timing')
+    .option('--report <path>', 'write a diff report (recorded vs replay) to this file')
+    .option('--format <format>', 'report format: md, json, html or junit (default md)')
+    .option('--fail-on-diff', 'exit 1 when the replay diverged (for CI); without it a divergence still exits 0')
+    .option('--timeout <duration>', 'stop the sandbox after this long (default 60s)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ retrace replay tr_0m1abc2de_4f1c2a9b7d3e8f60 --fast
+  $ retrace replay tr_0m1abc2de_4f1c2a9b7d3e8f60 --agent src/agent.ts#supportAgent --report replay.html --format html --fail-on-diff
+  $ retrace replay tr_0m1abc2de_4f1c2a9b7d3e8f60 --until 12 --on-miss live`,
+    )
+    .action(
+      bind(async (ctx, { args, options }) => {
+        const input = parseOptions(ReplayInputSchema, { ...options, traceId: args[0], fast: options.fast === true, failOnDiff: options.failOnDiff === true }, 'replay');
+        const format: Format = input.format ?? 'md';
+        const { result, reportPath } = await ctx.withStore(async (store) => {
+          if (!(await store.exists(ctx.tenant, input.traceId))) throw new TraceNotFoundError(ctx.tenant, input.traceId);
+          const result = await replayTrace({
+            store,
+            tenant: ctx.tenant,
+            traceId: input.traceId,
+            onMiss: input.onMiss,
+            fast: input.fast,
+            timeoutMs: input.timeout,
+            cwd: process.cwd(),
+            ...(input.agent !== undefined ? { agent: input.agent } : {}),
+            ...(input.until !== undefined ? { until: input.until } : {}),
+            ...(input.override !== undefined ? { override: input.override } : {}),
+          });
+          if (input.report !== undefined) await writeReport(store, ctx.tenant, input, result, format, input.report);
+          return { result, reportPath: input.report };
+        });
+        await printResult(ctx, input, result, reportPath);
+        return result.verdict === 'diverged' && input.failOnDiff ? 1 : 0;
+      }),
+    );
+};
