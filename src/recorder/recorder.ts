@@ -41,7 +41,8 @@ export interface RecorderOptions {
   captureNondeterminism?: boolean;
   /** intercept fetch and node:http(s) (default true) */
   captureHttp?: boolean;
-  /** how long queued events wait before a batch write (default 25 ms) */
+  /** how long queued events wait before a batch write (default 100 ms: each embedded-store commit is an fsync that
+   *  blocks the event loop, so fewer, larger batches; a crash loses at most this much) */
   flushIntervalMs?: number;
   /** events per append (default 500) */
   maxBatchEvents?: number;
@@ -168,7 +169,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     normalization: options.normalization ?? {},
     hooks: options.hooks,
     captureNondeterminism: options.captureNondeterminism !== false,
-    flushIntervalMs: options.flushIntervalMs ?? 25,
+    flushIntervalMs: options.flushIntervalMs ?? 100,
     maxBatchEvents: options.maxBatchEvents ?? 500,
     pendingResponseTimeoutMs: options.pendingResponseTimeoutMs ?? 2000,
     onWriteError: (error, run) => (options.onWriteError ?? defaultWriteWarning)(error, { traceId: run.traceId, agent: run.agent }),
