@@ -11,11 +11,12 @@ export function eventHash(event: { hash?: string; prevHash: string } & Record<st
 }
 
 /**
- * Hashes an event that has no `hash` yet and returns both the hash and the stored JSON: the canonical text that was
- * hashed, with `"hash"` appended as the last key. One serialization serves as hash input and stored body.
+ * Hashes an event that has no `hash` yet and returns the hash and the JSON to store. The hash is over the canonical
+ * (sorted-key) form, so any language can recompute it; the stored JSON keeps the key order the writer used, because
+ * replay must hand the agent back exactly what it saw: an agent that sends JSON.stringify(toolResult) to a model
+ * sends different text (and misses the cache) if the recorded result comes back with sorted keys.
  */
 export function sealEvent(unsealed: { prevHash: string } & Record<string, unknown>): { hash: string; json: string } {
-  const canonical = canonicalJson(unsealed);
-  const hash = sha256Hex(canonical);
-  return { hash, json: `${canonical.slice(0, -1)},"hash":"${hash}"}` };
+  const hash = sha256Hex(canonicalJson(unsealed));
+  return { hash, json: JSON.stringify({ ...unsealed, hash }) };
 }

@@ -55,7 +55,8 @@ export async function verifyTrace(store: EventStore, tenantId: string, traceId: 
       }
     }
   } catch (err) {
-    if (!isRetraceError(err) || err.code === 'TRACE_NOT_FOUND') throw err;
+    // an unknown trace or a bad id is the caller's input error, not a problem found in the trace
+    if (!isRetraceError(err) || err.code === 'TRACE_NOT_FOUND' || err.code === 'INVALID_ID') throw err;
     const seq = (err as { seq?: unknown }).seq;
     problems.push({ seq: typeof seq === 'number' ? seq : null, rule: err.code === 'CORRUPT_EVENT' ? 'schema' : 'read', message: err.message });
   }

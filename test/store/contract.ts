@@ -63,6 +63,14 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       expect(verdict.ok).toBe(true);
     });
 
+    it('gives payloads back with the key order they were written in (replay re-serializes them)', async () => {
+      const tenant = uniq('t');
+      await put(tenant, 'order', new TraceBuilder().tool('t', { z: 1, a: 2 }, { zeta: { y: 1, b: 2 }, alpha: [{ d: 1, c: 2 }] }).complete().events);
+      const response = (await collect(store.read(tenant, 'order'))).find((e) => e.type === 'tool_response');
+      expect(JSON.stringify(response?.payload)).toContain('{"zeta":{"y":1,"b":2},"alpha":[{"d":1,"c":2}]}');
+      expect((await verifyTrace(store, tenant, 'order')).ok).toBe(true);
+    });
+
     it('summarises a trace: agent, status, counts, tokens', async () => {
       const tenant = uniq('t');
       await put(tenant, 'done', new TraceBuilder('summ').llm('gpt-4o', 'a', { inputTokens: 100, outputTokens: 20 }).complete().events);

@@ -29,6 +29,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   maxEventBytes?: number;
   maxTraceEvents?: number;
+  /** fail instead of creating a new store file (commands that only read: list, show, export, verify) */
+  mustExist?: boolean;
 }
 
 interface TraceRow {
@@ -121,6 +123,12 @@ export class SqliteEventStore implements EventStore {
       maxEventBytes: options.maxEventBytes ?? LIMITS.maxEventBytes,
       maxTraceEvents: options.maxTraceEvents ?? LIMITS.maxTraceEvents,
     };
+    if (options.mustExist && !existsSync(this.location)) {
+      throw new StoreError(
+        `There is no retrace store at ${this.location}.`,
+        'Record a run first (see README "Record a run"), or point --store / RETRACE_STORE at an existing store.',
+      );
+    }
     checkHeader(this.location);
     mkdirSync(dirname(this.location), { recursive: true });
     let db: Database.Database | undefined;
