@@ -33,12 +33,15 @@ export class CommandContext {
     return this.globals.json;
   }
 
-  /** Opens the store, runs `fn`, and always closes it (a SQLite handle left open would hold the WAL). */
-  async withStore<T>(fn: (store: EventStore) => Promise<T>): Promise<T> {
+  /**
+   * Opens the store, runs `fn`, and always closes it (a SQLite handle left open would hold the WAL). Commands that only
+   * read pass `mustExist`, so a mistyped --store path is an error instead of a new empty store file.
+   */
+  async withStore<T>(fn: (store: EventStore) => Promise<T>, options: { mustExist?: boolean } = {}): Promise<T> {
     const url = this.globals.store ?? defaultStoreUrl();
     let store: EventStore;
     try {
-      store = await openStore(url);
+      store = await openStore(url, { mustExist: options.mustExist ?? false });
     } catch (err) {
       if (isRetraceError(err)) throw err;
       // e.g. EACCES creating the store's folder: the library let a raw fs error through

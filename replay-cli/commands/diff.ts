@@ -64,7 +64,7 @@ Examples:
             { store, tenantId: ctx.tenant, traceId: input.traceB },
             input.policy !== undefined ? { policyFile: input.policy } : {},
           );
-        });
+        }, { mustExist: true });
         const text = withNewline(RENDER[format](report));
         const code = report.verdict === 'diverged' ? 1 : 0;
         if (input.out === undefined) {

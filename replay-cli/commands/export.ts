@@ -41,7 +41,7 @@ Examples:
           // stdout may be piped into something; the confirmation is for the person, so it goes to stderr
           await ctx.err.line(`exported ${count} events of ${input.traceId} to ${input.out}`);
           return 0;
-        });
+        }, { mustExist: true });
       }),
     );
 };

@@ -63,6 +63,7 @@ Examples:
             ...(opts.since !== undefined ? { startedAfter: new Date(Date.now() - opts.since).toISOString() } : {}),
             ...(opts.cursor !== undefined ? { cursor: opts.cursor } : {}),
           }),
+          { mustExist: true },
         );
         if (ctx.json) {
           await ctx.out.json(page);

@@ -58,7 +58,7 @@ Examples:
           );
           await ctx.out.line(renderTable(events, COLUMNS));
           return 0;
-        });
+        }, { mustExist: true });
       }),
     );
 };

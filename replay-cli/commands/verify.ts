@@ -60,7 +60,7 @@ Examples:
             if (!ctx.json) await report(ctx, r);
           }
           return out;
-        });
+        }, { mustExist: true });
         const failed = results.filter((r) => !r.ok).length;
         if (ctx.json) {
           await ctx.out.json({ ok: failed === 0, tenantId: ctx.tenant, traces: results });

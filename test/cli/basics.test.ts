@@ -1,6 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/open-store.js';
+import { TraceBuilder } from '../helpers/trace-builder.js';
 import { BUILD_TIMEOUT_MS, ensureBuilt, retrace, tempStore } from './cli-harness.js';
 
 /** Global behaviour of the built binary: version, help, and the exit codes of usage and environment errors. */
@@ -88,7 +90,17 @@ describe('retrace (global)', () => {
     expect(r.stderr).toContain('error: Store URLs starting with "ftp:" are not supported.');
   });
 
+  it('a store that does not exist yet is exit 3 with what to do, and is not created by reading', async () => {
+    const r = await retrace(['list'], env);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/no retrace store at .*\n.*Record a run first/s);
+    expect(existsSync(tmp.url.slice('sqlite:'.length))).toBe(false);
+  });
+
   it('RETRACE_TENANT selects the tenant', async () => {
+    const seeded = await openStore(tmp.url);
+    await seeded.append('team-b', 'only-b', new TraceBuilder().complete().events);
+    await seeded.close();
     const r = await retrace(['list', '--json'], { ...env, RETRACE_TENANT: 'team-a' });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ traces: [] });
