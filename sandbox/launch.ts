@@ -1,5 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +43,8 @@ export interface LaunchOptions {
 export interface LaunchResult {
   done: Extract<ChildMessage, { type: 'done' }>;
   pid: number;
+  /** the child's writable temp dir (already removed when this is returned) */
+  tempDir: string;
   stderr: string;
   netRefused: string[];
 }
@@ -116,8 +120,53 @@ function alive(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
 
-export function needsTsx(file: string): boolean {
-  return ext === '.ts' || /\.(c|m)?tsx?$/.test(file);
+/**
+ * The runtime the child runs. Built (dist/): runtime.js as is. From a source checkout: runtime.ts and the src/ files
+ * it imports bundled into one ESM file with esbuild (packages stay external), written under node_modules/.cache so
+ * bare imports resolve, once per content — so the child needs no TypeScript loader for retrace's own code, and a
+ * JavaScript agent runs with the full permission model (no workers, no child processes). Falls back to runtime.ts via
+ * tsx when esbuild is not installed.
+ */
+let bundled: string | undefined;
+function runtimeEntry(): { path: string; typescript: boolean } {
+  if (ext === '.js') return { path: RUNTIME_PATH, typescript: false };
+  if (bundled) return { path: bundled, typescript: false };
+  try {
+    const esbuild = createRequire(import.meta.url)('esbuild') as {
+      buildSync(o: Record<string, unknown>): { outputFiles?: Array<{ path: string; text: string }> };
+    };
+    // splitting keeps dynamic imports lazy (store backends with native addons are never loaded in the sandbox)
+    const out = esbuild.buildSync({
+      entryPoints: { runtime: RUNTIME_PATH }, bundle: true, splitting: true, platform: 'node', format: 'esm', target: 'node20',
+      packages: 'external', write: false, outdir: '/retrace-bundle', sourcemap: 'inline', logLevel: 'silent',
+    });
+    const files = out.outputFiles ?? [];
+    if (files.length === 0 || !OWN_NODE_MODULES) throw new Error('no output');
+    const hash = createHash('sha256');
+    for (const f of files) hash.update(f.path).update(f.text);
+    const dir = join(OWN_NODE_MODULES, '.cache', 'agent-retrace', `sandbox-runtime-${hash.digest('hex').slice(0, 16)}`);
+    const file = join(dir, 'runtime.js');
+    if (!existsSync(file)) {
+      const tmp = `${dir}.${process.pid}.tmp`;
+      rmSync(tmp, { recursive: true, force: true });
+      mkdirSync(tmp, { recursive: true });
+      writeFileSync(join(tmp, 'package.json'), '{"type":"module"}');
+      for (const f of files) writeFileSync(join(tmp, f.path.slice('/retrace-bundle/'.length)), f.text);
+      try {
+        renameSync(tmp, dir);
+      } catch {
+        rmSync(tmp, { recursive: true, force: true }); // another process won the race: same content
+      }
+    }
+    bundled = real(file);
+    return { path: bundled, typescript: false };
+  } catch {
+    return { path: RUNTIME_PATH, typescript: true };
+  }
+}
+
+export function needsTsx(file: string, runtimeIsTypeScript = ext === '.ts'): boolean {
+  return runtimeIsTypeScript || /\.(c|m)?tsx?$/.test(file);
 }
 
 function seedTsxCache(tempDir: string): void {
@@ -132,7 +181,8 @@ function seedTsxCache(tempDir: string): void {
 
 export async function launchSandbox(options: LaunchOptions): Promise<LaunchResult> {
   const tempDir = real(mkdtempSync(join(tmpdir(), 'retrace-sandbox-')));
-  const useTsx = needsTsx(options.job.file);
+  const runtime = runtimeEntry();
+  const useTsx = needsTsx(options.job.file, runtime.typescript);
   if (useTsx && !TSX_LOADER) {
     rmSync(tempDir, { recursive: true, force: true });
     throw new SandboxStartError('the agent is TypeScript but tsx is not installed', '');
@@ -140,7 +190,7 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
   // tsx's transform cache lives in $TMPDIR/tsx-<euid>: seed the sandbox's own copy from the shared one (read only,
   // never copied back, so an agent cannot poison later replays) to skip re-transpiling retrace's runtime every time
   if (useTsx) seedTsxCache(tempDir);
-  const reads = new Set<string>([here, join(CODE_ROOT, 'src'), join(PACKAGE_ROOT, 'package.json'), join(PACKAGE_ROOT, 'pricing'), tempDir, ...options.readPaths.map(real)]);
+  const reads = new Set<string>([here, dirname(runtime.path), join(CODE_ROOT, 'src'), join(PACKAGE_ROOT, 'package.json'), join(PACKAGE_ROOT, 'pricing'), tempDir, ...options.readPaths.map(real)]);
   if (OWN_NODE_MODULES) reads.add(real(OWN_NODE_MODULES));
   const execArgv = [
     permissionFlag(),
@@ -156,7 +206,7 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
 
   let child: ChildProcess;
   try {
-    child = fork(RUNTIME_PATH, [], {
+    child = fork(runtime.path, [], {
       cwd: options.cwd,
       execArgv,
       env: { ...options.env, TMPDIR: tempDir, TMP: tempDir, TEMP: tempDir, HOME: tempDir },
@@ -245,7 +295,7 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
             );
             break;
           case 'done':
-            finish(() => resolvePromise({ done: msg, pid, stderr, netRefused }));
+            finish(() => resolvePromise({ done: msg, pid, tempDir, stderr, netRefused }));
             break;
         }
       });
@@ -257,7 +307,7 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
           // zero-code: the script ending the process is the normal end; its events are in the journal
           try {
             const done = await ingestJournal(join(tempDir, 'journal.ndjson'), options, code ?? 0);
-            finish(() => resolvePromise({ done, pid, stderr, netRefused }));
+            finish(() => resolvePromise({ done, pid, tempDir, stderr, netRefused }));
           } catch (err) {
             finish(() => reject(err));
           }

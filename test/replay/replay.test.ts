@@ -55,9 +55,7 @@ async function expectFaithful(original: string, result: ReplayResult): Promise<v
 /**
  * Faithful replay needs the store to give payloads back with the key order they were written in: an agent that sends
  * JSON.stringify(toolResult) to the model sends different text when the recorded result comes back with sorted keys,
- * and that request then misses. Since c5a1d77 ("faster sealing (one canonical serialization …)") the store writes
- * the canonical JSON as the stored body. This test names that cause; the two example agents that stringify tool
- * results (supportAgent, parallelAgent) are checked only while the order survives.
+ * and that request then misses (supportAgent and parallelAgent do). The guard test below names that cause directly.
  */
 let keyOrder: Promise<boolean> | undefined;
 function storeKeepsKeyOrder(): Promise<boolean> {
@@ -74,11 +72,10 @@ async function checkKeyOrder(): Promise<boolean> {
 
 describe('replayTrace: example agents recorded through the real SDKs replay identically', () => {
   it('the store returns recorded payloads with their key order (needed to replay agents that stringify tool results)', async () => {
-    expect(await storeKeepsKeyOrder(), 'src/hashing/chain.ts sealEvent stores canonical (sorted-key) JSON: store JSON.stringify(event) and hash the canonical form').toBe(true);
+    expect(await storeKeepsKeyOrder(), 'the store must keep the written key order (hash over canonical JSON, body as written)').toBe(true);
   });
 
-  it('supportAgent (tool calls)', { timeout: SLOW }, async (t) => {
-    if (!(await storeKeepsKeyOrder())) t.skip();
+  it('supportAgent (tool calls)', { timeout: SLOW }, async () => {
     const input = { ...conn(), customerId: 'c-42', question: 'Where is my order? call lookup_order({"orderId":"A-1002"})' };
     const { traceId } = await record(store, TENANT, providers(), 'support', agentEntries.support, input, supportAgent);
     const before = stub.requests.length;
@@ -95,8 +92,7 @@ describe('replayTrace: example agents recorded through the real SDKs replay iden
     await expectFaithful(openai.traceId, await replay(openai.traceId));
   });
 
-  it('parallelAgent (parallel tools, 429 retry, uuid/random/clock)', { timeout: SLOW }, async (t) => {
-    if (!(await storeKeepsKeyOrder())) t.skip();
+  it('parallelAgent (parallel tools, 429 retry, uuid/random/clock)', { timeout: SLOW }, async () => {
     const { traceId } = await record(store, TENANT, providers(), 'parallel', agentEntries.parallel, { ...conn(), city: 'Lima' }, parallelAgent);
     const original = await readAll(store, TENANT, traceId);
     expect(original.some((e) => e.type === 'llm_response' && e.payload.status === 429)).toBe(true);

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -29,10 +29,6 @@ function raw(exportName: string, input: unknown = {}, extra: Partial<LaunchOptio
   return { promise, pid: () => pid };
 }
 
-function sandboxTempDirs(): string[] {
-  return readdirSync(tmpdir()).filter((d) => d.startsWith('retrace-sandbox-'));
-}
-
 describe('sandbox process', () => {
   it('chooses the permission flag by Node version', () => {
     expect(permissionFlag('20.20.2')).toBe('--experimental-permission');
@@ -49,13 +45,14 @@ describe('sandbox process', () => {
   });
 
   it('cannot write outside its temp dir (ERR_ACCESS_DENIED), can write inside it, and the temp dir is removed', async () => {
-    const before = new Set(sandboxTempDirs());
     const denied = await raw('writeToRepo').promise;
     expect(denied.done).toMatchObject({ outcome: 'failed', error: { code: 'ERR_ACCESS_DENIED' } });
     expect(existsSync(new URL('./agents/written-by-sandbox.txt', import.meta.url))).toBe(false);
     const allowed = await raw('writeToTemp').promise;
     expect(allowed.done.output).toEqual({ ok: true });
-    expect(sandboxTempDirs().filter((d) => !before.has(d))).toEqual([]);
+    expect(allowed.tempDir.startsWith(tmpdir()) || allowed.tempDir.includes('retrace-sandbox-')).toBe(true);
+    expect(existsSync(allowed.tempDir)).toBe(false);
+    expect(existsSync(denied.tempDir)).toBe(false);
   });
 
   it('cannot read files outside the allowed paths, nor spawn processes', async () => {
