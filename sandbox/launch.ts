@@ -38,6 +38,8 @@ export interface LaunchOptions {
   onMessage?(message: ChildMessage): void;
   /** called with the child's pid right after the fork (tests check it is gone afterwards) */
   onSpawn?(pid: number): void;
+  /** the agent's stdout (default: dropped, it is not retrace's output) */
+  onStdout?(chunk: Buffer): void;
 }
 
 export interface LaunchResult {
@@ -227,10 +229,7 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
     if (stderr.length > 64_000) stderr = stderr.slice(-32_000);
   };
   child.stderr?.on('data', keep);
-  // the agent's stdout is dropped unless asked for (RETRACE_SANDBOX_STDOUT=1): it is not retrace's output
-  child.stdout?.on('data', (chunk: Buffer) => {
-    if (process.env.RETRACE_SANDBOX_STDOUT === '1') process.stdout.write(chunk);
-  });
+  child.stdout?.on('data', (chunk: Buffer) => options.onStdout?.(chunk));
   const tail = (): string => stderr.split('\n').filter((l) => l.trim() !== '').slice(-15).join('\n');
   const netRefused: string[] = [];
 

@@ -9,6 +9,7 @@ import { ChildMessageSchema, ParentMessageSchema, type ChildMessageInput, type S
 import { installVirtualTimers, type VirtualTimers } from './virtual-timers.js';
 
 const realSetTimeout = globalThis.setTimeout;
+const originalSetInterval = globalThis.setInterval;
 
 function send(message: ChildMessageInput): Promise<void> {
   // validate what we send too: a schema drift between the two sides shows up here, named
@@ -249,9 +250,12 @@ async function runProcess(recorderModule: unknown, job: SandboxJob, journal: str
       run.finishSync(terminal(code));
     } else run.flushSync();
   });
-  // the script ends the process: the IPC channel must not keep it alive
+  // the script ends the process: the IPC channel must not keep it alive; a parent that went away still ends it
   process.removeAllListeners('disconnect');
   process.channel?.unref();
+  originalSetInterval(() => {
+    if (!process.connected) process.exit(70);
+  }, 500).unref();
   process.argv = [process.execPath, ...scriptArgv];
   try {
     await import(pathToFileURL(job.file).href);

@@ -6,6 +6,7 @@ import type { ErrorInfo } from '../events/payloads.js';
 import type { NormalizationOptions } from '../hashing/request-key.js';
 import type { ProviderBaseUrl } from '../hashing/providers.js';
 import type { AppendResult, EventStore } from '../store/types.js';
+import { ReadOnlyStoreError } from '../errors.js';
 import { launchSandbox, nearestNodeModules } from '../../sandbox/launch.js';
 import type { ChildMessage } from '../../sandbox/protocol.js';
 import { buildReplayCache } from './cache/build.js';
@@ -43,6 +44,8 @@ export interface ReplayOptions {
   env?: Record<string, string>;
   /** called with the sandbox pid right after it starts */
   onSpawn?: (pid: number) => void;
+  /** the replayed agent's stdout (default: dropped) */
+  onStdout?: (chunk: Buffer) => void;
 }
 
 export interface ReplayResult {
@@ -61,6 +64,8 @@ export interface ReplayResult {
   /** the replay went live (onMiss 'live', or a fork after `until`) */
   wentLive: boolean;
   overrideServed: boolean;
+  /** recorded nondeterministic values the replay never asked for, per source (the agent used fewer than recorded) */
+  unusedValues: Record<string, number>;
 }
 
 /** The LLM base URLs the recording used, so the sandbox's recorder recognises the same endpoints. */
@@ -104,6 +109,12 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
   const { store, tenant, traceId } = options;
   assertTenantId(tenant);
   assertTraceId(traceId);
+  if (store.readOnly) {
+    throw new ReadOnlyStoreError(
+      `The store ${store.location} is read-only, so the replay cannot be stored as a new trace.`,
+      'Restore the trace into a writable store first (retrace import / archive restore), then replay it there.',
+    );
+  }
   const onMiss = options.onMiss ?? 'error';
   if (!ON_MISS_POLICIES.includes(onMiss)) {
     throw new ReplayOptionError(`Unknown miss policy "${String(onMiss)}".`, 'Use error (default), nearest or live.', 'onMiss');
@@ -191,6 +202,7 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
       onAppend,
       onMessage,
       ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
+      ...(options.onStdout ? { onStdout: options.onStdout } : {}),
     });
   } catch (err) {
     if (err instanceof SandboxError) Object.defineProperty(err, 'replayTraceId', { value: appended > 0 ? replayTraceId : undefined });
@@ -212,6 +224,7 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
     refusedConnections: launched.netRefused,
     wentLive,
     overrideServed,
+    unusedValues: done.remainingValues,
   };
   if (compared.report !== undefined) result.diffReport = compared.report;
   if (done.error) result.error = { name: done.error.name, message: done.error.message, ...(done.error.code ? { code: done.error.code } : {}) };

@@ -285,6 +285,11 @@ describe('bad input: clear errors, no child process left behind', () => {
     expect(spawned).toBe(false);
   });
 
+  it('a read-only store (the replay could not be stored)', async () => {
+    const readOnly = Object.create(store, { readOnly: { value: true } }) as EventStore;
+    await expect(replayTrace({ store: readOnly, tenant: TENANT, traceId })).rejects.toMatchObject({ code: 'STORE_READ_ONLY' });
+  });
+
   it('an unknown miss policy and an until outside the trace', async () => {
     await expect(replay(traceId, { onMiss: 'sometimes' as never })).rejects.toMatchObject({ code: 'REPLAY_BAD_OPTION' });
     await expect(replay(traceId, { until: 10_000 })).rejects.toMatchObject({ code: 'REPLAY_BAD_OPTION' });
