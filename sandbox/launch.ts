@@ -58,7 +58,12 @@ export const RUNTIME_PATH = join(here, `runtime${ext}`);
 /** the checkout (or dist/) root that holds sandbox/ and src/ */
 const CODE_ROOT = dirname(here);
 /** the package root (package.json, pricing/): the checkout, or the parent of dist/ */
-const PACKAGE_ROOT = existsSync(join(CODE_ROOT, 'package.json')) ? CODE_ROOT : dirname(CODE_ROOT);
+const PACKAGE_ROOT = (() => {
+  for (let d = CODE_ROOT; ; d = dirname(d)) {
+    if (existsSync(join(d, 'package.json'))) return d;
+    if (dirname(d) === d) return dirname(CODE_ROOT);
+  }
+})();
 
 function packageDirOf(specifier: string): string | undefined {
   try {
@@ -69,6 +74,20 @@ function packageDirOf(specifier: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * The recorder looks for its package.json (version) and pricing/models.json by walking up from its own folder, and
+ * under the permission model even existsSync of an unreadable path throws: allow exactly those probes, from the
+ * recorder's folder up to the package root.
+ */
+const PACKAGE_PROBES: string[] = (() => {
+  const out: string[] = [];
+  for (let d = join(CODE_ROOT, 'src', 'recorder'); ; d = dirname(d)) {
+    out.push(join(d, 'package.json'), join(d, 'pricing'), join(d, 'pricing', 'models.json'));
+    if (d === PACKAGE_ROOT || dirname(d) === d) break;
+  }
+  return out;
+})();
 
 /** the node_modules folder retrace's own dependencies come from */
 export const OWN_NODE_MODULES = packageDirOf('zod');
@@ -192,7 +211,7 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
   // tsx's transform cache lives in $TMPDIR/tsx-<euid>: seed the sandbox's own copy from the shared one (read only,
   // never copied back, so an agent cannot poison later replays) to skip re-transpiling retrace's runtime every time
   if (useTsx) seedTsxCache(tempDir);
-  const reads = new Set<string>([here, dirname(runtime.path), join(CODE_ROOT, 'src'), join(PACKAGE_ROOT, 'package.json'), join(PACKAGE_ROOT, 'pricing'), tempDir, ...options.readPaths.map(real)]);
+  const reads = new Set<string>([here, dirname(runtime.path), join(CODE_ROOT, 'src'), tempDir, ...options.readPaths.map(real), ...PACKAGE_PROBES]);
   if (OWN_NODE_MODULES) reads.add(real(OWN_NODE_MODULES));
   const execArgv = [
     permissionFlag(),
