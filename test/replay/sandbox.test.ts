@@ -74,6 +74,8 @@ describe('sandbox process', () => {
   it('fast-forwards timers, keeping their order (a 30 s backoff does not wait 30 s)', async () => {
     const r = await raw('backoff').promise;
     expect(r.done.output).toEqual({ order: ['0', '10s', '30s'] });
+    const mix = await raw('timerMix').promise;
+    expect(mix.done.output).toEqual({ order: ['tick1', '1.5s', 'tick2', 'tick3', 'slept 5s', 'promise v'] });
   });
 
   it('kills a child that hangs past the timeout (SANDBOX_TIMEOUT) and leaves no process behind', async () => {

@@ -62,3 +62,24 @@ export async function backoff(): Promise<{ order: string[] }> {
 }
 
 export const notAFunction = 42;
+
+/** Timer semantics under fast-forwarding: intervals, clears, timers/promises, refresh, and unref'ed timers. */
+export async function timerMix(): Promise<{ order: string[] }> {
+  const { setTimeout: sleep } = await import('node:timers/promises');
+  const order: string[] = [];
+  let ticks = 0;
+  const interval = setInterval(() => {
+    ticks++;
+    order.push(`tick${ticks}`);
+    if (ticks === 3) clearInterval(interval);
+  }, 1_000);
+  const cleared = setTimeout(() => order.push('cleared (must not fire)'), 2_500);
+  clearTimeout(cleared);
+  setTimeout(() => order.push('unref (must not fire)'), 3_600_000).unref();
+  setTimeout(() => order.push('1.5s'), 1_500);
+  await sleep(5_000);
+  order.push('slept 5s');
+  const value = await sleep(60_000, 'v');
+  order.push(`promise ${value}`);
+  return { order };
+}
