@@ -11,6 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import type { AgentContext } from '../fixtures/agents/context.js';
 import { supportAgent } from '../fixtures/agents/support-agent.js';
 import { startLlmStub } from '../fixtures/llm-stub/index.js';
 import { createRecorder } from '../src/recorder/index.js';
@@ -50,7 +51,8 @@ const input = {
 };
 const { output, traceId } = await recorder.run(
   { agent: 'support-agent', entry: 'fixtures/agents/support-agent.ts#supportAgent', input },
-  (ctx) => supportAgent(input, ctx),
+  // the example agents type ctx.tool loosely so they run without retrace; the recorder's ctx is compatible at run time
+  (ctx) => supportAgent(input, ctx as unknown as AgentContext),
 );
 await recorder.close();
 await stub.close();

@@ -6,7 +6,7 @@ import { providerBaseUrlsFromEnv, toolArgsHash, type NormalizationOptions, type 
 import { openStore } from '../store/open-store.js';
 import type { AppendOptions, AppendResult, EventStore } from '../store/types.js';
 import { currentRun, internal, runStorage, setProcessRun } from './context.js';
-import { environment } from './environment.js';
+import { allowListedEnv, environment } from './environment.js';
 import { trackRun, untrackRun } from './exit.js';
 import type { EventSink, ReplayHooks, ToolAnswer } from './hooks.js';
 import { acquireHttpCapture } from './http.js';
@@ -258,7 +258,8 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       ...(runOptions.entry !== undefined ? { entry: runOptions.entry } : {}),
       mode,
       input: toJsonSafe(runOptions.input) ?? null,
-      environment: environment(env),
+      // the allow-listed env (provider base URLs, NODE_ENV, …) in API mode too: replay gives the agent the same values
+      environment: environment({ env: allowListedEnv(), ...env }),
       ...(runOptions.replayOf ? { replayOf: runOptions.replayOf } : {}),
       ...(runOptions.tags ? { tags: runOptions.tags } : {}),
       ...(runOptions.metadata ? { metadata: toJsonSafe(runOptions.metadata) as Record<string, unknown> } : {}),

@@ -172,7 +172,8 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
   const nm = nearestNodeModules(codeDir);
   if (nm) readPaths.push(nm);
   const recordedCwd = started.payload.environment.cwd;
-  const recordedEnv = entry.kind === 'process' ? (started.payload.environment.env ?? {}) : {};
+  // the allow-listed env the run saw (provider base URLs, NODE_ENV…), so the agent builds the same requests
+  const recordedEnv = started.payload.environment.env ?? {};
   let launched;
   try {
     launched = await launchSandbox({
