@@ -16,6 +16,9 @@ export interface CliIo {
 export class CommandContext {
   readonly out: Output;
   readonly err: Output;
+  /** stderr is a terminal (progress redrawn in place) rather than a pipe or a CI log (plain lines); its width */
+  readonly stderrTty: boolean;
+  readonly stderrColumns: number;
 
   constructor(
     readonly globals: GlobalOptions,
@@ -23,6 +26,9 @@ export class CommandContext {
   ) {
     this.out = new Output(io.stdout);
     this.err = new Output(io.stderr);
+    const tty = io.stderr as { isTTY?: boolean; columns?: number };
+    this.stderrTty = tty.isTTY === true;
+    this.stderrColumns = typeof tty.columns === 'number' && tty.columns > 0 ? tty.columns : 80;
   }
 
   get tenant(): string {

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { registerArchive } from './commands/archive.js';
+import { registerCi } from './commands/ci.js';
 import { registerDiff } from './commands/diff.js';
 import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
@@ -22,7 +23,7 @@ import { packageVersion } from './version.js';
 /** One line per command file; a command is listed here only once it works end to end. */
 const COMMANDS: readonly RegisterCommand[] = [
   registerRecord, registerList, registerShow, registerReplay, registerDiff, registerExport, registerImport, registerVerify,
-  registerArchive,
+  registerArchive, registerCi,
 ];
 
 const HELP_FOOTER = `
@@ -46,12 +47,14 @@ Examples:
   $ retrace export tr_0m1abc2de_4f1c2a9b7d3e8f60 --out golden/refund.ndjson
   $ retrace import golden/refund.ndjson --store sqlite:/tmp/ci.db
   $ retrace verify
+  $ retrace ci goldens/ --agent src/agent.ts#supportAgent --junit reports/retrace.xml --summary reports/retrace.md
+  $ retrace ci 'goldens/**/*.ndjson' --shard 2/4 --concurrency 2 --fast
   $ retrace archive --older-than 30d --to s3://acme-traces/prod --prune`;
 
 export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Command {
   const program = new Command('retrace');
   program
-    .description('A flight recorder and time-travel debugger for AI agents: record runs, inspect them, verify them.')
+    .description('A flight recorder and time-travel debugger for AI agents: record runs, inspect them, verify them, replay them in CI.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
     .addOption(new Option('--store <url>', 'event store URL').env('RETRACE_STORE'))

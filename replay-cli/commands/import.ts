@@ -18,9 +18,10 @@ export interface ImportOutcome {
 /**
  * Decides, before anything is written, what happens to each trace of the file: a new trace is appended, a trace whose
  * events the store already holds (same eventIds at the same seqs) is left alone, anything else is a conflict. Checking
- * every trace first means a conflict in the third trace does not leave the first two imported.
+ * every trace first means a conflict in the third trace does not leave the first two imported. `retrace ci` imports
+ * its golden traces through this too.
  */
-async function plan(store: EventStore, tenant: string, traces: readonly FileTrace[]): Promise<Map<string, 'new' | 'unchanged'>> {
+export async function plan(store: EventStore, tenant: string, traces: readonly FileTrace[]): Promise<Map<string, 'new' | 'unchanged'>> {
   const decisions = new Map<string, 'new' | 'unchanged'>();
   for (const trace of traces) {
     const summary = await store.summary(tenant, trace.traceId);
