@@ -52,7 +52,10 @@ function family(endpoint: LlmEndpoint): 'openai' | 'anthropic' {
   return endpoint.provider === 'anthropic' ? 'anthropic' : 'openai';
 }
 
-function parseBody(body: string | undefined): { json: true; value: unknown } | { json: false; value: string | null } {
+export type ParsedBody = { json: true; value: unknown } | { json: false; value: string | null };
+
+/** The body as normalizeRequest sees it: parsed JSON, or the raw text (null when empty). */
+export function parseBody(body: string | undefined): ParsedBody {
   if (body === undefined || body === '') return { json: false, value: null };
   try {
     return { json: true, value: JSON.parse(body) as unknown };
@@ -61,7 +64,8 @@ function parseBody(body: string | undefined): { json: true; value: unknown } | {
   }
 }
 
-export function normalizeRequest(req: KeyedRequest, endpoint: LlmEndpoint | undefined, options: NormalizationOptions = {}): NormalizedRequest {
+/** `parsed`: parseBody(req.body) when the caller has it already (it is not modified, nor kept beyond its top level). */
+export function normalizeRequest(req: KeyedRequest, endpoint: LlmEndpoint | undefined, options: NormalizationOptions = {}, parsed: ParsedBody = parseBody(req.body)): NormalizedRequest {
   let url: URL;
   try {
     url = new URL(req.url);
@@ -70,7 +74,6 @@ export function normalizeRequest(req: KeyedRequest, endpoint: LlmEndpoint | unde
   }
   const fam = endpoint ? family(endpoint) : 'http';
   const drop = new Set<string>([...DEFAULT_VOLATILE_BODY_FIELDS[fam], ...(options.dropBodyFields?.[fam] ?? [])]);
-  const parsed = parseBody(req.body);
   let body: unknown = parsed.value;
   if (parsed.json && body !== null && typeof body === 'object' && !Array.isArray(body)) {
     const copy: Record<string, unknown> = {};

@@ -9,7 +9,18 @@ import type { RunState } from './run.js';
  * everything that is not inside an explicit run.
  */
 export const INTERNAL: unique symbol = Symbol('retrace.internal');
-export const runStorage = new AsyncLocalStorage<RunState | typeof INTERNAL>();
+
+/**
+ * The HTTP machinery one fetch() call of `run` sets in motion (undici, a replay's respondHttp): still that run's, but
+ * clock and random reads made there are the network layer's, not the agent's (see inNetworkLayer). Carried by the same
+ * AsyncLocalStorage as the run: on Node 20 every enabled AsyncLocalStorage adds its own work to every promise the
+ * process creates, so there is exactly one.
+ */
+export class NetworkScope {
+  constructor(readonly run: RunState) {}
+}
+
+export const runStorage = new AsyncLocalStorage<RunState | NetworkScope | typeof INTERNAL>();
 
 let processRun: RunState | undefined;
 let suppressDepth = 0;
@@ -27,8 +38,34 @@ export function currentRun(): RunState | undefined {
   if (suppressDepth > 0) return undefined;
   const store = runStorage.getStore();
   if (store === INTERNAL) return undefined;
+  if (store !== undefined) {
+    const run = store instanceof NetworkScope ? store.run : store;
+    return run.active ? run : undefined;
+  }
+  return processRun?.active ? processRun : undefined;
+}
+
+/**
+ * True inside the HTTP machinery a fetch() call sets in motion (interceptor, undici, a replay's respondHttp). Clock
+ * and random reads made there are the network layer's, not the agent's: a replay answers from the recording without
+ * running that layer, so recording them would shift every later value the agent is served.
+ */
+export function inNetworkLayer(): boolean {
+  return runStorage.getStore() instanceof NetworkScope;
+}
+
+/** The run whose agent code is running now: currentRun(), except inside the network layer. */
+export function agentRun(): RunState | undefined {
+  if (suppressDepth > 0) return undefined;
+  const store = runStorage.getStore();
+  if (store === INTERNAL || store instanceof NetworkScope) return undefined;
   if (store !== undefined) return store.active ? store : undefined;
   return processRun?.active ? processRun : undefined;
+}
+
+/** Runs fn as the network layer of a fetch() call made by `run`. */
+export function inNetwork<T>(run: RunState, fn: () => T): T {
+  return runStorage.run(new NetworkScope(run), fn);
 }
 
 /** Runs fn (and every async continuation it creates) outside of any run. */

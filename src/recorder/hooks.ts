@@ -53,6 +53,12 @@ export interface ReplayHooks {
    * to make the request fail like a network error would. Return undefined to let it reach the network (live policy).
    */
   respondHttp(request: InterceptedRequest): Promise<Response | undefined>;
+  /**
+   * Optional: the complete body text of a non-streamed Response that respondHttp returned (null when it has no
+   * body), so the fetch wrapper records the response from it instead of teeing and reading a clone. undefined for
+   * streamed responses and responses these hooks did not build (they are read from a clone, as in record mode).
+   */
+  bodyOf?(response: Response): string | null | undefined;
   /** The next recorded value of a nondeterministic source, or undefined when the recording has no more. */
   nextValue(source: NondeterminismSource): number | string | undefined;
   /** The recorded outcome of a tool call, or 'run-live' for pure tools and live continuation. */

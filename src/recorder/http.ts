@@ -1,12 +1,11 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { syncBuiltinESMExports } from 'node:module';
 import { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { BatchInterceptor, getRawRequest } from '@mswjs/interceptors';
 import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
 import type { ErrorInfo, StreamChunk } from '../events/payloads.js';
-import { detectLlmEndpoint, normalizeRequest, requestHash, type LlmEndpoint } from '../hashing/index.js';
-import { currentRun, internal } from './context.js';
+import { detectLlmEndpoint, normalizeRequest, parseBody, requestHash, type LlmEndpoint } from '../hashing/index.js';
+import { currentRun, inNetwork, internal } from './context.js';
 import type { InterceptedRequest } from './hooks.js';
 import { outcomeFromJson, requestModel, requestWantsStream, StreamOutcome, type LlmOutcome } from './llm.js';
 import { originalPerformanceNow } from './originals.js';
@@ -27,23 +26,9 @@ import { SseSplitter } from './sse.js';
  * Replay mode (ReplayHooks installed): `hooks.respondHttp` answers, through the same listener, and the answer is
  * recorded the same way, so original and replay traces compare event by event.
  */
-interface FetchSlot {
-  run: RunState;
-  exchange?: Exchange;
-}
-
-/** set by our fetch wrapper around the interceptor's fetch: links a fetch() call to its exchange (network errors) */
-const fetchSlots = new AsyncLocalStorage<FetchSlot>();
 const byRequestId = new Map<string, Exchange>();
 
-/**
- * True inside the HTTP machinery a fetch() call sets in motion (interceptor, undici, a replay's respondHttp). Clock
- * and random reads made there are the network layer's, not the agent's: a replay answers from the recording without
- * running that layer, so recording them would shift every later value the agent is served.
- */
-export function inNetworkLayer(): boolean {
-  return fetchSlots.getStore() !== undefined;
-}
+export { inNetworkLayer } from './context.js';
 
 /** Response headers that describe the wire encoding; the body is recorded decoded, so they are not kept. */
 const WIRE_HEADERS = new Set(['content-encoding', 'content-length', 'transfer-encoding', 'connection', 'keep-alive']);
@@ -136,6 +121,32 @@ class Exchange implements PendingExchange {
       ...(this.responseHeaders ? { headers: this.responseHeaders } : {}),
       ...(this.chunks.length > 0 ? { chunks: this.chunks } : {}),
       error: { name: 'IncompleteResponse', message: reason },
+    });
+  }
+
+  /**
+   * A replayed response whose whole body the replay hooks handed over (null: none): recorded from that text right
+   * away, exactly as consume() would record it from a clone, without teeing and reading the body stream.
+   */
+  onKnownResponse(response: Response, text: string | null): void {
+    if (this.settled || this.responseSeen) return;
+    const contentType = response.headers.get('content-type') ?? '';
+    if (/text\/event-stream/i.test(contentType)) {
+      this.onResponse(response.clone());
+      return;
+    }
+    this.responseSeen = true;
+    this.slot = this.init.run.reserve();
+    this.status = response.status;
+    this.responseHeaders = headersOf(response.headers, true);
+    if (!this.settle()) return;
+    const encodedBody = text === null ? undefined : encodeBody(Buffer.from(text, 'utf8'), contentType);
+    this.emitResponse({
+      status: response.status,
+      statusText: response.statusText,
+      headers: this.responseHeaders,
+      ...(encodedBody ? { body: encodedBody.body, bodyEncoding: encodedBody.bodyEncoding } : {}),
+      latencyMs: ms(this.init.startedAt),
     });
   }
 
@@ -329,18 +340,15 @@ function beginExchange(run: RunState, parts: RequestParts, transport: 'fetch' | 
   const { method, url, headers } = parts;
   const bodyText = parts.body?.text;
   const endpoint = detectLlmEndpoint(method, url, run.config.providers);
-  const normalized = normalizeRequest({ method, url, headers, ...(bodyText !== undefined ? { body: bodyText } : {}) }, endpoint, run.config.normalization);
+  // parsed once, for the request key and the event (normalizeRequest copies only the top level; redaction copies on write)
+  const parsed = parseBody(bodyText);
+  const normalized = normalizeRequest({ method, url, headers, ...(bodyText !== undefined ? { body: bodyText } : {}) }, endpoint, run.config.normalization, parsed);
   const hash = requestHash(normalized);
   const occurrence = run.httpOccurrences.next(hash);
   let requestEventId: string;
   let requestBody: unknown;
   if (endpoint) {
-    // normalizeRequest parsed the body already; its copy lacks only the volatile top-level fields
-    try {
-      requestBody = bodyText === undefined ? null : (JSON.parse(bodyText) as unknown);
-    } catch {
-      requestBody = bodyText;
-    }
+    requestBody = bodyText === undefined ? null : parsed.json ? parsed.value : bodyText;
     run.totals.llmCalls++;
     requestEventId = run.emit('llm_request', {
       provider: endpoint.provider,
@@ -428,9 +436,42 @@ function onResponse({ response, requestId }: { response: Response; requestId: st
 
 type FetchInput = Parameters<typeof globalThis.fetch>[0];
 
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** what Headers would refuse (CR, LF, NUL, non-Latin-1), or trim (leading/trailing HTTP whitespace) */
+const HEADER_VALUE_SLOW = /[\0\r\n]|[^\x00-\xff]|^[\t ]|[\t ]$/;
+
+/**
+ * Headers given as a plain object of valid names and string values, read the way `new Headers(init).forEach` would
+ * (lower-case names, sorted) without building a Headers — which, with msw's ClientRequestInterceptor applied, goes
+ * through its Headers proxy. undefined for anything else (arrays, Headers, duplicates by case, values to normalize).
+ */
+function plainHeadersRecord(init: object): Record<string, string> | undefined {
+  const proto = Object.getPrototypeOf(init) as unknown;
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  const record = init as Record<string, unknown>;
+  const names: string[] = [];
+  const values = new Map<string, string>();
+  for (const key of Object.keys(record)) {
+    const value = record[key];
+    if (typeof value !== 'string' || !HEADER_NAME.test(key) || HEADER_VALUE_SLOW.test(value)) return undefined;
+    const name = key.toLowerCase();
+    if (values.has(name)) return undefined;
+    values.set(name, value);
+    names.push(name);
+  }
+  names.sort();
+  const out: Record<string, string> = {};
+  for (const name of names) out[name] = values.get(name) as string;
+  return out;
+}
+
 function headersRecord(init: ConstructorParameters<typeof Headers>[0]): Record<string, string> {
   const out: Record<string, string> = {};
   if (init === undefined) return out;
+  if (typeof init === 'object' && init !== null && !Array.isArray(init)) {
+    const plain = plainHeadersRecord(init);
+    if (plain) return plain;
+  }
   new Headers(init).forEach((value, name) => {
     out[name] = value;
   });
@@ -481,7 +522,6 @@ function wrapFetch(original: typeof fetch): typeof fetch {
   const wrapped = async function fetch(input: FetchInput, init?: RequestInit): Promise<Response> {
     const run = currentRun();
     if (!run || !run.active) return original(input, init);
-    const slot: FetchSlot = { run };
     let exchange: Exchange;
     let intercepted: InterceptedRequest;
     let forward: [FetchInput, RequestInit?];
@@ -489,7 +529,6 @@ function wrapFetch(original: typeof fetch): typeof fetch {
       const described = await fetchParts(input, init);
       forward = described.forward;
       ({ exchange, intercepted } = beginExchange(run, described.parts, 'fetch'));
-      slot.exchange = exchange;
     } catch {
       // a recorder bug (or an argument fetch itself will reject) must not change what the agent sees
       return original(input, init);
@@ -498,7 +537,7 @@ function wrapFetch(original: typeof fetch): typeof fetch {
     if (hooks) {
       let answer: Response | undefined;
       try {
-        answer = await fetchSlots.run(slot, () => hooks.respondHttp(intercepted));
+        answer = await inNetwork(run, () => hooks.respondHttp(intercepted));
       } catch (err) {
         exchange.failNetwork(err);
         throw err;
@@ -509,13 +548,15 @@ function wrapFetch(original: typeof fetch): typeof fetch {
           exchange.failNetwork(err);
           throw err;
         }
-        exchange.onResponse(answer.clone());
+        const known = hooks.bodyOf?.(answer);
+        if (known !== undefined) exchange.onKnownResponse(answer, known);
+        else exchange.onResponse(answer.clone());
         return answer;
       }
     }
     let response: Response;
     try {
-      response = await fetchSlots.run(slot, () => original(...forward));
+      response = await inNetwork(run, () => original(...forward));
     } catch (err) {
       exchange.failNetwork(err);
       throw err;

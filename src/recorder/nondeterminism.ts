@@ -1,7 +1,6 @@
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { currentRun } from './context.js';
+import { agentRun } from './context.js';
 import type { NondeterminismSource } from './hooks.js';
-import { inNetworkLayer } from './http.js';
 import { OriginalDate, originalDateNow, originalMathRandom, originalPerformanceNow } from './originals.js';
 import type { RunState } from './run.js';
 
@@ -21,8 +20,7 @@ const realNodeRandomUUID = nodeCrypto.randomUUID;
 const realGetRandomValues = webcrypto.getRandomValues.bind(webcrypto);
 
 function active(): RunState | undefined {
-  if (inNetworkLayer()) return undefined;
-  const run = currentRun();
+  const run = agentRun();
   return run !== undefined && run.config.captureNondeterminism ? run : undefined;
 }
 

@@ -118,6 +118,13 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
     return true;
   };
 
+  /** bodies of the non-streamed responses built here, for the recorder (ReplayHooks.bodyOf) */
+  const bodies = new WeakMap<Response, string | null>();
+  const known = (response: Response, body: string | null): Response => {
+    bodies.set(response, body);
+    return response;
+  };
+
   const buildResponse = (x: RecordedExchange, rec: RecordedHttpResponse): Response => {
     let status = rec.status;
     let body: string | undefined = rec.body !== undefined ? String(decode(rec.body, rec.bodyEncoding)) : undefined;
@@ -143,7 +150,7 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
     if (chunks && headers['content-type'] === undefined) headers['content-type'] = 'text/event-stream';
     if (body !== undefined && !chunks && headers['content-type'] === undefined && x.kind === 'llm') headers['content-type'] = 'application/json';
     const init: ResponseInit = rec.statusText !== undefined ? { status, headers, statusText: rec.statusText } : { status, headers };
-    if (NULL_BODY_STATUS.has(status)) return new Response(null, init);
+    if (NULL_BODY_STATUS.has(status)) return known(new Response(null, init), null);
     if (chunks) {
       const list = chunks;
       const activity = options.activity;
@@ -178,7 +185,7 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
       });
       return new Response(stream, init);
     }
-    return new Response(body ?? null, init);
+    return known(new Response(body ?? null, init), body ?? null);
   };
 
   const answer = (x: RecordedExchange): Response => {
@@ -193,6 +200,9 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
 
   const hooks = {
     misses,
+    bodyOf(response: Response): string | null | undefined {
+      return bodies.get(response);
+    },
     async respondHttp(req: InterceptedRequest): Promise<Response | undefined> {
       const position = httpPosition++;
       if (forked) return goLive();
