@@ -3,6 +3,8 @@ import { diffTraces, renderHtml, renderJson, renderJunit, renderMarkdown, type D
 import { TraceNotFoundError } from '../../src/errors.js';
 import { ON_MISS_POLICIES, replayTrace, type ReplayResult } from '../../src/replay/index.js';
 import type { EventStore } from '../../src/store/types.js';
+import { openStore } from '../../src/store/open-store.js';
+import { DEFAULT_SQLITE_PATH } from '../../src/store/sqlite/sqlite-store.js';
 import { writeFileAtomic } from '../files.js';
 import { DurationSchema, parseOptions, wholeNumber } from '../options.js';
 import type { CommandContext } from '../context.js';
@@ -22,6 +24,7 @@ const ReplayInputSchema = z.object({
   format: z.enum(FORMATS).optional(),
   failOnDiff: z.boolean().default(false),
   timeout: DurationSchema.default(60_000),
+  replayStore: z.string().trim().min(1, 'must be a store URL').optional(),
 });
 type ReplayInput = z.output<typeof ReplayInputSchema>;
 
@@ -33,13 +36,13 @@ const RENDER: Record<Format, (report: DiffReport) => string> = {
 };
 
 /** The report compares the recording (up to --until when the replay stopped there) with the stored replay trace. */
-async function writeReport(store: EventStore, tenant: string, input: ReplayInput, result: ReplayResult, format: Format, path: string): Promise<void> {
+async function writeReport(store: EventStore, target: EventStore, tenant: string, input: ReplayInput, result: ReplayResult, format: Format, path: string): Promise<void> {
   const original = input.until !== undefined && input.onMiss !== 'live'
     ? store.read(tenant, input.traceId, { toSeq: input.until })
     : { store, tenantId: tenant, traceId: input.traceId };
   // a sandbox that failed before its first event stored no replay trace: compare against nothing, which is the truth
-  const replay = (await store.exists(tenant, result.replayTraceId))
-    ? { store, tenantId: tenant, traceId: result.replayTraceId }
+  const replay = (await target.exists(tenant, result.replayTraceId))
+    ? { store: target, tenantId: tenant, traceId: result.replayTraceId }
     : [];
   const report = await diffTraces(original, replay, {
     labels: { a: 'recorded', b: 'replay' },
@@ -84,35 +87,46 @@ export const registerReplay: RegisterCommand = (program, bind) => {
     .option('--format <format>', 'report format: md, json, html or junit (default md)')
     .option('--fail-on-diff', 'exit 1 when the replay diverged (for CI); without it a divergence still exits 0')
     .option('--timeout <duration>', 'stop the sandbox after this long (default 60s)')
+    .option('--replay-store <url>', `where to store the replay trace (default: the --store; for a read-only store such as s3://…, sqlite:${DEFAULT_SQLITE_PATH})`)
     .addHelpText(
       'after',
       `
 Examples:
   $ retrace replay tr_0m1abc2de_4f1c2a9b7d3e8f60 --fast
   $ retrace replay tr_0m1abc2de_4f1c2a9b7d3e8f60 --agent src/agent.ts#supportAgent --report replay.html --format html --fail-on-diff
-  $ retrace replay tr_0m1abc2de_4f1c2a9b7d3e8f60 --until 12 --on-miss live`,
+  $ retrace replay tr_0m1abc2de_4f1c2a9b7d3e8f60 --until 12 --on-miss live
+  $ retrace replay tr_0m1abc2de_4f1c2a9b7d3e8f60 --store s3://acme-traces/prod --replay-store sqlite:.retrace/retrace.db`,
     )
     .action(
       bind(async (ctx, { args, options }) => {
         const input = parseOptions(ReplayInputSchema, { ...options, traceId: args[0], fast: options.fast === true, failOnDiff: options.failOnDiff === true }, 'replay');
         const format: Format = input.format ?? 'md';
-        const { result, reportPath } = await ctx.withStore(async (store) => {
+        const { result, reportPath, writtenTo } = await ctx.withStore(async (store) => {
           if (!(await store.exists(ctx.tenant, input.traceId))) throw new TraceNotFoundError(ctx.tenant, input.traceId);
-          const result = await replayTrace({
-            store,
-            tenant: ctx.tenant,
-            traceId: input.traceId,
-            onMiss: input.onMiss,
-            fast: input.fast,
-            timeoutMs: input.timeout,
-            cwd: process.cwd(),
-            ...(input.agent !== undefined ? { agent: input.agent } : {}),
-            ...(input.until !== undefined ? { until: input.until } : {}),
-            ...(input.override !== undefined ? { override: input.override } : {}),
-          });
-          if (input.report !== undefined) await writeReport(store, ctx.tenant, input, result, format, input.report);
-          return { result, reportPath: input.report };
-        });
+          // replay straight from a read-only store (the S3 archive): the replay trace goes to a writable one
+          const targetUrl = input.replayStore ?? (store.readOnly ? `sqlite:${DEFAULT_SQLITE_PATH}` : undefined);
+          const target = targetUrl !== undefined ? await openStore(targetUrl) : store;
+          try {
+            const result = await replayTrace({
+              store,
+              replayStore: target,
+              tenant: ctx.tenant,
+              traceId: input.traceId,
+              onMiss: input.onMiss,
+              fast: input.fast,
+              timeoutMs: input.timeout,
+              cwd: process.cwd(),
+              ...(input.agent !== undefined ? { agent: input.agent } : {}),
+              ...(input.until !== undefined ? { until: input.until } : {}),
+              ...(input.override !== undefined ? { override: input.override } : {}),
+            });
+            if (input.report !== undefined) await writeReport(store, target, ctx.tenant, input, result, format, input.report);
+            return { result, reportPath: input.report, writtenTo: target === store ? undefined : target.location };
+          } finally {
+            if (target !== store) await target.close();
+          }
+        }, { mustExist: true });
+        if (writtenTo !== undefined && !ctx.json) await ctx.err.line(`replay stored in ${writtenTo}`);
         await printResult(ctx, input, result, reportPath);
         return result.verdict === 'diverged' && input.failOnDiff ? 1 : 0;
       }),

@@ -17,7 +17,10 @@ import { ON_MISS_POLICIES, type OnMissPolicy, type ReplayMiss, type ResolvedOver
 import { resolveOverride, type ResponseOverride } from './override.js';
 
 export interface ReplayOptions {
+  /** where the recorded trace is read from (may be read-only, e.g. the S3 archive) */
   store: EventStore;
+  /** where the replay trace is written (default: `store`); required when `store` is read-only */
+  replayStore?: EventStore;
   tenant: string;
   traceId: string;
   /** `path/to/agent.ts#export` (or just a path: the recorded export name, or a zero-code script); default: recorded */
@@ -107,12 +110,13 @@ const PLACEHOLDER_ENV: Record<string, string> = {
  */
 export async function replayTrace(options: ReplayOptions): Promise<ReplayResult> {
   const { store, tenant, traceId } = options;
+  const target = options.replayStore ?? store;
   assertTenantId(tenant);
   assertTraceId(traceId);
-  if (store.readOnly) {
+  if (target.readOnly) {
     throw new ReadOnlyStoreError(
-      `The store ${store.location} is read-only, so the replay cannot be stored as a new trace.`,
-      'Restore the trace into a writable store first (retrace import / archive restore), then replay it there.',
+      `The store ${target.location} is read-only, so the replay cannot be stored as a new trace.`,
+      'Pass a writable store for the replay (replayStore / --replay-store sqlite:PATH), or restore the trace first.',
     );
   }
   const onMiss = options.onMiss ?? 'error';
@@ -146,7 +150,7 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
     });
     if (stopAfter !== undefined) list = list.slice(0, Math.max(0, stopAfter + 1 - appended));
     if (list.length === 0) return { nextExpectedRevision: typeof revision === 'number' ? revision : -1, positions: [] };
-    const result = await store.append(tenant, replayTraceId, list, { expectedRevision: revision });
+    const result = await target.append(tenant, replayTraceId, list, { expectedRevision: revision });
     revision = result.nextExpectedRevision;
     appended += list.length;
     return result;
@@ -210,7 +214,7 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
     throw err;
   }
 
-  const replayEvents = appended > 0 ? await readTrace(store, tenant, replayTraceId) : [];
+  const replayEvents = appended > 0 ? await readTrace(target, tenant, replayTraceId) : [];
   const original = stopAfter !== undefined ? events.filter((e) => e.seq <= stopAfter) : events;
   const compared = await compareReplay(original, replayEvents);
   const drifted = misses.some((m) => m.policy !== 'live');

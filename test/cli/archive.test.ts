@@ -45,6 +45,9 @@ describe('retrace archive / restore', () => {
 
     // the archive itself is a read-only store
     expect((await retrace(['verify', 'done', '--store', url], awsEnv())).code).toBe(0);
+    const shown = await retrace(['show', 'done', '--store', url], awsEnv());
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('agent_completed');
 
     const r = await retrace(['restore', 'done', '--from', url], { RETRACE_STORE: other.url, ...awsEnv() });
     expect(r.code).toBe(0);
