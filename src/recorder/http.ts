@@ -3,8 +3,8 @@ import { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { BatchInterceptor, getRawRequest } from '@mswjs/interceptors';
 import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
-import type { ErrorInfo, StreamChunk } from '../events/payloads.js';
-import { detectLlmEndpoint, normalizeRequest, parseBody, requestHash, type LlmEndpoint } from '../hashing/index.js';
+import type { ErrorInfo, PayloadInputOf, StreamChunk } from '../events/payloads.js';
+import { detectLlmEndpoint, normalizeRequest, parseBody, requestHash, type LlmEndpoint, type NormalizedRequest, type ParsedBody } from '../hashing/index.js';
 import { currentRun, inNetwork, internal } from './context.js';
 import type { InterceptedRequest } from './hooks.js';
 import { outcomeFromJson, requestModel, requestWantsStream, StreamOutcome, type LlmOutcome } from './llm.js';
@@ -74,7 +74,8 @@ interface ExchangeInit {
   method: string;
   url: string;
   endpoint: LlmEndpoint | undefined;
-  requestBody: unknown;
+  /** the request body as recorded (parsed JSON, or the text), computed on first use */
+  requestBody: () => unknown;
   requestEventId: string;
   startedAt: number;
 }
@@ -140,12 +141,11 @@ class Exchange implements PendingExchange {
     this.status = response.status;
     this.responseHeaders = headersOf(response.headers, true);
     if (!this.settle()) return;
-    const encodedBody = text === null ? undefined : encodeBody(Buffer.from(text, 'utf8'), contentType);
     this.emitResponse({
       status: response.status,
       statusText: response.statusText,
       headers: this.responseHeaders,
-      ...(encodedBody ? { body: encodedBody.body, bodyEncoding: encodedBody.bodyEncoding } : {}),
+      ...(text !== null ? { body: () => encodeBody(Buffer.from(text, 'utf8'), contentType) } : {}),
       latencyMs: ms(this.init.startedAt),
     });
   }
@@ -212,12 +212,12 @@ class Exchange implements PendingExchange {
       this.emitResponse({ status: response.status, headers: this.responseHeaders ?? {}, chunks: this.chunks, latencyMs, error, outcome: stream?.result() });
       return;
     }
-    const encodedBody = bytes ? encodeBody(bytes, contentType) : undefined;
+    const read = bytes;
     this.emitResponse({
       status: response.status,
       statusText: response.statusText,
       headers: this.responseHeaders ?? {},
-      ...(encodedBody ? { body: encodedBody.body, bodyEncoding: encodedBody.bodyEncoding } : {}),
+      ...(read ? { body: () => encodeBody(read, contentType) } : {}),
       latencyMs,
       error,
     });
@@ -227,8 +227,8 @@ class Exchange implements PendingExchange {
     status: number;
     statusText?: string;
     headers?: Record<string, string>;
-    body?: string;
-    bodyEncoding?: 'utf8' | 'base64';
+    /** the body as recorded, encoded when the event is built */
+    body?: () => { body: string; bodyEncoding: 'utf8' | 'base64' };
     chunks?: StreamChunk[];
     latencyMs?: number;
     error?: ErrorInfo | undefined;
@@ -236,33 +236,47 @@ class Exchange implements PendingExchange {
   }): void {
     const { run, endpoint, requestEventId } = this.init;
     const latencyMs = r.latencyMs ?? ms(this.init.startedAt);
-    const emit: Reservation = this.slot ?? ((type, payload, parent) => void run.emit(type, payload, parent));
+    const emit: Reservation =
+      this.slot ??
+      ((type, payload, parent) => void (typeof payload === 'function' ? run.emitLater(type, payload, parent) : run.emit(type, payload, parent)));
     if (!endpoint) {
+      const encoded = r.body?.();
       let error = r.error;
       if (!error && r.status >= 400) error = { name: 'HttpError', message: `HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}`, code: String(r.status) };
       emit('http_response', {
         status: r.status,
         ...(r.statusText ? { statusText: r.statusText } : {}),
         ...(r.headers ? { headers: r.headers } : {}),
-        ...(r.body !== undefined ? { body: r.body, bodyEncoding: r.bodyEncoding ?? 'utf8' } : {}),
+        ...(encoded ? { body: encoded.body, bodyEncoding: encoded.bodyEncoding } : {}),
         ...(r.chunks ? { chunks: r.chunks } : {}),
         latencyMs,
         ...(error ? { error } : {}),
       }, requestEventId);
       return;
     }
-    // LLM: parse the JSON body for usage, model and finish reason
+    // LLM: the JSON body is parsed for usage, model and finish reason by the writer, when the event is built (in trace
+    // order, so the run's totals are complete when the terminal event is built after it)
+    emit('llm_response', () => this.llmResponsePayload(endpoint, r, latencyMs), requestEventId);
+  }
+
+  private llmResponsePayload(
+    endpoint: LlmEndpoint,
+    r: Parameters<Exchange['emitResponse']>[0],
+    latencyMs: number,
+  ): PayloadInputOf<'llm_response'> {
+    const { run } = this.init;
     let parsedBody: unknown;
     let outcome = r.outcome;
-    if (r.body !== undefined && r.bodyEncoding !== 'base64') {
+    const encoded = r.body?.();
+    if (encoded !== undefined && encoded.bodyEncoding !== 'base64') {
       try {
-        parsedBody = JSON.parse(r.body);
+        parsedBody = JSON.parse(encoded.body);
       } catch {
-        parsedBody = r.body;
+        parsedBody = encoded.body;
       }
       outcome = outcomeFromJson(endpoint, parsedBody);
     }
-    const model = outcome?.model ?? requestModel(this.init.requestBody);
+    const model = outcome?.model ?? requestModel(this.init.requestBody());
     let error = r.error;
     if (!error && (r.status >= 400 || outcome?.error)) {
       error = {
@@ -278,7 +292,7 @@ class Exchange implements PendingExchange {
       run.totals.outputTokens += usage.outputTokens;
     }
     if (costUsd !== null) run.totals.costUsd += costUsd;
-    emit('llm_response', {
+    return {
       provider: endpoint.provider,
       operation: endpoint.operation,
       model,
@@ -300,7 +314,7 @@ class Exchange implements PendingExchange {
       latencyMs,
       ...(outcome?.finishReason !== undefined ? { finishReason: outcome.finishReason } : {}),
       ...(error ? { error } : {}),
-    }, requestEventId);
+    };
   }
 }
 
@@ -335,48 +349,77 @@ interface RequestParts {
 }
 
 /** Records the request event (hash and occurrence from the unredacted request) and opens its exchange. */
-function beginExchange(run: RunState, parts: RequestParts, transport: 'fetch' | 'http'): { exchange: Exchange; intercepted: InterceptedRequest } {
+function beginExchange(run: RunState, parts: RequestParts, transport: 'fetch' | 'http'): { exchange: Exchange; intercepted: InterceptedRequest | undefined } {
   const startedAt = originalPerformanceNow();
   const { method, url, headers } = parts;
   const bodyText = parts.body?.text;
   const endpoint = detectLlmEndpoint(method, url, run.config.providers);
-  // parsed once, for the request key and the event (normalizeRequest copies only the top level; redaction copies on write)
-  const parsed = parseBody(bodyText);
-  const normalized = normalizeRequest({ method, url, headers, ...(bodyText !== undefined ? { body: bodyText } : {}) }, endpoint, run.config.normalization, parsed);
-  const hash = requestHash(normalized);
-  const occurrence = run.httpOccurrences.next(hash);
+  // parsed once, for the request key and the event (normalizeRequest copies only the top level; redaction copies on
+  // write), and only when first needed
+  let parsed: ParsedBody | undefined;
+  const parsedBody = (): ParsedBody => (parsed ??= parseBody(bodyText));
+  let requestBodyValue: { value: unknown } | undefined;
+  const requestBody = (): unknown => {
+    if (!requestBodyValue) {
+      const p = parsedBody();
+      requestBodyValue = { value: bodyText === undefined ? null : p.json ? p.value : bodyText };
+    }
+    return requestBodyValue.value;
+  };
+  const key = (): { normalized: NormalizedRequest; hash: string; occurrence: number } => {
+    const normalized = normalizeRequest({ method, url, headers, ...(bodyText !== undefined ? { body: bodyText } : {}) }, endpoint, run.config.normalization, parsedBody());
+    const hash = requestHash(normalized);
+    return { normalized, hash, occurrence: run.httpOccurrences.next(hash) };
+  };
+  const payload = (k: { hash: string; occurrence: number }) =>
+    endpoint
+      ? {
+          type: 'llm_request' as const,
+          payload: {
+            provider: endpoint.provider,
+            operation: endpoint.operation,
+            model: requestModel(requestBody()),
+            method,
+            url,
+            headers,
+            body: requestBody(),
+            stream: requestWantsStream(requestBody()),
+            requestHash: k.hash,
+            occurrence: k.occurrence,
+          },
+        }
+      : {
+          type: 'http_request' as const,
+          payload: {
+            method,
+            url,
+            headers,
+            ...(bodyText !== undefined ? { body: bodyText, bodyEncoding: parts.body?.base64 ? ('base64' as const) : ('utf8' as const) } : {}),
+            requestHash: k.hash,
+            occurrence: k.occurrence,
+          },
+        };
+  if (endpoint) run.totals.llmCalls++;
+  else run.totals.httpCalls = (run.totals.httpCalls ?? 0) + 1;
   let requestEventId: string;
-  let requestBody: unknown;
-  if (endpoint) {
-    requestBody = bodyText === undefined ? null : parsed.json ? parsed.value : bodyText;
-    run.totals.llmCalls++;
-    requestEventId = run.emit('llm_request', {
-      provider: endpoint.provider,
-      operation: endpoint.operation,
-      model: requestModel(requestBody),
-      method,
-      url,
-      headers,
-      body: requestBody,
-      stream: requestWantsStream(requestBody),
-      requestHash: hash,
-      occurrence,
-    });
+  let intercepted: InterceptedRequest | undefined;
+  if (run.hooks) {
+    // replay: the hooks answer by the request key, so it is computed now
+    const k = key();
+    const e = payload(k);
+    requestEventId = e.type === 'llm_request' ? run.emit('llm_request', e.payload) : run.emit('http_request', e.payload);
+    intercepted = {
+      method, url, headers, ...(bodyText !== undefined ? { body: bodyText } : {}), ...(endpoint ? { endpoint } : {}),
+      normalized: k.normalized, requestHash: k.hash, occurrence: k.occurrence,
+    };
   } else {
-    run.totals.httpCalls = (run.totals.httpCalls ?? 0) + 1;
-    requestEventId = run.emit('http_request', {
-      method,
-      url,
-      headers,
-      ...(bodyText !== undefined ? { body: bodyText, bodyEncoding: parts.body?.base64 ? 'base64' : 'utf8' } : {}),
-      requestHash: hash,
-      occurrence,
-    });
+    // record: nothing the agent waits for needs the key; the writer computes it (builders run in trace order, so the
+    // occurrence of each request hash is counted in the order the requests were made)
+    requestEventId = endpoint
+      ? run.emitLater('llm_request', () => payload(key()).payload as PayloadInputOf<'llm_request'>)
+      : run.emitLater('http_request', () => payload(key()).payload as PayloadInputOf<'http_request'>);
   }
   const exchange = new Exchange({ run, transport, method, url, endpoint, requestBody, requestEventId, startedAt });
-  const intercepted: InterceptedRequest = {
-    method, url, headers, ...(bodyText !== undefined ? { body: bodyText } : {}), ...(endpoint ? { endpoint } : {}), normalized, requestHash: hash, occurrence,
-  };
   return { exchange, intercepted };
 }
 
@@ -388,7 +431,7 @@ async function onRequest({ request, requestId, controller }: { request: Request;
   if (!run || !run.active) return;
   if ((request.headers.get('accept') ?? '').includes('msw/passthrough')) return;
   let exchange: Exchange;
-  let intercepted: InterceptedRequest;
+  let intercepted: InterceptedRequest | undefined;
   try {
     const parts: RequestParts = {
       method: request.method.toUpperCase(),
@@ -404,10 +447,11 @@ async function onRequest({ request, requestId, controller }: { request: Request;
     return;
   }
   const hooks = run.hooks;
-  if (!hooks) return;
+  if (!hooks || !intercepted) return;
+  const asked = intercepted;
   let answer: Response | undefined;
   try {
-    answer = await hooks.respondHttp(intercepted);
+    answer = await hooks.respondHttp(asked);
   } catch (err) {
     byRequestId.delete(requestId);
     exchange.failNetwork(err);
@@ -523,7 +567,7 @@ function wrapFetch(original: typeof fetch): typeof fetch {
     const run = currentRun();
     if (!run || !run.active) return original(input, init);
     let exchange: Exchange;
-    let intercepted: InterceptedRequest;
+    let intercepted: InterceptedRequest | undefined;
     let forward: [FetchInput, RequestInit?];
     try {
       const described = await fetchParts(input, init);
@@ -534,10 +578,11 @@ function wrapFetch(original: typeof fetch): typeof fetch {
       return original(input, init);
     }
     const hooks = run.hooks;
-    if (hooks) {
+    if (hooks && intercepted) {
+      const request = intercepted;
       let answer: Response | undefined;
       try {
-        answer = await inNetwork(run, () => hooks.respondHttp(intercepted));
+        answer = await inNetwork(run, () => hooks.respondHttp(request));
       } catch (err) {
         exchange.failNetwork(err);
         throw err;

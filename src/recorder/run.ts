@@ -43,11 +43,20 @@ const ND_ORDER: readonly NondeterminismSource[] = [
 /** a source with this many unflushed values is written out even between other events */
 const ND_MAX_VALUES = 10_000;
 
-/** A position in the trace taken now and filled later (a response recorded when it began, written once complete). */
-export type Reservation = <T extends EventType>(type: T, payload: PayloadInputOf<T>, parentEventId?: string) => void;
+/**
+ * A position in the trace taken now and filled later (a response recorded when it began, written once complete).
+ * The payload may be given as a function: it is then built by the writer, in trace order, off the agent's path.
+ */
+export type Reservation = <T extends EventType>(type: T, payload: PayloadInputOf<T> | (() => PayloadInputOf<T>), parentEventId?: string) => void;
 
+/** a reserved position: blocks writing until it holds an event or a builder of one */
 interface Slot {
   event: NewEvent | undefined;
+  build?: () => NewEvent;
+}
+
+function envelope(eventId: string, timestamp: string, type: EventType, payload: unknown, parentEventId: string | undefined): NewEvent {
+  return { eventId, timestamp, type, payload, ...(parentEventId !== undefined ? { parentEventId } : {}) } as NewEvent;
 }
 
 export type Terminal = { type: 'agent_completed'; output: unknown } | { type: 'agent_failed'; error: ErrorInfo };
@@ -95,7 +104,24 @@ export class RunState {
     const eventId = freshEventId();
     if (!this.active) return eventId;
     if (this.ndCount > 0) this.drainNondeterminism();
-    this.enqueue({ eventId, timestamp: nowIso(), type, payload, ...(parentEventId !== undefined ? { parentEventId } : {}) } as NewEvent);
+    this.enqueue(envelope(eventId, nowIso(), type, payload, parentEventId));
+    return eventId;
+  }
+
+  /**
+   * emit() whose payload is built later, by the writer: its place in the trace, eventId and timestamp are taken now;
+   * `build` runs when the batch holding it is written (builders run in trace order, each exactly once), so work the
+   * agent does not need now (request keys, parsing bodies for usage) stays off the agent's path.
+   */
+  emitLater<T extends EventType>(type: T, build: () => PayloadInputOf<T>, parentEventId?: string): string {
+    const eventId = freshEventId();
+    if (!this.active || this.broken) return eventId;
+    const timestamp = nowIso();
+    if (this.ndCount > 0) this.drainNondeterminism();
+    this.queue.push({ event: undefined, build: () => envelope(eventId, timestamp, type, build(), parentEventId) });
+    this.eventCount++;
+    if (this.queue.length >= this.config.maxBatchEvents) void this.flush();
+    else this.schedule();
     return eventId;
   }
 
@@ -113,8 +139,9 @@ export class RunState {
     this.queue.push(slot);
     this.eventCount++;
     return (type, payload, parentEventId) => {
-      if (slot.event !== undefined) return;
-      slot.event = { eventId, timestamp, type, payload, ...(parentEventId !== undefined ? { parentEventId } : {}) } as NewEvent;
+      if (slot.event !== undefined || slot.build !== undefined) return;
+      if (typeof payload === 'function') slot.build = () => envelope(eventId, timestamp, type, (payload as () => unknown)(), parentEventId);
+      else slot.event = envelope(eventId, timestamp, type, payload, parentEventId);
       this.schedule();
     };
   }
@@ -184,21 +211,22 @@ export class RunState {
   private writable(): number {
     let n = 0;
     for (const item of this.queue) {
-      if ('type' in item || item.event !== undefined) n++;
+      if ('type' in item || item.event !== undefined || item.build !== undefined) n++;
       else break;
     }
     return n;
   }
 
-  /** removes and returns up to `max` writable events from the head of the queue */
+  /** removes and returns up to `max` writable events from the head of the queue, building deferred payloads in order */
   private take(max: number): NewEvent[] {
     const n = Math.min(max, this.writable());
-    return this.queue.splice(0, n).map((item) => ('type' in item ? item : (item.event as NewEvent)));
+    return this.queue.splice(0, n).map((item) => ('type' in item ? item : (item.event ?? (item.build as () => NewEvent)())));
   }
 
-  private prepare(batch: readonly NewEvent[]): NewEvent[] | undefined {
+  /** takes up to `max` events and redacts them; undefined (and the recording stops) when building or redacting threw */
+  private prepare(max: number): NewEvent[] | undefined {
     try {
-      return batch.map((e) => this.config.redact(e, this.redactionMemory));
+      return this.take(max).map((e) => this.config.redact(e, this.redactionMemory));
     } catch (err) {
       this.fail(err);
       return undefined;
@@ -207,7 +235,7 @@ export class RunState {
 
   private async writeLoop(): Promise<void> {
     while (this.writable() > 0 && !this.broken) {
-      const batch = this.prepare(this.take(this.config.maxBatchEvents));
+      const batch = this.prepare(this.config.maxBatchEvents);
       if (!batch) return;
       this.inflight = batch;
       try {
@@ -241,7 +269,7 @@ export class RunState {
       originalClearTimeout(this.timer);
       this.timer = undefined;
     }
-    const rest = this.prepare(this.take(Number.MAX_SAFE_INTEGER));
+    const rest = this.prepare(Number.MAX_SAFE_INTEGER);
     if (!rest) return false;
     const events = [...this.inflight, ...rest];
     if (events.length === 0) return true;
@@ -256,13 +284,22 @@ export class RunState {
     }
   }
 
-  private terminalPayload(t: Terminal): NewEvent {
-    this.totals.durationMs = Math.max(0, Math.round((originalPerformanceNow() - this.startedAt) * 1000) / 1000);
-    this.totals.costUsd = Math.round(this.totals.costUsd * 1e9) / 1e9;
-    const totals = { ...this.totals };
-    return t.type === 'agent_completed'
-      ? ({ eventId: freshEventId(), timestamp: nowIso(), type: 'agent_completed', payload: { output: t.output, totals } } as NewEvent)
-      : ({ eventId: freshEventId(), timestamp: nowIso(), type: 'agent_failed', payload: { error: t.error, totals } } as NewEvent);
+  /** The terminal event, built by the writer after every event before it: responses add their usage to the totals when built. */
+  private enqueueTerminal(t: Terminal): void {
+    const durationMs = Math.max(0, Math.round((originalPerformanceNow() - this.startedAt) * 1000) / 1000);
+    const eventId = freshEventId();
+    const timestamp = nowIso();
+    const build = (): NewEvent => {
+      this.totals.durationMs = durationMs;
+      this.totals.costUsd = Math.round(this.totals.costUsd * 1e9) / 1e9;
+      const totals = { ...this.totals };
+      return t.type === 'agent_completed'
+        ? envelope(eventId, timestamp, 'agent_completed', { output: t.output, totals }, undefined)
+        : envelope(eventId, timestamp, 'agent_failed', { error: t.error, totals }, undefined);
+    };
+    if (this.broken) return;
+    this.queue.push({ event: undefined, build });
+    this.eventCount++;
   }
 
   /** Ends the run: waits (bounded) for responses still being read, writes the terminal event, flushes everything. */
@@ -289,7 +326,7 @@ export class RunState {
   private endNow(t: Terminal): void {
     for (const p of [...this.pending]) p.abandon('the run ended before this response was complete');
     if (this.ndCount > 0) this.drainNondeterminism();
-    if (this.active) this.enqueue(this.terminalPayload(t));
+    if (this.active) this.enqueueTerminal(t);
     this.active = false;
   }
 }
