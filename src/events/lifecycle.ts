@@ -134,20 +134,46 @@ export function advanceLifecycle(
   state: LifecycleSnapshot,
   events: Iterable<{ eventId: string; type: EventType; parentEventId?: string | undefined }>,
 ): LifecycleSnapshot {
-  let snapshot: Snapshot | undefined;
+  // The machine decides every transition that changes the state (start, end) and everything outside `running`.
+  // While running, requests, responses and notes follow the machine's `running` rules written out directly — the same
+  // guard (the parent is an open request of the matching type) and the same context updates — on one copy of `open`
+  // per batch, instead of a resolveState/can/transition round per event (most of an append's cost otherwise).
+  let value = state.value;
+  let context = state.context;
+  let ownOpen: Record<string, RequestType> | undefined;
+  let changed = false;
   for (const e of events) {
     const event = toMachineEvent(e);
-    // Notes (decisions, memory, nondeterminism) never change the state and are allowed exactly while running: the
-    // hot path of a long trace skips the machine for them. Everything else goes through it.
-    if (event.type === 'NOTE' && (snapshot?.value ?? state.value) === 'running') continue;
-    snapshot ??= traceLifecycleMachine.resolveState(state);
-    if (!snapshot.can(event)) {
-      throw violation({ value: snapshot.value as LifecycleSnapshot['value'], context: snapshot.context }, e);
+    if (value === 'running' && (event.type === 'NOTE' || event.type === 'REQUEST' || event.type === 'RESPONSE')) {
+      if (event.type === 'NOTE') continue;
+      if (ownOpen === undefined) {
+        ownOpen = { ...context.open };
+        context = { ...context, open: ownOpen };
+      }
+      if (event.type === 'REQUEST') {
+        // a repeated eventId cannot reach here (the store refuses it first); the machine would overwrite too
+        ownOpen[event.eventId] = event.kind;
+      } else {
+        if (!(event.parentEventId !== undefined && Object.hasOwn(ownOpen, event.parentEventId) && ownOpen[event.parentEventId] === event.answers)) {
+          throw violation({ value, context }, e);
+        }
+        delete ownOpen[event.parentEventId];
+      }
+      changed = true;
+      continue;
     }
-    [snapshot] = transition(traceLifecycleMachine, snapshot, event);
+    const snapshot: Snapshot = traceLifecycleMachine.resolveState({ value, context });
+    if (!snapshot.can(event)) {
+      throw violation({ value, context }, e);
+    }
+    const [next] = transition(traceLifecycleMachine, snapshot, event);
+    value = next.value as LifecycleSnapshot['value'];
+    context = next.context;
+    ownOpen = undefined;
+    changed = true;
   }
-  if (snapshot === undefined) return state;
-  return { value: snapshot.value as LifecycleSnapshot['value'], context: snapshot.context };
+  if (!changed) return state;
+  return { value, context };
 }
 
 /** 'running' | 'completed' | 'failed' from a lifecycle state */

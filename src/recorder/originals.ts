@@ -15,9 +15,17 @@ export const originalSetTimeout = globalThis.setTimeout;
 export const originalClearTimeout = globalThis.clearTimeout;
 export const originalSetImmediate = globalThis.setImmediate;
 
-/** ISO timestamp from the real clock. */
+let lastMs = Number.NaN;
+let lastIso = '';
+
+/** ISO timestamp from the real clock (millisecond precision, so one string per millisecond is enough). */
 export function nowIso(): string {
-  return new OriginalDate(originalDateNow()).toISOString();
+  const now = originalDateNow();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastIso = new OriginalDate(now).toISOString();
+  }
+  return lastIso;
 }
 
 /** A fresh event id from the real generator. */
