@@ -35,6 +35,8 @@ export interface InterceptedRequest {
   normalized: NormalizedRequest;
   requestHash: string;
   occurrence: number;
+  /** which capture path asked: global fetch, or node:http(s) through msw's interceptor */
+  transport?: 'fetch' | 'http';
 }
 
 export interface ToolCallInfo {
@@ -54,11 +56,11 @@ export interface ReplayHooks {
    */
   respondHttp(request: InterceptedRequest): Promise<Response | undefined>;
   /**
-   * Optional: the complete body text of a non-streamed Response that respondHttp returned (null when it has no
+   * Optional: the complete body (text, or bytes) of a non-streamed Response that respondHttp returned (null when it has no
    * body), so the fetch wrapper records the response from it instead of teeing and reading a clone. undefined for
    * streamed responses and responses these hooks did not build (they are read from a clone, as in record mode).
    */
-  bodyOf?(response: Response): string | null | undefined;
+  bodyOf?(response: Response): string | Uint8Array | null | undefined;
   /** The next recorded value of a nondeterministic source, or undefined when the recording has no more. */
   nextValue(source: NondeterminismSource): number | string | undefined;
   /** The recorded outcome of a tool call, or 'run-live' for pure tools and live continuation. */

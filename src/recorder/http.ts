@@ -129,7 +129,7 @@ class Exchange implements PendingExchange {
    * A replayed response whose whole body the replay hooks handed over (null: none): recorded from that text right
    * away, exactly as consume() would record it from a clone, without teeing and reading the body stream.
    */
-  onKnownResponse(response: Response, text: string | null): void {
+  onKnownResponse(response: Response, body: string | Uint8Array | null): void {
     if (this.settled || this.responseSeen) return;
     const contentType = response.headers.get('content-type') ?? '';
     if (/text\/event-stream/i.test(contentType)) {
@@ -145,7 +145,7 @@ class Exchange implements PendingExchange {
       status: response.status,
       statusText: response.statusText,
       headers: this.responseHeaders,
-      ...(text !== null ? { body: () => encodeBody(Buffer.from(text, 'utf8'), contentType) } : {}),
+      ...(body !== null ? { body: () => encodeBody(typeof body === 'string' ? Buffer.from(body, 'utf8') : body, contentType) } : {}),
       latencyMs: ms(this.init.startedAt),
     });
   }
@@ -413,7 +413,7 @@ function beginExchange(run: RunState, parts: RequestParts, transport: 'fetch' | 
     requestEventId = e.type === 'llm_request' ? run.emit('llm_request', e.payload) : run.emit('http_request', e.payload);
     intercepted = {
       method, url, headers, ...(bodyText !== undefined ? { body: bodyText } : {}), ...(endpoint ? { endpoint } : {}),
-      normalized: k.normalized, requestHash: k.hash, occurrence: k.occurrence,
+      normalized: k.normalized, requestHash: k.hash, occurrence: k.occurrence, transport,
     };
   } else {
     // record: nothing the agent waits for needs the key; the writer computes it (builders run in trace order, so the

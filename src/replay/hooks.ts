@@ -61,6 +61,13 @@ export interface ReplayHooksOptions {
   onLive?: () => void;
 }
 
+/**
+ * Response as it was when this module was first evaluated — before the recorder applies msw's ClientRequestInterceptor,
+ * which replaces the global with a proxy recording raw headers for node:http (a second Headers per Response). Answers
+ * to fetch() are built with this one; answers to node:http requests with the global, so msw sees their raw headers.
+ */
+const NativeResponse: typeof Response = globalThis.Response;
+
 const DROP_RESPONSE_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive']);
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 const encoder = new TextEncoder();
@@ -119,15 +126,17 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
   };
 
   /** bodies of the non-streamed responses built here, for the recorder (ReplayHooks.bodyOf) */
-  const bodies = new WeakMap<Response, string | null>();
-  const known = (response: Response, body: string | null): Response => {
+  const bodies = new WeakMap<Response, string | Uint8Array | null>();
+  const known = (response: Response, body: string | Uint8Array | null): Response => {
     bodies.set(response, body);
     return response;
   };
 
-  const buildResponse = (x: RecordedExchange, rec: RecordedHttpResponse): Response => {
+  const buildResponse = (x: RecordedExchange, rec: RecordedHttpResponse, forFetch: boolean): Response => {
+    const Response_ = forFetch ? NativeResponse : globalThis.Response;
     let status = rec.status;
-    let body: string | undefined = rec.body !== undefined ? String(decode(rec.body, rec.bodyEncoding)) : undefined;
+    // base64 bodies are bytes: decoded to a Buffer, not to a string (which would replace every non-UTF-8 byte)
+    let body: string | Uint8Array | undefined = rec.body !== undefined ? decode(rec.body, rec.bodyEncoding) : undefined;
     let chunks = rec.chunks?.map((c) => ({ t: c.t, data: c.data }));
     const ov = options.override;
     if (ov && ov.requestSeq === x.seq) {
@@ -149,8 +158,11 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
     }
     if (chunks && headers['content-type'] === undefined) headers['content-type'] = 'text/event-stream';
     if (body !== undefined && !chunks && headers['content-type'] === undefined && x.kind === 'llm') headers['content-type'] = 'application/json';
+    // a string body would make Response add "text/plain;charset=UTF-8": a response recorded without a content type
+    // is replayed without one
+    if (typeof body === 'string' && headers['content-type'] === undefined) body = Buffer.from(body, 'utf8');
     const init: ResponseInit = rec.statusText !== undefined ? { status, headers, statusText: rec.statusText } : { status, headers };
-    if (NULL_BODY_STATUS.has(status)) return known(new Response(null, init), null);
+    if (NULL_BODY_STATUS.has(status)) return known(new Response_(null, init), null);
     if (chunks) {
       const list = chunks;
       const activity = options.activity;
@@ -183,24 +195,24 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
           end();
         },
       });
-      return new Response(stream, init);
+      return new Response_(stream, init);
     }
-    return known(new Response(body ?? null, init), body ?? null);
+    return known(new Response_(body ?? null, init), body ?? null);
   };
 
-  const answer = (x: RecordedExchange): Response => {
+  const answer = (x: RecordedExchange, forFetch: boolean): Response => {
     const rec = x.response;
     if (!rec) throw new ReplayMissError(`The recording ends before the response to request #${x.index} (event ${x.seq}); nothing to replay it with.`);
     // status 0: the request failed without a response (a network error); an HTTP error status is a response
     if (rec.status === 0) {
       if (!(options.override && options.override.requestSeq === x.seq)) throw errorFromInfo(rec.error ?? { name: 'TypeError', message: 'fetch failed' });
     }
-    return buildResponse(x, rec);
+    return buildResponse(x, rec, forFetch);
   };
 
   const hooks = {
     misses,
-    bodyOf(response: Response): string | null | undefined {
+    bodyOf(response: Response): string | Uint8Array | null | undefined {
       return bodies.get(response);
     },
     async respondHttp(req: InterceptedRequest): Promise<Response | undefined> {
@@ -215,7 +227,7 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
         }
         options.activity?.begin();
         try {
-          return answer(hit);
+          return answer(hit, req.transport === 'fetch');
         } finally {
           options.activity?.end();
         }
@@ -240,7 +252,7 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
           miss.servedSeq = same.seq;
           misses.push(miss);
           options.report({ type: 'miss', miss });
-          return answer(same);
+          return answer(same, req.transport === 'fetch');
         }
       }
       misses.push(miss);
