@@ -169,6 +169,25 @@ describe('process exit and crashes', () => {
     expect(last?.type === 'agent_failed' && last.payload.error.name).toBe('ProcessExit');
   });
 
+  test('process.exit() mid-run after LLM calls: request keys, occurrences, usage and totals are built in the exit handler', async () => {
+    const t = store();
+    const c = child(t.path, 'exit-llm');
+    const traceId = await c.line('TRACE');
+    expect((await c.exited).code).toBe(0);
+    const events = await readTrace(t.store, 'dur', traceId);
+    expect(typesOf(events)).toEqual(['agent_started', 'llm_request', 'llm_response', 'llm_request', 'llm_response', 'llm_request', 'llm_response', 'agent_failed']);
+    const requests = events.flatMap((e) => (e.type === 'llm_request' ? [e.payload] : []));
+    expect(requests.map((r) => r.occurrence)).toEqual([0, 1, 0]);
+    expect(requests[0]?.requestHash).toBe(requests[1]?.requestHash);
+    expect(requests[2]?.requestHash).not.toBe(requests[0]?.requestHash);
+    expect(requests.map((r) => r.model)).toEqual(['gpt-4o-mini', 'gpt-4o-mini', 'gpt-4o-mini']);
+    const responses = events.flatMap((e) => (e.type === 'llm_response' ? [e.payload] : []));
+    expect(responses.map((r) => r.usage)).toEqual(Array(3).fill({ inputTokens: 11, outputTokens: 2, totalTokens: 13 }));
+    const last = events.at(-1);
+    expect(last?.type === 'agent_failed' && last.payload.error.name).toBe('ProcessExit');
+    expect(last?.type === 'agent_failed' && last.payload.totals).toMatchObject({ llmCalls: 3, inputTokens: 33, outputTokens: 6 });
+  });
+
   test('an uncaught exception mid-run: flushed and ended with that error', async () => {
     const t = store();
     const c = child(t.path, 'throw');
