@@ -3,6 +3,7 @@
 // its own flush timers keep the real clock; the agent module is imported last, with everything in place.
 import { installNetworkGuard } from './guard.js';
 import { appendFileSync } from 'node:fs';
+import nodeModule, { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ChildMessageSchema, ParentMessageSchema, type ChildMessageInput, type SandboxJob } from './protocol.js';
@@ -22,10 +23,27 @@ function send(message: ChildMessageInput): Promise<void> {
 
 // workers and child processes: refused in JS only where the permission model had to allow them (tsx's loader)
 const permission = (process as { permission?: { has(scope: string): boolean } }).permission;
+warmTypeScriptLoader();
 const guard = installNetworkGuard((target) => void send({ type: 'net-refused', target }), {
   refuseWorkers: permission?.has('worker') !== false,
   refuseChildProcesses: permission?.has('child') !== false,
 });
+
+/**
+ * Where Node has module.registerHooks (22.15+, 24), tsx transforms TypeScript on this thread with esbuild's
+ * transformSync, which starts esbuild's service on a worker thread the first time it runs. Start that service now,
+ * before the guard refuses workers to the agent; later transforms reuse it. (Node 20's tsx hooks run off-thread.)
+ */
+function warmTypeScriptLoader(): void {
+  if (permission?.has('worker') !== true) return; // a JavaScript agent: no loader, workers stay refused by Node
+  if (typeof (nodeModule as { registerHooks?: unknown }).registerHooks !== 'function') return;
+  try {
+    const esbuild = createRequire(import.meta.url)('esbuild') as { transformSync(code: string, options: object): unknown };
+    esbuild.transformSync('', { loader: 'ts' });
+  } catch {
+    // tsx reports its own loading problem when the agent module is imported
+  }
+}
 
 // the parent is gone: never outlive it
 process.on('disconnect', () => process.exit(70));

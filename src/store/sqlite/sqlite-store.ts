@@ -54,6 +54,20 @@ interface TraceRow {
   replay_of: string | null;
 }
 
+/**
+ * On Node 24, better-sqlite3 12 can abort the process when V8 garbage-collects a prepared statement (its destructor
+ * asserts in node::RemoveEnvironmentCleanupHook; a known upstream race, reproduced here by `retrace replay`). Until
+ * that is fixed upstream, every statement and connection this store makes there is kept reachable for the life of the
+ * process, so none is ever collected: statements are cached per SQL text, so this is a bounded set per store.
+ * Pragmas are issued through exec (no statement object) for the same reason.
+ */
+const PIN_STATEMENTS = Number(process.versions.node.split('.')[0]) >= 24;
+const pinned = new Set<unknown>();
+function pin<T>(value: T): T {
+  if (PIN_STATEMENTS) pinned.add(value);
+  return value;
+}
+
 /** Thrown inside the optimistic append transaction (rolling it back) to ask for the careful path with lookups. */
 const RETRY_WITH_LOOKUP = Symbol('retry append with eventId lookups');
 
@@ -116,6 +130,7 @@ export class SqliteEventStore implements EventStore {
   private readonly limits: { maxEventBytes: number; maxTraceEvents: number };
   private readonly stmt: ReturnType<SqliteEventStore['prepare']>;
   private closed = false;
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.location = resolve(path);
@@ -133,7 +148,7 @@ export class SqliteEventStore implements EventStore {
     mkdirSync(dirname(this.location), { recursive: true });
     let db: Database.Database | undefined;
     try {
-      db = new Database(this.location, { timeout: options.busyTimeoutMs ?? 15_000 });
+      db = pin(new Database(this.location, { timeout: options.busyTimeoutMs ?? 15_000 }));
       this.db = db;
       this.initialize();
       this.stmt = this.prepare();
@@ -143,31 +158,40 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
+  private cached<P extends unknown[] | {} = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = pin(this.db.prepare(sql));
+      this.statements.set(sql, stmt);
+    }
+    return stmt as unknown as Database.Statement<P, R>;
+  }
+
   private initialize(): void {
     const db = this.db;
-    const appId = db.pragma('application_id', { simple: true }) as number;
-    const tableCount = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
+    const appId = (this.cached('PRAGMA application_id').pluck().get() as number);
+    const tableCount = (this.cached("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
     if (appId !== APPLICATION_ID && tableCount > 0) {
       throw new NotARetraceStoreError(
         `${this.location} is an SQLite database, but not a retrace store (it has other tables and no retrace marker).`,
         'Point --store / RETRACE_STORE at a retrace store file, or at a path that does not exist yet to create one.',
       );
     }
-    db.pragma('journal_mode = WAL');
+    db.exec('PRAGMA journal_mode = WAL');
     // FULL: a commit is on disk before append() resolves. Throughput comes from batching, not from weaker sync.
-    db.pragma('synchronous = FULL');
+    db.exec('PRAGMA synchronous = FULL');
     // fewer, larger checkpoints: each one costs extra fsyncs of the WAL and the database; measured +20–35 % appends/s at
     // 100 events per batch with a 10k-page (~40 MB) WAL instead of SQLite's 1k default
-    db.pragma('wal_autocheckpoint = 10000');
-    db.pragma('foreign_keys = OFF');
+    db.exec('PRAGMA wal_autocheckpoint = 10000');
+    db.exec('PRAGMA foreign_keys = OFF');
     if (appId !== APPLICATION_ID || tableCount === 0) {
       db.transaction(() => {
         db.exec(CREATE_TABLES);
-        db.pragma(`application_id = ${APPLICATION_ID}`);
-        db.pragma(`user_version = ${LAYOUT_VERSION}`);
+        db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
+        db.exec(`PRAGMA user_version = ${LAYOUT_VERSION}`);
       }).immediate();
     }
-    const version = db.pragma('user_version', { simple: true }) as number;
+    const version = this.cached('PRAGMA user_version').pluck().get() as number;
     if (version > LAYOUT_VERSION) {
       throw new NotARetraceStoreError(
         `${this.location} was written by a newer retrace (store layout ${version}; this one reads up to ${LAYOUT_VERSION}).`,
@@ -177,7 +201,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   private prepare() {
-    const db = this.db;
+    const db = { prepare: <P extends unknown[] | {} = unknown[], R = unknown>(sql: string) => this.cached<P, R>(sql) };
     return {
       trace: db.prepare<[string, string], TraceRow>('SELECT * FROM traces WHERE tenant_id = ? AND trace_id = ?'),
       eventById: db.prepare<[string, string], { trace_id: string; seq: number }>(
@@ -430,8 +454,8 @@ export class SqliteEventStore implements EventStore {
       // running vs incomplete is decided per row (is the writer alive?), so keep paging until the page is full
       for (;;) {
         const keyset = cursor ? ' AND (started_at < @cs OR (started_at = @cs AND trace_id < @ct))' : '';
-        const rows = this.db
-          .prepare<Record<string, unknown>, TraceRow>(
+        const rows = this
+          .cached<Record<string, unknown>, TraceRow>(
             `SELECT * FROM traces WHERE ${where.join(' AND ')}${keyset} ORDER BY started_at DESC, trace_id DESC LIMIT @lim`,
           )
           .all({ ...params, ...(cursor ? { cs: cursor[0], ct: cursor[1] } : {}), lim: limit + 1 });
