@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { isRetraceError, ValidationError } from '../src/errors.js';
-import { GENESIS_HASH, type NewEvent, type StoredEvent } from '../src/events/envelope.js';
+import { GENESIS_HASH, type StoredEvent } from '../src/events/envelope.js';
 import { safeParseStoredEvent } from '../src/events/validate.js';
 import { eventHash } from '../src/hashing/chain.js';
 import { InputFileError, OutputFileError } from './errors.js';
@@ -113,18 +113,7 @@ function checkChain(path: string, lineNo: number, trace: FileTrace, event: Store
   }
 }
 
-/** The part of a stored event a writer supplies: the store re-derives tenant, trace, seq and the hash chain. */
-export function toNewEvent(e: StoredEvent): NewEvent {
-  return {
-    schemaVersion: e.schemaVersion,
-    eventId: e.eventId,
-    timestamp: e.timestamp,
-    type: e.type,
-    payload: e.payload,
-    ...(e.parentEventId !== undefined ? { parentEventId: e.parentEventId } : {}),
-    ...(e.spanId !== undefined ? { spanId: e.spanId } : {}),
-  } as NewEvent;
-}
+export { toNewEvent } from '../src/events/envelope.js';
 
 /** Writes events as NDJSON to an Output; returns how many. */
 export async function writeNdjson(events: AsyncIterable<StoredEvent>, out: Output): Promise<number> {

@@ -72,3 +72,19 @@ export type StoredEventOf<T extends EventType> = Extract<StoredEvent, { type: T 
 export type ParsedNewEvent = { [T in EventType]: Required<Pick<NewEnvelopeFields, 'schemaVersion'>> & NewEnvelopeFields & { type: T; payload: PayloadOf<T> } }[EventType];
 
 export const GENESIS_HASH = '0'.repeat(64);
+
+/**
+ * The part of a stored event a writer supplies (for import, restore and ci): the target store re-derives tenant,
+ * trace, seq and the hash chain, and the same content in the same order gives the same hashes.
+ */
+export function toNewEvent(e: StoredEvent): NewEvent {
+  return {
+    schemaVersion: e.schemaVersion,
+    eventId: e.eventId,
+    timestamp: e.timestamp,
+    type: e.type,
+    payload: e.payload,
+    ...(e.parentEventId !== undefined ? { parentEventId: e.parentEventId } : {}),
+    ...(e.spanId !== undefined ? { spanId: e.spanId } : {}),
+  } as NewEvent;
+}

@@ -1,5 +1,5 @@
 import { isRetraceError, RetraceError, StoreCorruptError, StoreError, TraceNotFoundError, ValidationError } from '../../errors.js';
-import type { NewEvent, StoredEvent } from '../../events/envelope.js';
+import { toNewEvent, type StoredEvent } from '../../events/envelope.js';
 import { assertTenantId, assertTraceId } from '../../events/ids.js';
 import type { EventStore, TraceSummary } from '../types.js';
 import { S3Archive } from './s3-archive.js';
@@ -187,16 +187,6 @@ export interface RestoreReport {
   restored: number;
   failed: number;
   events: number;
-}
-
-function toNewEvent(e: StoredEvent): NewEvent {
-  // the target re-derives tenant, trace, seq and the hash chain; same content in the same order gives the same hashes
-  return {
-    schemaVersion: e.schemaVersion, eventId: e.eventId, type: e.type, timestamp: e.timestamp,
-    ...(e.parentEventId !== undefined ? { parentEventId: e.parentEventId } : {}),
-    ...(e.spanId !== undefined ? { spanId: e.spanId } : {}),
-    payload: e.payload,
-  } as NewEvent;
 }
 
 /** Copies archived traces back into a hot store with their original eventIds: running it twice changes nothing. */
