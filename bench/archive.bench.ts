@@ -38,7 +38,8 @@ async function drain(store: EventStore, tenant: string, trace: string): Promise<
 function bigTrace(): TraceBuilder {
   const b = new TraceBuilder('bench-agent');
   // ≈ a real agent: LLM round trips with tool calls in between, ending at exactly EVENTS events
-  while (b.events.length < EVENTS - 4) b.llm('gpt-4o-mini', 'a reasonably sized model answer '.repeat(4)).tool('search', { q: 'x' }, { hits: [1, 2, 3] });
+  while (b.events.length < EVENTS - 4)
+    b.llm('gpt-4o-mini', 'a reasonably sized model answer '.repeat(4)).tool('search', { q: 'x' }, { hits: [1, 2, 3] });
   while (b.events.length < EVENTS - 1) b.decision('step');
   return b.complete();
 }
@@ -63,18 +64,24 @@ export async function run(): Promise<BenchRow[]> {
     for (let r = 0; r < REPS; r++) {
       const url = s3.url(`run-${r}`);
       const cold = S3EventStore.fromUrl(url);
-      archiveMs.push(await timed(async () => {
-        const rep = await archiveTraces({ from: hot, tenantId: 'bench', traceIds: ['big'], to: cold });
-        if (rep.archived !== 1) throw rep.results[0]?.error ?? new Error('archive failed');
-      }));
-      coldReadMs.push(await timed(async () => {
-        if ((await drain(cold, 'bench', 'big')) !== EVENTS) throw new Error('short read from S3');
-      }));
+      archiveMs.push(
+        await timed(async () => {
+          const rep = await archiveTraces({ from: hot, tenantId: 'bench', traceIds: ['big'], to: cold });
+          if (rep.archived !== 1) throw rep.results[0]?.error ?? new Error('archive failed');
+        }),
+      );
+      coldReadMs.push(
+        await timed(async () => {
+          if ((await drain(cold, 'bench', 'big')) !== EVENTS) throw new Error('short read from S3');
+        }),
+      );
       const target = new SqliteEventStore(join(dir, `restore-${r}.db`));
-      restoreMs.push(await timed(async () => {
-        const rep = await restoreTraces({ from: cold, to: target, tenantId: 'bench', traceIds: ['big'] });
-        if (rep.results[0]?.outcome !== 'restored') throw rep.results[0]?.error ?? new Error('restore failed');
-      }));
+      restoreMs.push(
+        await timed(async () => {
+          const rep = await restoreTraces({ from: cold, to: target, tenantId: 'bench', traceIds: ['big'] });
+          if (rep.results[0]?.outcome !== 'restored') throw rep.results[0]?.error ?? new Error('restore failed');
+        }),
+      );
       const m = await cold.archive.manifest('bench', 'big');
       compressed = m?.compressedBytes ?? 0;
       uncompressed = m?.uncompressedBytes ?? 0;
@@ -86,10 +93,30 @@ export async function run(): Promise<BenchRow[]> {
     const base = eps(median(readMs));
     return [
       { name: `sqlite read of a ${EVENTS}-event trace (baseline)`, value: base, unit: 'events/s' },
-      { name: 'archive to S3 (read hot + gzip NDJSON + create-only puts)', value: eps(median(archiveMs)), unit: 'events/s', ratio: eps(median(archiveMs)) / base },
-      { name: 'read from the S3 store (get + gunzip + sha256 + hash chain)', value: eps(median(coldReadMs)), unit: 'events/s', ratio: eps(median(coldReadMs)) / base },
-      { name: 'restore into a fresh sqlite store (verified read + appends of 1000)', value: eps(median(restoreMs)), unit: 'events/s', ratio: eps(median(restoreMs)) / base },
-      { name: 'archive object size (gzip / raw NDJSON)', value: Math.round(compressed / 1024), unit: 'KiB', ratio: uncompressed ? compressed / uncompressed : 0 },
+      {
+        name: 'archive to S3 (read hot + gzip NDJSON + create-only puts)',
+        value: eps(median(archiveMs)),
+        unit: 'events/s',
+        ratio: eps(median(archiveMs)) / base,
+      },
+      {
+        name: 'read from the S3 store (get + gunzip + sha256 + hash chain)',
+        value: eps(median(coldReadMs)),
+        unit: 'events/s',
+        ratio: eps(median(coldReadMs)) / base,
+      },
+      {
+        name: 'restore into a fresh sqlite store (verified read + appends of 1000)',
+        value: eps(median(restoreMs)),
+        unit: 'events/s',
+        ratio: eps(median(restoreMs)) / base,
+      },
+      {
+        name: 'archive object size (gzip / raw NDJSON)',
+        value: Math.round(compressed / 1024),
+        unit: 'KiB',
+        ratio: uncompressed ? compressed / uncompressed : 0,
+      },
     ];
   } finally {
     await s3.stop();

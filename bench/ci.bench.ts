@@ -65,7 +65,8 @@ function buildCli(): void {
   if (process.env.RETRACE_BENCH_NO_BUILD === '1' && existsSync(join(ROOT, 'dist', 'replay-cli', 'main.js'))) return;
   const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
   // tsc still emits when files elsewhere (worked on concurrently) have type errors; the CLI just has to exist
-  if (!existsSync(join(ROOT, 'dist', 'replay-cli', 'main.js'))) throw new Error(`npm run build failed:\n${r.stdout}${r.stderr}`);
+  if (!existsSync(join(ROOT, 'dist', 'replay-cli', 'main.js')))
+    throw new Error(`npm run build failed:\n${r.stdout}${r.stderr}`);
 }
 
 /** Records TRACES runs of the bench agent against the stub, then writes each as a golden NDJSON file. */
@@ -78,8 +79,15 @@ async function makeGoldens(storeUrl: string, goldens: string): Promise<{ ids: st
   try {
     const recorder = createRecorder({ store: storeUrl, tenant: TENANT, providers: [stub.openaiBaseUrl] });
     for (let i = 0; i < TRACES; i++) {
-      const input = { baseURL: stub.openaiBaseUrl, apiKey: 'sk-bench-000000000000000000000000', calls: ROUNDS, caseId: `K-${i}` };
-      const { traceId } = await recorder.run({ agent: 'ci-bench-agent', entry: ENTRY, input }, (ctx) => agent.ciAgent(input, ctx));
+      const input = {
+        baseURL: stub.openaiBaseUrl,
+        apiKey: 'sk-bench-000000000000000000000000',
+        calls: ROUNDS,
+        caseId: `K-${i}`,
+      };
+      const { traceId } = await recorder.run({ agent: 'ci-bench-agent', entry: ENTRY, input }, (ctx) =>
+        agent.ciAgent(input, ctx),
+      );
       ids.push(traceId);
     }
     await recorder.close();
@@ -112,32 +120,72 @@ export async function run(): Promise<BenchRow[]> {
     for (let i = 0; i < 5; i++) starts.push((await cli(['--version'])).ms);
     await cli(['--store', recorded, ...g, 'replay', first, '--fast', '--fail-on-diff']); // warm-up (disk cache)
     const singles: number[] = [];
-    for (let i = 0; i < 3; i++) singles.push((await cli(['--store', recorded, ...g, 'replay', first, '--fast', '--fail-on-diff'])).ms);
+    for (let i = 0; i < 3; i++)
+      singles.push((await cli(['--store', recorded, ...g, 'replay', first, '--fast', '--fail-on-diff'])).ms);
     const startMs = median(starts);
     const singleMs = median(singles);
 
     // ── ci --dry-run: read and validate every golden file (schema, seq order, hash chain), no store
     const dry: number[] = [];
-    for (let i = 0; i < 3; i++) dry.push((await cli(['--store', `sqlite:${join(dir, 'unused.db')}`, ...g, 'ci', goldens, '--dry-run', '--json'])).ms);
+    for (let i = 0; i < 3; i++)
+      dry.push(
+        (await cli(['--store', `sqlite:${join(dir, 'unused.db')}`, ...g, 'ci', goldens, '--dry-run', '--json'])).ms,
+      );
     const dryMs = median(dry);
 
     // ── the measured run: a fresh store, so the import of all goldens is part of it, as on a CI machine
-    const ci = await cli(['--store', `sqlite:${join(dir, 'ci.db')}`, ...g, 'ci', goldens, '--concurrency', String(CONCURRENCY), '--fast', '--json']);
+    const ci = await cli([
+      '--store',
+      `sqlite:${join(dir, 'ci.db')}`,
+      ...g,
+      'ci',
+      goldens,
+      '--concurrency',
+      String(CONCURRENCY),
+      '--fast',
+      '--json',
+    ]);
     const result = CiResultSchema.parse(JSON.parse(ci.stdout));
     if (result.status !== 'passed' || result.traces.length !== TRACES) {
       const bad = result.traces.find((t) => t.verdict === 'diverged' || t.verdict === 'error');
-      throw new Error(`the benchmark ci run did not pass: ${JSON.stringify(result.counts)} ${bad?.firstDivergence ?? bad?.error?.message ?? ''}`);
+      throw new Error(
+        `the benchmark ci run did not pass: ${JSON.stringify(result.counts)} ${bad?.firstDivergence ?? bad?.error?.message ?? ''}`,
+      );
     }
     const perTrace = median(result.traces.map((t) => t.durationMs));
     const meanEvents = Math.round(events.reduce((a, b) => a + b, 0) / events.length);
     const r2 = (x: number) => Math.round(x * 100) / 100;
 
     return [
-      { name: `ci: ${TRACES} goldens × ${meanEvents} events, --concurrency ${CONCURRENCY} --fast: wall time (fresh store, import included)`, value: Math.round(ci.ms), unit: 'ms', ratio: r2(ci.ms / (TRACES * singleMs)) },
-      { name: 'ci: wall time per golden', value: Math.round(ci.ms / TRACES), unit: 'ms', ratio: r2(ci.ms / TRACES / singleMs) },
-      { name: `ci: per-trace replay time (median, ${CONCURRENCY} at once)`, value: Math.round(perTrace), unit: 'ms', ratio: r2(perTrace / singleMs) },
-      { name: `ci --dry-run: read + validate ${TRACES} golden files`, value: Math.round(dryMs), unit: 'ms', ratio: r2(dryMs / startMs) },
-      { name: 'baseline: `retrace replay <golden> --fast`, one CLI process (median of 3)', value: Math.round(singleMs), unit: 'ms' },
+      {
+        name: `ci: ${TRACES} goldens × ${meanEvents} events, --concurrency ${CONCURRENCY} --fast: wall time (fresh store, import included)`,
+        value: Math.round(ci.ms),
+        unit: 'ms',
+        ratio: r2(ci.ms / (TRACES * singleMs)),
+      },
+      {
+        name: 'ci: wall time per golden',
+        value: Math.round(ci.ms / TRACES),
+        unit: 'ms',
+        ratio: r2(ci.ms / TRACES / singleMs),
+      },
+      {
+        name: `ci: per-trace replay time (median, ${CONCURRENCY} at once)`,
+        value: Math.round(perTrace),
+        unit: 'ms',
+        ratio: r2(perTrace / singleMs),
+      },
+      {
+        name: `ci --dry-run: read + validate ${TRACES} golden files`,
+        value: Math.round(dryMs),
+        unit: 'ms',
+        ratio: r2(dryMs / startMs),
+      },
+      {
+        name: 'baseline: `retrace replay <golden> --fast`, one CLI process (median of 3)',
+        value: Math.round(singleMs),
+        unit: 'ms',
+      },
       { name: 'baseline: `retrace --version`, CLI start (median of 5)', value: Math.round(startMs), unit: 'ms' },
     ];
   } finally {

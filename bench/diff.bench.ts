@@ -23,7 +23,11 @@ const HEX = '0'.repeat(64);
 const ORIGIN = Date.UTC(2026, 0, 1);
 
 /** A synthetic agent run: repeated LLM round trips and tool calls, with realistic small payloads. */
-function makeTrace(traceId: string, n: number, opts: { shiftMs: number; jitter: number; changes: ReadonlySet<number> }): StoredEvent[] {
+function makeTrace(
+  traceId: string,
+  n: number,
+  opts: { shiftMs: number; jitter: number; changes: ReadonlySet<number> },
+): StoredEvent[] {
   const events: StoredEvent[] = [];
   const env = { tenantId: 'bench', traceId, prevHash: HEX, hash: HEX, schemaVersion: 1 as const };
   const push = (type: StoredEvent['type'], payload: unknown): void => {
@@ -37,31 +41,72 @@ function makeTrace(traceId: string, n: number, opts: { shiftMs: number; jitter: 
       payload,
     } as StoredEvent);
   };
-  push('agent_started', { agent: 'bench', mode: 'api', input: { q: 'go' }, environment: { node: 'v20', platform: 'linux', arch: 'x64', retraceVersion: '0.1.0' } });
+  push('agent_started', {
+    agent: 'bench',
+    mode: 'api',
+    input: { q: 'go' },
+    environment: { node: 'v20', platform: 'linux', arch: 'x64', retraceVersion: '0.1.0' },
+  });
   let step = 0;
   while (events.length < n - 1) {
     const changed = opts.changes.has(step);
     const k = events.length % 4;
     if (k === 1) {
       push('llm_request', {
-        provider: 'openai', operation: 'chat.completions', model: 'gpt-4o-mini', method: 'POST', url: 'https://api.openai.com/v1/chat/completions',
-        headers: { 'content-type': 'application/json' }, stream: false, requestHash: HEX, occurrence: 0,
-        body: { model: 'gpt-4o-mini', temperature: 0, messages: [{ role: 'system', content: 'You are a careful agent.' }, { role: 'user', content: `step ${step}` }] },
+        provider: 'openai',
+        operation: 'chat.completions',
+        model: 'gpt-4o-mini',
+        method: 'POST',
+        url: 'https://api.openai.com/v1/chat/completions',
+        headers: { 'content-type': 'application/json' },
+        stream: false,
+        requestHash: HEX,
+        occurrence: 0,
+        body: {
+          model: 'gpt-4o-mini',
+          temperature: 0,
+          messages: [
+            { role: 'system', content: 'You are a careful agent.' },
+            { role: 'user', content: `step ${step}` },
+          ],
+        },
       });
     } else if (k === 2) {
       push('llm_response', {
-        provider: 'openai', operation: 'chat.completions', model: 'gpt-4o-mini', status: 200, costUsd: 0.00002, latencyMs: 300 + opts.jitter,
-        usage: { inputTokens: 40, outputTokens: 12 }, finishReason: 'tool_calls',
-        body: { id: `chatcmpl-${step}-${opts.jitter}`, created: 1767225600 + opts.jitter, choices: [{ index: 0, message: { role: 'assistant', content: `call search for ${step}` } }] },
+        provider: 'openai',
+        operation: 'chat.completions',
+        model: 'gpt-4o-mini',
+        status: 200,
+        costUsd: 0.00002,
+        latencyMs: 300 + opts.jitter,
+        usage: { inputTokens: 40, outputTokens: 12 },
+        finishReason: 'tool_calls',
+        body: {
+          id: `chatcmpl-${step}-${opts.jitter}`,
+          created: 1767225600 + opts.jitter,
+          choices: [{ index: 0, message: { role: 'assistant', content: `call search for ${step}` } }],
+        },
       });
     } else if (k === 3) {
-      push('tool_call', { tool: 'search', args: { query: changed ? `changed ${step}` : `query ${step}`, limit: 5 }, argsHash: HEX.slice(0, 16), occurrence: 0 });
+      push('tool_call', {
+        tool: 'search',
+        args: { query: changed ? `changed ${step}` : `query ${step}`, limit: 5 },
+        argsHash: HEX.slice(0, 16),
+        occurrence: 0,
+      });
     } else {
-      push('tool_response', { tool: 'search', result: { hits: [{ id: step, title: `result ${step}` }] }, latencyMs: 20 + opts.jitter });
+      push('tool_response', {
+        tool: 'search',
+        result: { hits: [{ id: step, title: `result ${step}` }] },
+        latencyMs: 20 + opts.jitter,
+      });
       step++;
     }
   }
-  push('agent_completed', { output: { done: true }, totals: { llmCalls: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, durationMs: n * 7 } });
+  push('agent_completed', {
+    output: { done: true },
+    totals: { llmCalls: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, durationMs: n * 7 },
+  });
   return events;
 }
 
@@ -105,11 +150,18 @@ export async function run(): Promise<BenchRow[]> {
     const [a, b] = pairOf(n, 10);
     await diffTraces(a, b); // warm-up: JIT, module init
     const check = await diffTraces(a, b);
-    if (check.differences.length !== 10) throw new Error(`bench: expected 10 differences at ${n}, got ${check.differences.length}`);
+    if (check.differences.length !== 10)
+      throw new Error(`bench: expected 10 differences at ${n}, got ${check.differences.length}`);
     const t = await median(5, () => diffTraces(a, b));
     const base = await median(5, () => baseline(a, b));
     perSize.set(n, t);
-    rows.push({ name: `diff ${n / 1000}k events, 10 scattered changes`, value: round(t), unit: 'ms', ...(n === 10_000 ? { target: '≤ 300 ms' } : {}), ratio: round(t / base, 2) });
+    rows.push({
+      name: `diff ${n / 1000}k events, 10 scattered changes`,
+      value: round(t),
+      unit: 'ms',
+      ...(n === 10_000 ? { target: '≤ 300 ms' } : {}),
+      ratio: round(t / base, 2),
+    });
   }
 
   {
@@ -118,19 +170,40 @@ export async function run(): Promise<BenchRow[]> {
     await diffTraces(a, b); // warm-up at this size too
     const t = await median(3, async () => {
       const report = await diffTraces(a, b);
-      if (report.differences.length !== 10) throw new Error(`bench: expected 10 differences at 100k, got ${report.differences.length}`);
+      if (report.differences.length !== 10)
+        throw new Error(`bench: expected 10 differences at 100k, got ${report.differences.length}`);
     });
     const base = await median(3, () => baseline(a, b));
     perSize.set(n, t);
-    rows.push({ name: 'diff 100k events, 10 scattered changes', value: round(t), unit: 'ms', target: '≤ 3000 ms', ratio: round(t / base, 2) });
+    rows.push({
+      name: 'diff 100k events, 10 scattered changes',
+      value: round(t),
+      unit: 'ms',
+      target: '≤ 3000 ms',
+      ratio: round(t / base, 2),
+    });
     const mem = measureMemory(a, b);
-    rows.push({ name: 'diff 100k: peak RSS of a process diffing two streamed traces', value: mem.peakMb, unit: 'MB', target: '≤ 256 MB' });
-    rows.push({ name: 'diff 100k: same, minus an idle process (node + tsx)', value: round(mem.peakMb - mem.idleMb), unit: 'MB' });
+    rows.push({
+      name: 'diff 100k: peak RSS of a process diffing two streamed traces',
+      value: mem.peakMb,
+      unit: 'MB',
+      target: '≤ 256 MB',
+    });
+    rows.push({
+      name: 'diff 100k: same, minus an idle process (node + tsx)',
+      value: round(mem.peakMb - mem.idleMb),
+      unit: 'MB',
+    });
   }
 
   const t1k = perSize.get(1_000) as number;
   const t100k = perSize.get(100_000) as number;
-  rows.push({ name: 'growth 1k → 100k (time ratio; 100 = linear)', value: round(t100k / t1k), unit: '×', ratio: round(t100k / t1k / 100, 2) });
+  rows.push({
+    name: 'growth 1k → 100k (time ratio; 100 = linear)',
+    value: round(t100k / t1k),
+    unit: '×',
+    ratio: round(t100k / t1k / 100, 2),
+  });
   rows.push({ name: 'per 1k events at 100k', value: round(t100k / 100, 2), unit: 'ms' });
   return rows;
 }
@@ -148,7 +221,9 @@ function measureMemory(a: readonly StoredEvent[], b: readonly StoredEvent[]): { 
     writeFileSync(fa, a.map((e) => JSON.stringify(e)).join('\n'));
     writeFileSync(fb, b.map((e) => JSON.stringify(e)).join('\n'));
     const child = (mode: string): { peakMb: number } => {
-      const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), mode, fa, fb], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), mode, fa, fb], {
+        encoding: 'utf8',
+      });
       if (r.status !== 0) throw new Error(`bench memory child failed: ${r.stderr}`);
       return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { peakMb: number };
     };

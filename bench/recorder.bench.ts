@@ -30,14 +30,21 @@ function chatBody(i: number): string {
     model: 'gpt-4o-mini',
     temperature: 0,
     messages: [
-      { role: 'system', content: `You are a careful support agent. ${'Follow the policy and cite the order number. '.repeat(40)}` },
+      {
+        role: 'system',
+        content: `You are a careful support agent. ${'Follow the policy and cite the order number. '.repeat(40)}`,
+      },
       { role: 'user', content: 'Where is my order A-1001? It was supposed to arrive last week.' },
       { role: 'assistant', content: 'Let me check that order for you.' },
       { role: 'user', content: `Please hurry, this is message ${i}.` },
     ],
     tools: ['lookup_order', 'refund_order', 'escalate'].map((name) => ({
       type: 'function',
-      function: { name, description: `The ${name} tool.`, parameters: { type: 'object', properties: { orderId: { type: 'string' } }, required: ['orderId'] } },
+      function: {
+        name,
+        description: `The ${name} tool.`,
+        parameters: { type: 'object', properties: { orderId: { type: 'string' } }, required: ['orderId'] },
+      },
     })),
   });
 }
@@ -46,7 +53,11 @@ async function timeCalls(url: string, n: number, offset: number, into: number[] 
   for (let i = 0; i < n; i++) {
     const body = chatBody(offset + i);
     const t0 = process.hrtime.bigint();
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench-000000000000000000000000' }, body });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench-000000000000000000000000' },
+      body,
+    });
     await res.json();
     into.push(Number(process.hrtime.bigint() - t0) / 1000);
   }
@@ -76,13 +87,18 @@ async function phase(which: 'retrace' | 'polly', openaiBaseUrl: string, dir: str
     const { createRecorder } = await import('../src/recorder/index.js');
     const { SqliteEventStore } = await import('../src/store/sqlite/sqlite-store.js');
     const store = new SqliteEventStore(join(dir, 'retrace.db'));
-    const recorder = createRecorder({ store, providers: [openaiBaseUrl], ...(process.env.RETRACE_BENCH_FLUSH_MS ? { flushIntervalMs: Number(process.env.RETRACE_BENCH_FLUSH_MS) } : {}) });
+    const recorder = createRecorder({
+      store,
+      providers: [openaiBaseUrl],
+      ...(process.env.RETRACE_BENCH_FLUSH_MS ? { flushIntervalMs: Number(process.env.RETRACE_BENCH_FLUSH_MS) } : {}),
+    });
     await recorder.run({ agent: 'bench-warmup' }, () => timeCalls(url, WARMUP, 0));
     for (let done = 0; done < CALLS; done += BLOCK) {
       await timeCalls(url, BLOCK, done, base);
       const { traceId } = await recorder.run({ agent: 'bench' }, () => timeCalls(url, BLOCK, done, mode));
       const summary = await store.summary('default', traceId);
-      if (summary?.eventCount !== 2 * BLOCK + 2) throw new Error(`expected ${2 * BLOCK + 2} events, the trace has ${summary?.eventCount}`);
+      if (summary?.eventCount !== 2 * BLOCK + 2)
+        throw new Error(`expected ${2 * BLOCK + 2} events, the trace has ${summary?.eventCount}`);
     }
     await recorder.close();
     await store.close();
@@ -115,13 +131,18 @@ async function phase(which: 'retrace' | 'polly', openaiBaseUrl: string, dir: str
 }
 
 function runChild(which: 'retrace' | 'polly', openaiBaseUrl: string, dir: string): PhaseResult {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', SELF, '--phase', which, openaiBaseUrl, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', SELF, '--phase', which, openaiBaseUrl, dir], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const line = out.trim().split('\n').at(-1) ?? '';
   return JSON.parse(line) as PhaseResult;
 }
 
 async function startStubProcess(): Promise<{ openaiBaseUrl: string; stop(): void }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', STUB_MAIN, '--chunk-delay-ms', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', STUB_MAIN, '--chunk-delay-ms', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const openaiBaseUrl = await new Promise<string>((resolve, reject) => {
     let buf = '';
     proc.stdout.on('data', (d: Buffer) => {
@@ -144,7 +165,11 @@ export async function run(): Promise<BenchRow[]> {
     const pollyAdded = Math.max(0, polly.mode - polly.pure);
     const ratio = pollyAdded > 0 ? Math.round((retraceAdded / pollyAdded) * 1000) / 1000 : Number.NaN;
     return [
-      { name: 'unrecorded call, pure baseline (median)', value: Math.round((retrace.pure + polly.pure) / 2), unit: 'µs' },
+      {
+        name: 'unrecorded call, pure baseline (median)',
+        value: Math.round((retrace.pure + polly.pure) / 2),
+        unit: 'µs',
+      },
       { name: 'retrace recorded call (median)', value: Math.round(retrace.mode), unit: 'µs' },
       { name: 'retrace added per LLM call', value: Math.round(retraceAdded), unit: 'µs', target: '≤ 150 µs', ratio },
       { name: '  (vs interleaved baseline)', value: Math.round(retrace.mode - retrace.interleavedBase), unit: 'µs' },
@@ -164,5 +189,8 @@ if (argv[2] === '--phase') {
   const result = await phase(argv[3] as 'retrace' | 'polly', argv[4] ?? '', argv[5] ?? '');
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } else if (import.meta.url === pathToFileURL(argv[1] ?? '').href) {
-  for (const r of await run()) console.log(`${r.name.padEnd(42)} ${String(r.value).padStart(8)} ${r.unit}${r.target ? `   target ${r.target}` : ''}`);
+  for (const r of await run())
+    console.log(
+      `${r.name.padEnd(42)} ${String(r.value).padStart(8)} ${r.unit}${r.target ? `   target ${r.target}` : ''}`,
+    );
 }

@@ -31,14 +31,21 @@ function chatBody(i: number): string {
     model: 'gpt-4o-mini',
     temperature: 0,
     messages: [
-      { role: 'system', content: `You are a careful support agent. ${'Follow the policy and cite the order number. '.repeat(20)}` },
+      {
+        role: 'system',
+        content: `You are a careful support agent. ${'Follow the policy and cite the order number. '.repeat(20)}`,
+      },
       { role: 'user', content: 'Where is my order A-1001? It was supposed to arrive last week.' },
       { role: 'assistant', content: 'Let me check that order for you.' },
       { role: 'user', content: `Please hurry, this is message ${i}.` },
     ],
     tools: ['lookup_order', 'refund_order', 'escalate'].map((name) => ({
       type: 'function',
-      function: { name, description: `The ${name} tool.`, parameters: { type: 'object', properties: { orderId: { type: 'string' } }, required: ['orderId'] } },
+      function: {
+        name,
+        description: `The ${name} tool.`,
+        parameters: { type: 'object', properties: { orderId: { type: 'string' } }, required: ['orderId'] },
+      },
     })),
   });
 }
@@ -48,7 +55,11 @@ async function timeCalls(url: string, n: number, offset: number): Promise<number
   for (let i = 0; i < n; i++) {
     const body = chatBody(offset + i);
     const t0 = process.hrtime.bigint();
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench-000000000000000000000000' }, body });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench-000000000000000000000000' },
+      body,
+    });
     await res.json();
     samples.push(Number(process.hrtime.bigint() - t0) / 1000);
   }
@@ -67,7 +78,9 @@ async function readAll(store: SqliteEventStore, tenant: string, traceId: string)
   return out;
 }
 
-export async function run(): Promise<Array<{ name: string; value: number; unit: string; target?: string; ratio?: number }>> {
+export async function run(): Promise<
+  Array<{ name: string; value: number; unit: string; target?: string; ratio?: number }>
+> {
   const stub = await startLlmStub({ chunkDelayMs: 0 });
   const dir = mkdtempSync(join(tmpdir(), 'retrace-bench-replay-'));
   const url = `${stub.openaiBaseUrl}/chat/completions`;
@@ -78,9 +91,17 @@ export async function run(): Promise<Array<{ name: string; value: number; unit: 
     const { traceId } = await recorder.run({ agent: 'bench-serve' }, () => timeCalls(url, WARMUP + CALLS, 0));
     const agentInput = { baseURL: stub.openaiBaseUrl, apiKey: 'bench-key', calls: CALLS };
     // the same agent twice: plain JavaScript (the sandbox runs it with no loader) and TypeScript (through tsx)
-    const jsAgent = (await import(join(import.meta.dirname, '../test/replay/agents/many-calls-agent.mjs'))) as { manyCallsAgent: typeof manyCallsAgent };
-    const agentTrace = await recorder.run({ agent: 'bench-agent', entry: 'test/replay/agents/many-calls-agent.mjs#manyCallsAgent', input: agentInput }, () => jsAgent.manyCallsAgent(agentInput));
-    const tsAgentTrace = await recorder.run({ agent: 'bench-agent-ts', entry: 'test/replay/agents/many-calls-agent.ts#manyCallsAgent', input: agentInput }, () => manyCallsAgent(agentInput));
+    const jsAgent = (await import(join(import.meta.dirname, '../test/replay/agents/many-calls-agent.mjs'))) as {
+      manyCallsAgent: typeof manyCallsAgent;
+    };
+    const agentTrace = await recorder.run(
+      { agent: 'bench-agent', entry: 'test/replay/agents/many-calls-agent.mjs#manyCallsAgent', input: agentInput },
+      () => jsAgent.manyCallsAgent(agentInput),
+    );
+    const tsAgentTrace = await recorder.run(
+      { agent: 'bench-agent-ts', entry: 'test/replay/agents/many-calls-agent.ts#manyCallsAgent', input: agentInput },
+      () => manyCallsAgent(agentInput),
+    );
     await recorder.close();
 
     // Polly's published types do not line up with its own register() signature
@@ -88,8 +109,13 @@ export async function run(): Promise<Array<{ name: string; value: number; unit: 
     Polly.register(FSPersister as unknown as Parameters<typeof Polly.register>[0]);
     const pollyOptions = (mode: 'record' | 'replay') =>
       ({
-        adapters: ['fetch'], persister: 'fs', persisterOptions: { fs: { recordingsDir: join(dir, 'polly') } }, mode,
-        recordIfMissing: mode === 'record', logLevel: 'silent', adapterOptions: { fetch: { context: globalThis } },
+        adapters: ['fetch'],
+        persister: 'fs',
+        persisterOptions: { fs: { recordingsDir: join(dir, 'polly') } },
+        mode,
+        recordIfMissing: mode === 'record',
+        logLevel: 'silent',
+        adapterOptions: { fetch: { context: globalThis } },
         matchRequestsBy: { headers: false, order: false },
       }) as ConstructorParameters<typeof Polly>[1];
     const pollyRec = new Polly('replay-bench', pollyOptions('record'));
@@ -114,7 +140,8 @@ export async function run(): Promise<Array<{ name: string; value: number; unit: 
       served = await timeCalls(url, CALLS, WARMUP);
     });
     await replayer.close();
-    if (hooks.misses.length > 0) throw new Error(`the replay missed ${hooks.misses.length} requests: ${hooks.misses[0]?.message}`);
+    if (hooks.misses.length > 0)
+      throw new Error(`the replay missed ${hooks.misses.length} requests: ${hooks.misses[0]?.message}`);
 
     // ── Polly.js replaying the same requests from its recordings
     const pollyRep = new Polly('replay-bench', pollyOptions('replay'));
@@ -131,19 +158,45 @@ export async function run(): Promise<Array<{ name: string; value: number; unit: 
       const t0 = process.hrtime.bigint();
       const result = await replayTrace({ store, tenant: 'bench', traceId: id, fast: true, timeoutMs: 120_000 });
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (result.verdict === 'diverged') throw new Error(`the benchmark replay diverged: ${result.firstDivergence?.message ?? result.misses[0]?.message}`);
+      if (result.verdict === 'diverged')
+        throw new Error(
+          `the benchmark replay diverged: ${result.firstDivergence?.message ?? result.misses[0]?.message}`,
+        );
       return ms;
     };
     await fullReplay(agentTrace.traceId);
-    const wallMs = median([await fullReplay(agentTrace.traceId), await fullReplay(agentTrace.traceId), await fullReplay(agentTrace.traceId)]);
-    const tsWallMs = median([await fullReplay(tsAgentTrace.traceId), await fullReplay(tsAgentTrace.traceId), await fullReplay(tsAgentTrace.traceId)]);
+    const wallMs = median([
+      await fullReplay(agentTrace.traceId),
+      await fullReplay(agentTrace.traceId),
+      await fullReplay(agentTrace.traceId),
+    ]);
+    const tsWallMs = median([
+      await fullReplay(tsAgentTrace.traceId),
+      await fullReplay(tsAgentTrace.traceId),
+      await fullReplay(tsAgentTrace.traceId),
+    ]);
 
     return [
-      { name: 'retrace replay: serve time per request (median)', value: Math.round(retraceServe), unit: 'µs', target: '≤ 0.5× Polly', ratio },
+      {
+        name: 'retrace replay: serve time per request (median)',
+        value: Math.round(retraceServe),
+        unit: 'µs',
+        target: '≤ 0.5× Polly',
+        ratio,
+      },
       { name: 'Polly.js replay: serve time per request (median)', value: Math.round(pollyServe), unit: 'µs' },
       { name: 'retrace / Polly serve time', value: ratio, unit: '×', target: '≤ 0.5×' },
-      { name: `full replay of a ${CALLS}-LLM-call trace, JS agent (openai SDK, sandbox start included, median of 3)`, value: Math.round(wallMs), unit: 'ms', target: '≤ 1500 ms' },
-      { name: `full replay of a ${CALLS}-LLM-call trace, TypeScript agent via tsx (median of 3)`, value: Math.round(tsWallMs), unit: 'ms' },
+      {
+        name: `full replay of a ${CALLS}-LLM-call trace, JS agent (openai SDK, sandbox start included, median of 3)`,
+        value: Math.round(wallMs),
+        unit: 'ms',
+        target: '≤ 1500 ms',
+      },
+      {
+        name: `full replay of a ${CALLS}-LLM-call trace, TypeScript agent via tsx (median of 3)`,
+        value: Math.round(tsWallMs),
+        unit: 'ms',
+      },
     ];
   } finally {
     await stub.close().catch(() => undefined);
@@ -154,5 +207,8 @@ export async function run(): Promise<Array<{ name: string; value: number; unit: 
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const rows = await run();
-  for (const r of rows) console.log(`${r.name.padEnd(80)} ${String(r.value).padStart(8)} ${r.unit}${r.target ? `   target ${r.target}` : ''}`);
+  for (const r of rows)
+    console.log(
+      `${r.name.padEnd(80)} ${String(r.value).padStart(8)} ${r.unit}${r.target ? `   target ${r.target}` : ''}`,
+    );
 }

@@ -24,7 +24,9 @@ for (const suite of suites) {
     for (const row of await mod.run()) rows.push({ suite, ...row });
   } catch (err) {
     failed += 1;
-    process.stderr.write(`benchmark ${suite} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(
+      `benchmark ${suite} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
   }
 }
 printRows(rows);

@@ -20,15 +20,26 @@ function events(n: number, start = 0): NewEvent[] {
   const ts = new Date().toISOString();
   const out: NewEvent[] = [];
   for (let i = 0; i < n; i++) {
-    out.push({ eventId: randomUUID(), type: 'decision_made', timestamp: ts, payload: { decision: `step ${start + i}`, data: { i: start + i, text: PAYLOAD_TEXT } } });
+    out.push({
+      eventId: randomUUID(),
+      type: 'decision_made',
+      timestamp: ts,
+      payload: { decision: `step ${start + i}`, data: { i: start + i, text: PAYLOAD_TEXT } },
+    });
   }
   return out;
 }
 
 function started(): NewEvent {
   return {
-    eventId: randomUUID(), type: 'agent_started', timestamp: new Date().toISOString(),
-    payload: { agent: 'bench', input: {}, environment: { node: process.version, platform: process.platform, arch: process.arch, retraceVersion: '0' } },
+    eventId: randomUUID(),
+    type: 'agent_started',
+    timestamp: new Date().toISOString(),
+    payload: {
+      agent: 'bench',
+      input: {},
+      environment: { node: process.version, platform: process.platform, arch: process.arch, retraceVersion: '0' },
+    },
   };
 }
 
@@ -37,7 +48,13 @@ function rawBaseline(dir: string, total: number, batch: number): number {
   const all = events(total);
   const t0 = performance.now();
   for (let i = 0; i < total; i += batch) {
-    writeSync(fd, all.slice(i, i + batch).map((e) => JSON.stringify(e)).join('\n') + '\n');
+    writeSync(
+      fd,
+      all
+        .slice(i, i + batch)
+        .map((e) => JSON.stringify(e))
+        .join('\n') + '\n',
+    );
     fsyncSync(fd);
   }
   const secs = (performance.now() - t0) / 1000;
@@ -52,7 +69,8 @@ async function storeAppend(dir: string, total: number, batch: number): Promise<n
   const all = events(total);
   const t0 = performance.now();
   for (let i = 0; i < total; i += batch) {
-    rev = (await store.append('bench', traceId, all.slice(i, i + batch), { expectedRevision: rev })).nextExpectedRevision;
+    rev = (await store.append('bench', traceId, all.slice(i, i + batch), { expectedRevision: rev }))
+      .nextExpectedRevision;
   }
   const secs = (performance.now() - t0) / 1000;
   await store.close();
@@ -63,7 +81,8 @@ async function seed(path: string, total: number): Promise<void> {
   const store = await openStore(`sqlite:${path}`);
   let rev = (await store.append('bench', 'big', [started()], { expectedRevision: 'no_stream' })).nextExpectedRevision;
   for (let i = 0; i < total; i += 1000) {
-    rev = (await store.append('bench', 'big', events(Math.min(1000, total - i), i), { expectedRevision: rev })).nextExpectedRevision;
+    rev = (await store.append('bench', 'big', events(Math.min(1000, total - i), i), { expectedRevision: rev }))
+      .nextExpectedRevision;
   }
   await store.close();
 }
@@ -84,7 +103,11 @@ function rawReadMs(dir: string, count: number): number {
   const t0 = performance.now();
   const text = execFileSync('head', ['-n', String(count), join(dir, 'raw.ndjson')], { maxBuffer: 1 << 30 }).toString();
   let n = 0;
-  for (const line of text.split('\n')) if (line) { JSON.parse(line); n++; }
+  for (const line of text.split('\n'))
+    if (line) {
+      JSON.parse(line);
+      n++;
+    }
   return performance.now() - t0;
 }
 
@@ -114,15 +137,42 @@ export async function run(): Promise<BenchRow[]> {
     await seed(big, 100_000);
     const read10k = await readMs(big, 10_001);
     const raw10k = rawReadMs(dir, 10_001);
-    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--memory-child', big], { encoding: 'utf8' });
+    const out = execFileSync(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--memory-child', big],
+      { encoding: 'utf8' },
+    );
     const mem = JSON.parse(out) as { n: number; growthMb: number };
     return [
       { name: 'raw file append+fsync, batches of 100 (baseline)', value: Math.round(raw100), unit: 'events/s' },
-      { name: 'sqlite durable append, batches of 100', value: Math.round(sqlite100), unit: 'events/s', target: '≥50k/s, ≥0.4× raw', ratio: sqlite100 / raw100 },
-      { name: 'sqlite durable append, batches of 1000', value: Math.round(sqlite1000), unit: 'events/s', target: '≥50k/s, ≥0.4× raw', ratio: sqlite1000 / raw100 },
+      {
+        name: 'sqlite durable append, batches of 100',
+        value: Math.round(sqlite100),
+        unit: 'events/s',
+        target: '≥50k/s, ≥0.4× raw',
+        ratio: sqlite100 / raw100,
+      },
+      {
+        name: 'sqlite durable append, batches of 1000',
+        value: Math.round(sqlite1000),
+        unit: 'events/s',
+        target: '≥50k/s, ≥0.4× raw',
+        ratio: sqlite1000 / raw100,
+      },
       { name: 'raw file read+parse 10k lines (baseline)', value: Number(raw10k.toFixed(1)), unit: 'ms' },
-      { name: 'sqlite read of a 10k-event trace (validated)', value: Number(read10k.toFixed(1)), unit: 'ms', target: '≤100 ms', ratio: read10k / raw10k },
-      { name: `memory growth streaming ${mem.n} events`, value: Number(mem.growthMb.toFixed(1)), unit: 'MB', target: '≤64 MB' },
+      {
+        name: 'sqlite read of a 10k-event trace (validated)',
+        value: Number(read10k.toFixed(1)),
+        unit: 'ms',
+        target: '≤100 ms',
+        ratio: read10k / raw10k,
+      },
+      {
+        name: `memory growth streaming ${mem.n} events`,
+        value: Number(mem.growthMb.toFixed(1)),
+        unit: 'MB',
+        target: '≤64 MB',
+      },
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -5,7 +5,9 @@ try {
 } catch (err) {
   // a fresh clone that was never built: say so instead of printing a module-resolution stack trace
   if (err && err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes('replay-cli')) {
-    process.stderr.write('error: retrace is not built yet (dist/replay-cli/main.js is missing).\n  → Run `npm run build` in the agent-retrace folder first.\n');
+    process.stderr.write(
+      'error: retrace is not built yet (dist/replay-cli/main.js is missing).\n  → Run `npm run build` in the agent-retrace folder first.\n',
+    );
     process.exitCode = 3;
   } else {
     throw err;

@@ -66,7 +66,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function contentText(content: unknown): string | undefined {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return undefined;
-  const texts = content.map((part) => (isRecord(part) && typeof part.text === 'string' ? part.text : '')).filter(Boolean);
+  const texts = content
+    .map((part) => (isRecord(part) && typeof part.text === 'string' ? part.text : ''))
+    .filter(Boolean);
   return texts.length > 0 ? texts.join(' ') : undefined;
 }
 
@@ -155,7 +157,10 @@ export function eventPreview(e: StoredEvent, max = 72): string {
     case 'tool_call':
       return oneLine(json(e.payload.args), max);
     case 'tool_response':
-      return oneLine(e.payload.error ? `${e.payload.error.name}: ${e.payload.error.message}` : json(e.payload.result), max);
+      return oneLine(
+        e.payload.error ? `${e.payload.error.name}: ${e.payload.error.message}` : json(e.payload.result),
+        max,
+      );
     case 'decision_made':
       return oneLine(`${e.payload.decision}${e.payload.reason ? ` (${e.payload.reason})` : ''}`, max);
     case 'memory_updated':
@@ -163,7 +168,10 @@ export function eventPreview(e: StoredEvent, max = 72): string {
     case 'http_request':
       return oneLine(e.payload.url, max);
     case 'http_response':
-      return oneLine(e.payload.error ? `${e.payload.error.name}: ${e.payload.error.message}` : (e.payload.body ?? ''), max);
+      return oneLine(
+        e.payload.error ? `${e.payload.error.name}: ${e.payload.error.message}` : (e.payload.body ?? ''),
+        max,
+      );
     case 'nondeterminism':
       return oneLine(`${e.payload.values.length} value(s): ${json(e.payload.values)}`, max);
     case 'agent_completed':

@@ -55,7 +55,9 @@ export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown, comma
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const flag = issue ? flagOf(issue.path) : 'an option';
-  const detail = issue ? `${issue.path.length > 1 ? `${issuePath(issue.path.slice(1))} ` : ''}${issue.message}` : 'is invalid';
+  const detail = issue
+    ? `${issue.path.length > 1 ? `${issuePath(issue.path.slice(1))} ` : ''}${issue.message}`
+    : 'is invalid';
   throw new UsageError(
     `Invalid value for ${flag}: ${detail}.`,
     `Run \`retrace ${command ? `${command} ` : ''}--help\` for the accepted values and examples.`,

@@ -41,14 +41,14 @@ export interface Column<Row> {
   maxWidth?: number;
 }
 
-function fit(text: string, max: number | undefined): string {
+function fitWidth(text: string, max: number | undefined): string {
   if (max === undefined || text.length <= max) return text;
   return `${text.slice(0, Math.max(0, max - 1))}…`;
 }
 
 /** A plain-text table: no colours or box characters, so it stays readable in CI logs and when piped. */
 export function renderTable<Row>(rows: readonly Row[], columns: readonly Column<Row>[]): string {
-  const cells = rows.map((row) => columns.map((c) => fit(c.value(row), c.maxWidth)));
+  const cells = rows.map((row) => columns.map((c) => fitWidth(c.value(row), c.maxWidth)));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i]?.length ?? 0)));
   const pad = (text: string, i: number): string => {
     const width = widths[i] ?? 0;

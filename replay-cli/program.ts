@@ -22,8 +22,16 @@ import { packageVersion } from './version.js';
 
 /** One line per command file; a command is listed here only once it works end to end. */
 const COMMANDS: readonly RegisterCommand[] = [
-  registerRecord, registerList, registerShow, registerReplay, registerDiff, registerExport, registerImport, registerVerify,
-  registerArchive, registerCi,
+  registerRecord,
+  registerList,
+  registerShow,
+  registerReplay,
+  registerDiff,
+  registerExport,
+  registerImport,
+  registerVerify,
+  registerArchive,
+  registerCi,
 ];
 
 const HELP_FOOTER = `
@@ -54,7 +62,9 @@ Examples:
 export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Command {
   const program = new Command('retrace');
   program
-    .description('A flight recorder and time-travel debugger for AI agents: record runs, inspect them, verify them, replay them in CI.')
+    .description(
+      'A flight recorder and time-travel debugger for AI agents: record runs, inspect them, verify them, replay them in CI.',
+    )
     .version(packageVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
     .addOption(new Option('--store <url>', 'event store URL').env('RETRACE_STORE'))
@@ -71,12 +81,14 @@ export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Com
     .showSuggestionAfterError(true)
     .addHelpText('after', HELP_FOOTER);
 
-  const bind: Bind = (action) => async (...params) => {
-    // commander passes (...arguments, options, command); the command knows its arguments and options itself
-    const command = params[params.length - 1] as Command;
-    const ctx = new CommandContext(parseGlobalOptions(command.optsWithGlobals()), io);
-    onExitCode(await action(ctx, { args: command.processedArgs as unknown[], options: command.opts() }));
-  };
+  const bind: Bind =
+    (action) =>
+    async (...params) => {
+      // commander passes (...arguments, options, command); the command knows its arguments and options itself
+      const command = params[params.length - 1] as Command;
+      const ctx = new CommandContext(parseGlobalOptions(command.optsWithGlobals()), io);
+      onExitCode(await action(ctx, { args: command.processedArgs as unknown[], options: command.opts() }));
+    };
   for (const register of COMMANDS) register(program, bind);
   return program;
 }

@@ -33,7 +33,8 @@ function lineError(path: string, line: number, what: string, hint: string): Vali
   return new ValidationError(`${path} line ${line}: ${what}. Nothing was imported.`, hint, `line ${line}`);
 }
 
-const FIX_HINT = 'Fix or remove that line (each line must be one event exactly as `retrace export` wrote it), then import again.';
+const FIX_HINT =
+  'Fix or remove that line (each line must be one event exactly as `retrace export` wrote it), then import again.';
 
 /** Reads and checks a whole trace file; throws on the first bad line, naming it. Traces may be interleaved. */
 export async function readTraceFile(path: string): Promise<FileTrace[]> {
@@ -62,11 +63,17 @@ export async function readTraceFile(path: string): Promise<FileTrace[]> {
         throw lineError(path, lineNo, `not valid JSON (${err instanceof Error ? err.message : String(err)})`, FIX_HINT);
       }
       const parsed = safeParseStoredEvent(raw);
-      if (!parsed.ok) throw lineError(path, lineNo, `the event fails its schema at ${parsed.field}: ${parsed.text}`, FIX_HINT);
+      if (!parsed.ok)
+        throw lineError(path, lineNo, `the event fails its schema at ${parsed.field}: ${parsed.text}`, FIX_HINT);
       const event = parsed.event;
       const seenAt = eventIds.get(event.eventId.toLowerCase());
       if (seenAt !== undefined) {
-        throw lineError(path, lineNo, `eventId ${event.eventId} already appeared on line ${seenAt}`, 'Every event needs its own eventId.');
+        throw lineError(
+          path,
+          lineNo,
+          `eventId ${event.eventId} already appeared on line ${seenAt}`,
+          'Every event needs its own eventId.',
+        );
       }
       eventIds.set(event.eventId.toLowerCase(), lineNo);
       let trace = traces.get(event.traceId);
@@ -81,8 +88,12 @@ export async function readTraceFile(path: string): Promise<FileTrace[]> {
   } catch (err) {
     // a read error mid-file (EIO, EISDIR on some platforms) is still the user's file
     if (err instanceof ValidationError) throw err;
-    throw new InputFileError(`Cannot read ${path} (line ${lineNo + 1}): ${err instanceof Error ? err.message : String(err)}.`,
-      'Check the file is a readable NDJSON trace file.', 'file', { cause: err });
+    throw new InputFileError(
+      `Cannot read ${path} (line ${lineNo + 1}): ${err instanceof Error ? err.message : String(err)}.`,
+      'Check the file is a readable NDJSON trace file.',
+      'file',
+      { cause: err },
+    );
   } finally {
     input.destroy();
   }
@@ -97,19 +108,36 @@ function checkChain(path: string, lineNo: number, trace: FileTrace, event: Store
   const prev = trace.events[trace.events.length - 1];
   const expectedSeq = prev ? prev.seq + 1 : 0;
   if (event.seq !== expectedSeq) {
-    throw lineError(path, lineNo, `trace "${event.traceId}" has seq ${event.seq} where seq ${expectedSeq} was expected (gap)`,
-      'Keep each trace\'s events complete and in seq order, as `retrace export` writes them.');
+    throw lineError(
+      path,
+      lineNo,
+      `trace "${event.traceId}" has seq ${event.seq} where seq ${expectedSeq} was expected (gap)`,
+      "Keep each trace's events complete and in seq order, as `retrace export` writes them.",
+    );
   }
   if (event.tenantId !== trace.sourceTenant) {
-    throw lineError(path, lineNo, `trace "${event.traceId}" switches tenant from "${trace.sourceTenant}" to "${event.tenantId}"`, FIX_HINT);
+    throw lineError(
+      path,
+      lineNo,
+      `trace "${event.traceId}" switches tenant from "${trace.sourceTenant}" to "${event.tenantId}"`,
+      FIX_HINT,
+    );
   }
   if (event.prevHash !== (prev ? prev.hash : GENESIS_HASH)) {
-    throw lineError(path, lineNo, `hash-chain broken at seq ${event.seq}: prevHash does not match the previous event's hash`,
-      'The file was edited or events were dropped; export the trace again from its source.');
+    throw lineError(
+      path,
+      lineNo,
+      `hash-chain broken at seq ${event.seq}: prevHash does not match the previous event's hash`,
+      'The file was edited or events were dropped; export the trace again from its source.',
+    );
   }
   if (eventHash(event as unknown as StoredEvent & Record<string, unknown>) !== event.hash) {
-    throw lineError(path, lineNo, `hash-chain broken at seq ${event.seq}: the event's content does not match its hash (it was altered)`,
-      'The file was edited after export; export the trace again from its source.');
+    throw lineError(
+      path,
+      lineNo,
+      `hash-chain broken at seq ${event.seq}: the event's content does not match its hash (it was altered)`,
+      'The file was edited after export; export the trace again from its source.',
+    );
   }
 }
 

@@ -42,7 +42,10 @@ function describeTarget(args: unknown[]): string {
   return String(first);
 }
 
-export function installNetworkGuard(onRefused: (target: string) => void, options: { refuseWorkers: boolean; refuseChildProcesses: boolean }): NetworkGuard {
+export function installNetworkGuard(
+  onRefused: (target: string) => void,
+  options: { refuseWorkers: boolean; refuseChildProcesses: boolean },
+): NetworkGuard {
   let allowed = false;
   const proto = net.Socket.prototype as unknown as { connect: (...args: unknown[]) => unknown };
   const originalConnect = proto.connect;

@@ -1,5 +1,15 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
@@ -158,8 +168,17 @@ function runtimeEntry(): { path: string; typescript: boolean } {
     };
     // splitting keeps dynamic imports lazy (store backends with native addons are never loaded in the sandbox)
     const out = esbuild.buildSync({
-      entryPoints: { runtime: RUNTIME_PATH }, bundle: true, splitting: true, platform: 'node', format: 'esm', target: 'node20',
-      packages: 'external', write: false, outdir: '/retrace-bundle', sourcemap: 'inline', logLevel: 'silent',
+      entryPoints: { runtime: RUNTIME_PATH },
+      bundle: true,
+      splitting: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      write: false,
+      outdir: '/retrace-bundle',
+      sourcemap: 'inline',
+      logLevel: 'silent',
     });
     const files = out.outputFiles ?? [];
     if (files.length === 0 || !OWN_NODE_MODULES) throw new Error('no output');
@@ -211,7 +230,14 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
   // tsx's transform cache lives in $TMPDIR/tsx-<euid>: seed the sandbox's own copy from the shared one (read only,
   // never copied back, so an agent cannot poison later replays) to skip re-transpiling retrace's runtime every time
   if (useTsx) seedTsxCache(tempDir);
-  const reads = new Set<string>([here, dirname(runtime.path), join(CODE_ROOT, 'src'), tempDir, ...options.readPaths.map(real), ...PACKAGE_PROBES]);
+  const reads = new Set<string>([
+    here,
+    dirname(runtime.path),
+    join(CODE_ROOT, 'src'),
+    tempDir,
+    ...options.readPaths.map(real),
+    ...PACKAGE_PROBES,
+  ]);
   if (OWN_NODE_MODULES) reads.add(real(OWN_NODE_MODULES));
   const execArgv = [
     permissionFlag(),
@@ -249,7 +275,12 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
   };
   child.stderr?.on('data', keep);
   child.stdout?.on('data', (chunk: Buffer) => options.onStdout?.(chunk));
-  const tail = (): string => stderr.split('\n').filter((l) => l.trim() !== '').slice(-15).join('\n');
+  const tail = (): string =>
+    stderr
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-15)
+      .join('\n');
   const netRefused: string[] = [];
 
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
@@ -277,7 +308,14 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
         if (settled) return;
         const parsed = ChildMessageSchema.safeParse(raw);
         if (!parsed.success) {
-          finish(() => reject(new SandboxProtocolError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), tail())));
+          finish(() =>
+            reject(
+              new SandboxProtocolError(
+                parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+                tail(),
+              ),
+            ),
+          );
           return;
         }
         const msg = parsed.data;
@@ -287,13 +325,22 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
             break;
           case 'append': {
             options
-              .onAppend(msg.events as unknown as NewEvent[], msg.expectedRevision !== undefined ? { expectedRevision: msg.expectedRevision } : {})
+              .onAppend(
+                msg.events as unknown as NewEvent[],
+                msg.expectedRevision !== undefined ? { expectedRevision: msg.expectedRevision } : {},
+              )
               .then(
                 (result) => child.connected && child.send({ type: 'append-result', id: msg.id, ok: true, result }),
                 (err: unknown) => {
                   const e = err instanceof Error ? err : new Error(String(err));
                   const code = (e as { code?: unknown }).code;
-                  if (child.connected) child.send({ type: 'append-result', id: msg.id, ok: false, error: { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) } });
+                  if (child.connected)
+                    child.send({
+                      type: 'append-result',
+                      id: msg.id,
+                      ok: false,
+                      error: { name: e.name, message: e.message, ...(typeof code === 'string' ? { code } : {}) },
+                    });
                 },
               );
             break;
@@ -320,7 +367,8 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
       void exited.then(async ({ code, signal }) => {
         if (settled) return;
         const out = tail();
-        if (/heap out of memory|Reached heap limit|Allocation failed/i.test(stderr)) return finish(() => reject(new SandboxOutOfMemoryError(options.memoryMb, out)));
+        if (/heap out of memory|Reached heap limit|Allocation failed/i.test(stderr))
+          return finish(() => reject(new SandboxOutOfMemoryError(options.memoryMb, out)));
         if (options.job.kind === 'process' && signal === null) {
           // zero-code: the script ending the process is the normal end; its events are in the journal
           try {
@@ -334,7 +382,8 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
         finish(() => reject(new SandboxCrashedError(code, signal, out)));
       });
       child.send({ type: 'init', job: { ...options.job, tempDir } }, (err) => {
-        if (err) finish(() => reject(new SandboxStartError(`could not send the job: ${err.message}`, tail(), { cause: err })));
+        if (err)
+          finish(() => reject(new SandboxStartError(`could not send the job: ${err.message}`, tail(), { cause: err })));
       });
     });
     return result;
@@ -352,7 +401,11 @@ const JournalLineSchema = z.discriminatedUnion('type', [
 ]);
 
 /** Replays a zero-code child's journal into the parent, in order: appends to the store, notices to the caller. */
-async function ingestJournal(path: string, options: LaunchOptions, exitCode: number): Promise<Extract<ChildMessage, { type: 'done' }>> {
+async function ingestJournal(
+  path: string,
+  options: LaunchOptions,
+  exitCode: number,
+): Promise<Extract<ChildMessage, { type: 'done' }>> {
   let text = '';
   try {
     text = readFileSync(path, 'utf8');
@@ -363,15 +416,28 @@ async function ingestJournal(path: string, options: LaunchOptions, exitCode: num
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     const parsed = JournalLineSchema.safeParse(JSON.parse(line));
-    if (!parsed.success) throw new SandboxProtocolError(`invalid journal line: ${parsed.error.issues[0]?.message ?? ''}`, '');
+    if (!parsed.success)
+      throw new SandboxProtocolError(`invalid journal line: ${parsed.error.issues[0]?.message ?? ''}`, '');
     const entry = parsed.data;
     if (entry.type === 'append') {
       await options.onAppend(entry.events as unknown as NewEvent[], {});
       last = entry.events.at(-1) ?? last;
     } else options.onMessage?.({ type: 'notice', notice: entry.notice });
   }
-  const payload = (last?.payload ?? {}) as { output?: unknown; error?: { name: string; message: string; code?: string } };
-  if (last?.type === 'agent_completed') return { type: 'done', outcome: 'completed', output: payload.output, remainingValues: {} };
-  const error = last?.type === 'agent_failed' && payload.error ? payload.error : { name: 'NonZeroExit', message: `The process exited with code ${exitCode}.` };
-  return { type: 'done', outcome: exitCode === 0 && last?.type !== 'agent_failed' ? 'completed' : 'failed', error, remainingValues: {} };
+  const payload = (last?.payload ?? {}) as {
+    output?: unknown;
+    error?: { name: string; message: string; code?: string };
+  };
+  if (last?.type === 'agent_completed')
+    return { type: 'done', outcome: 'completed', output: payload.output, remainingValues: {} };
+  const error =
+    last?.type === 'agent_failed' && payload.error
+      ? payload.error
+      : { name: 'NonZeroExit', message: `The process exited with code ${exitCode}.` };
+  return {
+    type: 'done',
+    outcome: exitCode === 0 && last?.type !== 'agent_failed' ? 'completed' : 'failed',
+    error,
+    remainingValues: {},
+  };
 }

@@ -5,19 +5,41 @@ import * as z from 'zod';
  * on both sides. The child is untrusted: a message that fails its schema ends the replay as a protocol error.
  */
 
-const ErrorInfo = z.object({ name: z.string(), message: z.string(), stack: z.string().optional(), code: z.string().optional() });
+const ErrorInfo = z.object({
+  name: z.string(),
+  message: z.string(),
+  stack: z.string().optional(),
+  code: z.string().optional(),
+});
 
-const JsonDiffOp = z.object({ op: z.enum(['add', 'remove', 'replace']), path: z.string(), from: z.unknown().optional(), value: z.unknown().optional() });
+const JsonDiffOp = z.object({
+  op: z.enum(['add', 'remove', 'replace']),
+  path: z.string(),
+  from: z.unknown().optional(),
+  value: z.unknown().optional(),
+});
 
 export const ReplayMissSchema = z.object({
   kind: z.enum(['llm', 'http', 'tool']),
   policy: z.enum(['error', 'nearest', 'live']),
   position: z.number().int().nonnegative(),
   request: z.object({
-    method: z.string().optional(), url: z.string().optional(), target: z.string().optional(), tool: z.string().optional(),
-    requestHash: z.string().optional(), argsHash: z.string().optional(), occurrence: z.number().int().nonnegative(),
+    method: z.string().optional(),
+    url: z.string().optional(),
+    target: z.string().optional(),
+    tool: z.string().optional(),
+    requestHash: z.string().optional(),
+    argsHash: z.string().optional(),
+    occurrence: z.number().int().nonnegative(),
   }),
-  nearest: z.object({ seq: z.number().int(), index: z.number().int(), requestHash: z.string().optional(), occurrence: z.number().int() }).optional(),
+  nearest: z
+    .object({
+      seq: z.number().int(),
+      index: z.number().int(),
+      requestHash: z.string().optional(),
+      occurrence: z.number().int(),
+    })
+    .optional(),
   diff: z.array(JsonDiffOp),
   servedSeq: z.number().int().optional(),
   message: z.string(),
@@ -30,7 +52,10 @@ export const NoticeSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('override-served'), requestSeq: z.number().int() }),
 ]);
 
-const ProviderBaseUrl = z.object({ baseUrl: z.string(), provider: z.enum(['openai', 'anthropic', 'openai-compatible']) });
+const ProviderBaseUrl = z.object({
+  baseUrl: z.string(),
+  provider: z.enum(['openai', 'anthropic', 'openai-compatible']),
+});
 
 export const JobSchema = z.object({
   /** api: call module#export under recorder.run; process: run a script as the main module (zero-code);
@@ -46,11 +71,22 @@ export const JobSchema = z.object({
   tenant: z.string(),
   traceId: z.string(),
   replayOf: z.object({ traceId: z.string(), until: z.number().int().optional() }),
-  cache: z.object({ exchanges: z.array(z.any()), tools: z.array(z.any()), values: z.record(z.string(), z.array(z.union([z.number(), z.string()]))) }),
+  cache: z.object({
+    exchanges: z.array(z.any()),
+    tools: z.array(z.any()),
+    values: z.record(z.string(), z.array(z.union([z.number(), z.string()]))),
+  }),
   onMiss: z.enum(['error', 'nearest', 'live']),
   fast: z.boolean(),
   until: z.number().int().nonnegative().optional(),
-  override: z.object({ requestSeq: z.number().int(), status: z.number().int().optional(), body: z.unknown().optional(), chunks: z.array(z.string()).optional() }).optional(),
+  override: z
+    .object({
+      requestSeq: z.number().int(),
+      status: z.number().int().optional(),
+      body: z.unknown().optional(),
+      chunks: z.array(z.string()).optional(),
+    })
+    .optional(),
   normalization: z.any().optional(),
   providers: z.array(ProviderBaseUrl).default([]),
   /** absolute temp dir, the only writable place */
@@ -65,7 +101,12 @@ export const ParentMessageSchema = z.discriminatedUnion('type', [
     type: z.literal('append-result'),
     id: z.number().int(),
     ok: z.boolean(),
-    result: z.object({ nextExpectedRevision: z.number().int(), positions: z.array(z.object({ eventId: z.string(), seq: z.number().int(), duplicate: z.boolean() })) }).optional(),
+    result: z
+      .object({
+        nextExpectedRevision: z.number().int(),
+        positions: z.array(z.object({ eventId: z.string(), seq: z.number().int(), duplicate: z.boolean() })),
+      })
+      .optional(),
     error: ErrorInfo.optional(),
   }),
 ]);

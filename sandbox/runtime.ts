@@ -38,7 +38,9 @@ function warmTypeScriptLoader(): void {
   if (permission?.has('worker') !== true) return; // a JavaScript agent: no loader, workers stay refused by Node
   if (typeof (nodeModule as { registerHooks?: unknown }).registerHooks !== 'function') return;
   try {
-    const esbuild = createRequire(import.meta.url)('esbuild') as { transformSync(code: string, options: object): unknown };
+    const esbuild = createRequire(import.meta.url)('esbuild') as {
+      transformSync(code: string, options: object): unknown;
+    };
     esbuild.transformSync('', { loader: 'ts' });
   } catch {
     // tsx reports its own loading problem when the agent module is imported
@@ -49,7 +51,10 @@ function warmTypeScriptLoader(): void {
 process.on('disconnect', () => process.exit(70));
 
 interface AppendAck {
-  resolve(v: { nextExpectedRevision: number; positions: Array<{ eventId: string; seq: number; duplicate: boolean }> }): void;
+  resolve(v: {
+    nextExpectedRevision: number;
+    positions: Array<{ eventId: string; seq: number; duplicate: boolean }>;
+  }): void;
   reject(e: Error): void;
 }
 const pendingAppends = new Map<number, AppendAck>();
@@ -75,14 +80,25 @@ process.on('message', (raw: unknown) => {
     if (!ack) return;
     pendingAppends.delete(msg.id);
     if (msg.ok && msg.result) ack.resolve(msg.result);
-    else ack.reject(Object.assign(new Error(msg.error?.message ?? 'append failed'), { name: msg.error?.name ?? 'Error', code: msg.error?.code }));
+    else
+      ack.reject(
+        Object.assign(new Error(msg.error?.message ?? 'append failed'), {
+          name: msg.error?.name ?? 'Error',
+          code: msg.error?.code,
+        }),
+      );
   }
 });
 
 function errorInfo(err: unknown): { name: string; message: string; stack?: string; code?: string } {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    return { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}), ...(typeof code === 'string' ? { code } : {}) };
+    return {
+      name: err.name,
+      message: err.message,
+      ...(err.stack ? { stack: err.stack } : {}),
+      ...(typeof code === 'string' ? { code } : {}),
+    };
   }
   return { name: 'Error', message: String(err) };
 }
@@ -102,7 +118,12 @@ async function loadEntry(job: SandboxJob): Promise<((...args: unknown[]) => unkn
     mod = (await import(pathToFileURL(job.file).href)) as Record<string, unknown>;
   } catch (err) {
     const info = errorInfo(err);
-    await send({ type: 'entry-error', reason: 'load-failed', file: job.file, message: `${info.name}: ${info.message}` });
+    await send({
+      type: 'entry-error',
+      reason: 'load-failed',
+      file: job.file,
+      message: `${info.name}: ${info.message}`,
+    });
     return undefined;
   }
   if (job.kind === 'process') return () => undefined;
@@ -110,7 +131,14 @@ async function loadEntry(job: SandboxJob): Promise<((...args: unknown[]) => unkn
   const fn = mod[name];
   if (typeof fn !== 'function') {
     const available = Object.keys(mod).filter((k) => typeof mod[k] === 'function');
-    await send({ type: 'entry-error', reason: 'export-missing', file: job.file, exportName: name, available, message: `no exported function "${name}"` });
+    await send({
+      type: 'entry-error',
+      reason: 'export-missing',
+      file: job.file,
+      exportName: name,
+      available,
+      message: `no exported function "${name}"`,
+    });
     return undefined;
   }
   return fn as (...args: unknown[]) => unknown;
@@ -147,10 +175,18 @@ async function runJob(job: SandboxJob): Promise<void> {
   if (job.onMiss === 'live' && job.until === undefined) guard.allow();
 
   const sink = {
-    append(_tenant: string, _traceId: string, events: readonly unknown[], options?: { expectedRevision?: 'no_stream' | 'any' | number }) {
+    append(
+      _tenant: string,
+      _traceId: string,
+      events: readonly unknown[],
+      options?: { expectedRevision?: 'no_stream' | 'any' | number },
+    ) {
       const id = ++appendId;
       timers.begin();
-      return new Promise<{ nextExpectedRevision: number; positions: Array<{ eventId: string; seq: number; duplicate: boolean }> }>((resolve, reject) => {
+      return new Promise<{
+        nextExpectedRevision: number;
+        positions: Array<{ eventId: string; seq: number; duplicate: boolean }>;
+      }>((resolve, reject) => {
         pendingAppends.set(id, { resolve, reject });
         void send({
           type: 'append',
@@ -176,7 +212,13 @@ async function runJob(job: SandboxJob): Promise<void> {
     outcome = 'failed';
     error = errorInfo(err);
   }
-  await send({ type: 'done', outcome, ...(outcome === 'completed' ? { output: plain(output) } : {}), ...(error ? { error } : {}), remainingValues: cache.remainingValues() as Record<string, number> });
+  await send({
+    type: 'done',
+    outcome,
+    ...(outcome === 'completed' ? { output: plain(output) } : {}),
+    ...(error ? { error } : {}),
+    remainingValues: cache.remainingValues() as Record<string, number>,
+  });
   timers.uninstall();
   process.exit(0);
 }
@@ -197,8 +239,19 @@ async function runRecorded(
     ...(job.normalization ? { normalization: job.normalization } : {}),
   });
   try {
-    const result = await recorder.run({ agent: job.agent, ...(job.entry ? { entry: job.entry } : {}), input: job.input, traceId: job.traceId, replayOf: job.replayOf }, (ctx: unknown) => fn(job.input, ctx));
-    return typeof result === 'object' && result !== null && 'output' in result ? (result as { output: unknown }).output : result;
+    const result = await recorder.run(
+      {
+        agent: job.agent,
+        ...(job.entry ? { entry: job.entry } : {}),
+        input: job.input,
+        traceId: job.traceId,
+        replayOf: job.replayOf,
+      },
+      (ctx: unknown) => fn(job.input, ctx),
+    );
+    return typeof result === 'object' && result !== null && 'output' in result
+      ? (result as { output: unknown }).output
+      : result;
   } finally {
     await recorder.close?.();
   }
@@ -214,25 +267,41 @@ interface RecorderLike {
  * the replay-mode recorder, ended the way agent-retrace/register ends it (exit code, uncaught error, stdout).
  */
 async function runProcess(recorderModule: unknown, job: SandboxJob, journal: string, hooks: unknown): Promise<void> {
-  const { createRecorder } = recorderModule as { createRecorder: (options: Record<string, unknown>) => { startProcessRun(o: Record<string, unknown>): ProcessRun } };
+  const { createRecorder } = recorderModule as {
+    createRecorder: (options: Record<string, unknown>) => { startProcessRun(o: Record<string, unknown>): ProcessRun };
+  };
   const { addExitHook, lastUncaughtError } = await import('../src/recorder/exit.js');
   const { internal } = await import('../src/recorder/context.js');
   const { errorInfo: recorderErrorInfo } = await import('../src/recorder/serialize.js');
   let count = 0;
   const write = (events: readonly unknown[]) => {
     appendFileSync(journal, `${JSON.stringify({ type: 'append', events: events.map((e) => plain(e)) })}\n`);
-    const positions = events.map((e) => ({ eventId: String((e as { eventId?: unknown }).eventId), seq: count++, duplicate: false }));
+    const positions = events.map((e) => ({
+      eventId: String((e as { eventId?: unknown }).eventId),
+      seq: count++,
+      duplicate: false,
+    }));
     return { nextExpectedRevision: count - 1, positions };
   };
-  const sink = { append: async (_t: string, _id: string, events: readonly unknown[]) => write(events), appendSync: (_t: string, _id: string, events: readonly unknown[]) => write(events) };
-  const recorder = createRecorder({ sink, tenant: job.tenant, hooks, providers: job.providers, ...(job.normalization ? { normalization: job.normalization } : {}) });
+  const sink = {
+    append: async (_t: string, _id: string, events: readonly unknown[]) => write(events),
+    appendSync: (_t: string, _id: string, events: readonly unknown[]) => write(events),
+  };
+  const recorder = createRecorder({
+    sink,
+    tenant: job.tenant,
+    hooks,
+    providers: job.providers,
+    ...(job.normalization ? { normalization: job.normalization } : {}),
+  });
   const limit = Number.parseInt(process.env.RETRACE_STDOUT_LIMIT ?? '65536', 10);
   let stdout = '';
   let dropped = 0;
   if (Number.isFinite(limit) && limit > 0) {
     const original = process.stdout.write;
     process.stdout.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
-      const text = typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : '';
+      const text =
+        typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : '';
       const room = limit - stdout.length;
       if (room > 0) stdout += text.slice(0, room);
       if (text.length > room) dropped += text.length - Math.max(0, room);
@@ -250,7 +319,11 @@ async function runProcess(recorderModule: unknown, job: SandboxJob, journal: str
   const terminal = (code: number) => {
     const uncaught = lastUncaughtError();
     if (uncaught !== undefined) return { type: 'agent_failed' as const, error: recorderErrorInfo(uncaught) };
-    if (code !== 0) return { type: 'agent_failed' as const, error: { name: 'NonZeroExit', message: `The process exited with code ${code}.`, code: String(code) } };
+    if (code !== 0)
+      return {
+        type: 'agent_failed' as const,
+        error: { name: 'NonZeroExit', message: `The process exited with code ${code}.`, code: String(code) },
+      };
     const output: { exitCode: number; stdout?: string; stdoutTruncatedBytes?: number } = { exitCode: 0 };
     if (limit > 0) output.stdout = stdout;
     if (dropped > 0) output.stdoutTruncatedBytes = dropped;

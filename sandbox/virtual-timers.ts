@@ -36,7 +36,10 @@ interface Entry {
 }
 
 class VirtualTimeout {
-  constructor(readonly entry: Entry, private readonly owner: { reschedule(e: Entry): void; cancel(e: Entry): void }) {}
+  constructor(
+    readonly entry: Entry,
+    private readonly owner: { reschedule(e: Entry): void; cancel(e: Entry): void },
+  ) {}
   ref(): this {
     this.entry.ref = true;
     return this;
@@ -68,8 +71,11 @@ export function installVirtualTimers(): VirtualTimers {
   const realClearInterval = globalThis.clearInterval;
   const realSetImmediate = globalThis.setImmediate;
   const originals = {
-    timersSetTimeout: timers.setTimeout, timersClearTimeout: timers.clearTimeout, timersSetInterval: timers.setInterval,
-    timersClearInterval: timers.clearInterval, promisesSetTimeout: timersPromises.setTimeout,
+    timersSetTimeout: timers.setTimeout,
+    timersClearTimeout: timers.clearTimeout,
+    timersSetInterval: timers.setInterval,
+    timersClearInterval: timers.clearInterval,
+    promisesSetTimeout: timersPromises.setTimeout,
   };
 
   let virtualNow = 0;
@@ -124,11 +130,22 @@ export function installVirtualTimers(): VirtualTimers {
   };
 
   const schedule = (fn: unknown, delay: unknown, args: unknown[], repeat: boolean): VirtualTimeout => {
-    if (typeof fn !== 'function') throw Object.assign(new TypeError('The "callback" argument must be of type function'), { code: 'ERR_INVALID_ARG_TYPE' });
+    if (typeof fn !== 'function')
+      throw Object.assign(new TypeError('The "callback" argument must be of type function'), {
+        code: 'ERR_INVALID_ARG_TYPE',
+      });
     let ms = Number(delay);
     if (!Number.isFinite(ms) || ms < 1) ms = 1;
     ms = Math.floor(ms);
-    const e = { id: nextId++, due: virtualNow + ms, order: order++, fn: fn as Entry['fn'], args, ref: true, active: true } as Entry;
+    const e = {
+      id: nextId++,
+      due: virtualNow + ms,
+      order: order++,
+      fn: fn as Entry['fn'],
+      args,
+      ref: true,
+      active: true,
+    } as Entry;
     if (repeat) e.repeat = ms;
     e.handle = new VirtualTimeout(e, owner);
     byId.set(e.id, e);
@@ -136,10 +153,16 @@ export function installVirtualTimers(): VirtualTimers {
     return e.handle;
   };
   const clear = (handle: unknown): void => {
-    if (handle instanceof VirtualTimeout) return owner.cancel(handle.entry);
+    if (handle instanceof VirtualTimeout) {
+      owner.cancel(handle.entry);
+      return;
+    }
     if (typeof handle === 'number' || typeof handle === 'string') {
       const e = byId.get(Number(handle));
-      if (e) return owner.cancel(e);
+      if (e) {
+        owner.cancel(e);
+        return;
+      }
     }
     // a real timer created before installation
     realClearTimeout(handle as Parameters<typeof realClearTimeout>[0]);
@@ -201,15 +224,30 @@ export function installVirtualTimers(): VirtualTimers {
   t.setInterval = vSetInterval;
   t.clearTimeout = clear;
   t.clearInterval = clear;
-  (timersPromises as unknown as Record<string, unknown>).setTimeout = (delay?: number, value?: unknown, opts?: { signal?: AbortSignal }) =>
+  (timersPromises as unknown as Record<string, unknown>).setTimeout = (
+    delay?: number,
+    value?: unknown,
+    opts?: { signal?: AbortSignal },
+  ) =>
     new Promise((resolve, reject) => {
       const signal = opts?.signal;
-      if (signal?.aborted) return reject(signal.reason ?? Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' }));
+      if (signal?.aborted)
+        return reject(
+          signal.reason ??
+            Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' }),
+        );
       const h = schedule(() => resolve(value), delay, [], false);
-      signal?.addEventListener('abort', () => {
-        clear(h);
-        reject(signal.reason ?? Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' }));
-      }, { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          clear(h);
+          reject(
+            signal.reason ??
+              Object.assign(new Error('The operation was aborted'), { name: 'AbortError', code: 'ABORT_ERR' }),
+          );
+        },
+        { once: true },
+      );
     });
   syncBuiltinESMExports();
 

@@ -29,10 +29,14 @@ const step = (n: number, text: string) => console.log(`\n${bold(`${n}. ${text}`)
 function retrace(args: string[]): { code: number; stdout: string; stderr: string } {
   const shown = ['retrace', ...args].map((a) => (/[\s#]/.test(a) ? `'${a}'` : a)).join(' ');
   console.log(`   $ ${shown}`);
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'retrace.js'), '--store', storeUrl, '--tenant', tenant, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, OPENAI_API_KEY: '', OPENAI_BASE_URL: '' },
-  });
+  const r = spawnSync(
+    process.execPath,
+    [join(root, 'bin', 'retrace.js'), '--store', storeUrl, '--tenant', tenant, ...args],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, OPENAI_API_KEY: '', OPENAI_BASE_URL: '' },
+    },
+  );
   const out = `${r.stdout}${r.stderr}`.trimEnd();
   if (out) console.log(out.replace(/^/gm, '   │ '));
   return { code: r.status ?? 3, stdout: r.stdout, stderr: r.stderr };
@@ -47,7 +51,8 @@ const recorder = createRecorder({ store: storeUrl, tenant });
 const input = {
   customerId: 'C-42',
   // the stub turns `call tool(args)` into tool calls, and `then` into a second round
-  question: 'My order A-1001 arrived broken. call lookup_order({"orderId":"A-1001"}) then call refund_order({"orderId":"A-1001","reason":"arrived broken"})',
+  question:
+    'My order A-1001 arrived broken. call lookup_order({"orderId":"A-1001"}) then call refund_order({"orderId":"A-1001","reason":"arrived broken"})',
 };
 const { output, traceId } = await recorder.run(
   { agent: 'support-agent', entry: 'fixtures/agents/support-agent.ts#supportAgent', input },
@@ -69,17 +74,33 @@ const same = retrace(['replay', traceId, '--fast', '--report', sameReport, '--fo
 step(4, 'Replay it against a copy of the agent with a changed system prompt');
 const changedReport = join(reports, 'replay-changed.html');
 const changed = retrace([
-  'replay', traceId, '--fast', '--agent', 'fixtures/agents/support-agent-v2.ts#supportAgent',
-  '--report', changedReport, '--format', 'html', '--fail-on-diff',
+  'replay',
+  traceId,
+  '--fast',
+  '--agent',
+  'fixtures/agents/support-agent-v2.ts#supportAgent',
+  '--report',
+  changedReport,
+  '--format',
+  'html',
+  '--fail-on-diff',
 ]);
 
 const verdictOf = (text: string) => /\b(identical|equivalent|diverged)\b/.exec(text)?.[1] ?? 'unknown';
 console.log(`\n${bold('Summary')}`);
-console.log(`   same code:     ${verdictOf(same.stdout + same.stderr)} (exit ${same.code})  report: ${relative(root, sameReport)}`);
-console.log(`   changed prompt: ${verdictOf(changed.stdout + changed.stderr)} (exit ${changed.code})  report: ${relative(root, changedReport)}`);
+console.log(
+  `   same code:     ${verdictOf(same.stdout + same.stderr)} (exit ${same.code})  report: ${relative(root, sameReport)}`,
+);
+console.log(
+  `   changed prompt: ${verdictOf(changed.stdout + changed.stderr)} (exit ${changed.code})  report: ${relative(root, changedReport)}`,
+);
 console.log(`   store: ${storeUrl} (try: node bin/retrace.js --store ${storeUrl} --tenant ${tenant} list)`);
 
-const ok = same.code === 0 && verdictOf(same.stdout + same.stderr) !== 'diverged' && changed.code === 1 && verdictOf(changed.stdout + changed.stderr) === 'diverged';
+const ok =
+  same.code === 0 &&
+  verdictOf(same.stdout + same.stderr) !== 'diverged' &&
+  changed.code === 1 &&
+  verdictOf(changed.stdout + changed.stderr) === 'diverged';
 if (!ok) {
   console.error('\nThe demo did not end as expected (same code: identical/equivalent, changed prompt: diverged).');
   process.exitCode = 1;

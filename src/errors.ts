@@ -26,7 +26,12 @@ export abstract class RetraceError extends Error {
 /** Input that failed validation: a bad id, an event that fails its schema, a malformed file or flag. */
 export class ValidationError extends RetraceError {
   readonly code: string = 'VALIDATION_FAILED';
-  constructor(message: string, hint: string, readonly field?: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    hint: string,
+    readonly field?: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, hint, 'input', options);
   }
 }
@@ -76,7 +81,11 @@ export class ConcurrencyError extends RetraceError {
 /** The same eventId already belongs to another trace of this tenant: ids are idempotency keys and may not be reused. */
 export class DuplicateEventIdError extends RetraceError {
   readonly code = 'DUPLICATE_EVENT_ID';
-  constructor(readonly eventId: string, readonly existingTraceId: string, readonly traceId: string) {
+  constructor(
+    readonly eventId: string,
+    readonly existingTraceId: string,
+    readonly traceId: string,
+  ) {
     super(
       `Event id ${eventId} is already stored in trace "${existingTraceId}", so it cannot be appended to trace "${traceId}".`,
       'Give every event a fresh UUID; reuse an eventId only to retry the very same append.',
@@ -87,7 +96,10 @@ export class DuplicateEventIdError extends RetraceError {
 
 export class TraceNotFoundError extends RetraceError {
   readonly code = 'TRACE_NOT_FOUND';
-  constructor(readonly tenantId: string, readonly traceId: string) {
+  constructor(
+    readonly tenantId: string,
+    readonly traceId: string,
+  ) {
     super(
       `No trace "${traceId}" for tenant "${tenantId}".`,
       'Check the trace id and the tenant (--tenant / RETRACE_TENANT); `retrace list` shows the traces this store holds.',
@@ -123,7 +135,12 @@ export class UnsupportedStoreUrlError extends ValidationError {
 /** A stored event that no longer matches its schema or its hash chain. */
 export class CorruptEventError extends StoreError {
   override readonly code = 'CORRUPT_EVENT';
-  constructor(message: string, hint: string, readonly traceId: string, readonly seq: number) {
+  constructor(
+    message: string,
+    hint: string,
+    readonly traceId: string,
+    readonly seq: number,
+  ) {
     super(message, hint);
   }
 }

@@ -8,7 +8,10 @@ import OpenAI from 'openai';
 export async function ciAgent(input, ctx) {
   const client = new OpenAI({ baseURL: input.baseURL, apiKey: input.apiKey, maxRetries: 0 });
   const tool = ctx?.tool ?? ((_name, fn) => fn);
-  const lookup = tool('lookup_case', async (args) => ({ id: args.id, status: args.words % 2 === 0 ? 'open' : 'closed' }));
+  const lookup = tool('lookup_case', async (args) => ({
+    id: args.id,
+    status: args.words % 2 === 0 ? 'open' : 'closed',
+  }));
   const statuses = [];
   for (let i = 0; i < input.calls; i++) {
     const r = await client.chat.completions.create({

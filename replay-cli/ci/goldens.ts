@@ -25,7 +25,10 @@ export interface GoldenTrace extends FileTrace {
 }
 
 function segmentRegex(segment: string): RegExp {
-  const body = segment.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const body = segment
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${body}$`);
 }
 
@@ -174,7 +177,8 @@ export async function loadGoldens(files: readonly string[], cwd: string): Promis
         byId.set(trace.traceId, { ...trace, file });
         continue;
       }
-      const same = seen.events.length === trace.events.length && seen.events.every((e, i) => e.hash === trace.events[i]?.hash);
+      const same =
+        seen.events.length === trace.events.length && seen.events.every((e, i) => e.hash === trace.events[i]?.hash);
       if (!same) {
         throw new ValidationError(
           `Trace "${trace.traceId}" appears in both ${seen.file} and ${file} with different events. Nothing was imported.`,

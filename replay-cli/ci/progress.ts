@@ -49,7 +49,9 @@ export class Progress {
     }
     if (bad) {
       this.clear();
-      this.sink.write(`${t.verdict === 'error' ? '!' : '✗'} ${t.traceId} ${t.verdict}${detail ? `: ${oneLine(detail, this.columns - t.traceId.length - 16)}` : ''}\n`);
+      this.sink.write(
+        `${t.verdict === 'error' ? '!' : '✗'} ${t.traceId} ${t.verdict}${detail ? `: ${oneLine(detail, this.columns - t.traceId.length - 16)}` : ''}\n`,
+      );
     }
     this.draw(t.traceId);
   }

@@ -124,7 +124,13 @@ ${cases.join('\n')}${cases.length > 0 ? '\n' : ''}  </testsuite>
 
 /** A table cell: one line, no pipes, no raw HTML, cut to a readable length. */
 function cell(s: string, max = 200): string {
-  const flat = s.replace(/\s+/g, ' ').trim().replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const flat = s
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
@@ -138,7 +144,9 @@ export function verdictLine(result: CiResult): string {
   if (result.status === 'passed') {
     return `retrace ci: all ${n} golden trace${n === 1 ? '' : 's'} passed${shardText(result)} (${identical} identical, ${equivalent} equivalent)`;
   }
-  const parts = [diverged > 0 ? `${diverged} diverged` : '', error > 0 ? `${error} could not be replayed` : ''].filter(Boolean);
+  const parts = [diverged > 0 ? `${diverged} diverged` : '', error > 0 ? `${error} could not be replayed` : ''].filter(
+    Boolean,
+  );
   return `retrace ci: ${parts.join(', ')} of ${n} golden trace${n === 1 ? '' : 's'}${shardText(result)}`;
 }
 
@@ -149,14 +157,24 @@ export function verdictLine(result: CiResult): string {
 export function renderCiMarkdown(result: CiResult): string {
   const icon = result.traces.length === 0 ? 'ℹ️' : result.status === 'passed' ? '✅' : '❌';
   const out: string[] = [`## ${icon} ${verdictLine(result)}`, ''];
-  const agent = result.agent ? `agent \`${cell(result.agent)}\`` : 'each trace\'s recorded agent entry';
-  out.push(`Replayed ${result.traces.length} golden trace${result.traces.length === 1 ? '' : 's'} from ${result.files.length} file${result.files.length === 1 ? '' : 's'} against ${agent}, tenant \`${cell(result.tenantId)}\`, in ${(result.durationMs / 1000).toFixed(1)} s.`, '');
+  const agent = result.agent ? `agent \`${cell(result.agent)}\`` : "each trace's recorded agent entry";
+  out.push(
+    `Replayed ${result.traces.length} golden trace${result.traces.length === 1 ? '' : 's'} from ${result.files.length} file${result.files.length === 1 ? '' : 's'} against ${agent}, tenant \`${cell(result.tenantId)}\`, in ${(result.durationMs / 1000).toFixed(1)} s.`,
+    '',
+  );
   if (result.traces.length > 0) {
     out.push('| Trace | Verdict | First divergence | Report |', '|---|---|---|---|');
     const rows = [...result.traces.filter((t) => !passed(t)), ...result.traces.filter(passed)];
     for (const t of rows) {
-      const what = t.verdict === 'diverged' ? (t.firstDivergence ?? '') : t.verdict === 'error' && t.error ? `${t.error.code}: ${t.error.message}` : '';
-      out.push(`| \`${cell(t.traceId)}\` <sub>${cell(t.file)}</sub> | ${ICON[t.verdict]} ${t.verdict} | ${what ? cell(what) : '—'} | ${t.report ? `\`${cell(t.report)}\`` : '—'} |`);
+      const what =
+        t.verdict === 'diverged'
+          ? (t.firstDivergence ?? '')
+          : t.verdict === 'error' && t.error
+            ? `${t.error.code}: ${t.error.message}`
+            : '';
+      out.push(
+        `| \`${cell(t.traceId)}\` <sub>${cell(t.file)}</sub> | ${ICON[t.verdict]} ${t.verdict} | ${what ? cell(what) : '—'} | ${t.report ? `\`${cell(t.report)}\`` : '—'} |`,
+      );
     }
     out.push('');
   }

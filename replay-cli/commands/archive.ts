@@ -13,7 +13,10 @@ import type { RegisterCommand } from './types.js';
 /** Loaded on use: the AWS SDK takes a noticeable part of a second to import, and most commands never need it. */
 const loadS3 = () => import('../../src/store/s3/index.js');
 
-const S3_URL = z.string().trim().regex(/^s3:\/\//, 'must be an s3://BUCKET/PREFIX URL');
+const S3_URL = z
+  .string()
+  .trim()
+  .regex(/^s3:\/\//, 'must be an s3://BUCKET/PREFIX URL');
 
 const ArchiveInputSchema = z
   .object({
@@ -23,7 +26,7 @@ const ArchiveInputSchema = z
     prune: z.boolean().default(false),
     concurrency: wholeNumber(1, 64).default(8),
   })
-  .refine((o) => (o.traceIds.length > 0) !== (o.olderThan !== undefined), {
+  .refine((o) => o.traceIds.length > 0 !== (o.olderThan !== undefined), {
     message: 'give trace ids or --older-than (one of the two)',
     path: ['olderThan'],
   });
@@ -71,7 +74,13 @@ Examples:
       bind(async (ctx, { args, options }) => {
         const input = parseOptions(
           ArchiveInputSchema,
-          { traceIds: args[0] ?? [], to: options.to, olderThan: options.olderThan, prune: options.prune === true, concurrency: options.concurrency },
+          {
+            traceIds: args[0] ?? [],
+            to: options.to,
+            olderThan: options.olderThan,
+            prune: options.prune === true,
+            concurrency: options.concurrency,
+          },
           'archive',
         );
         const { archiveTraces } = await loadS3();
@@ -89,7 +98,9 @@ Examples:
           await ctx.out.json({ ...report, results: report.results.map(plain) });
         } else {
           for (const r of report.results) {
-            await ctx.out.line(`${r.outcome.padEnd(16)}  ${r.traceId}  ${formatInt(r.eventCount)} events${r.pruned ? ', pruned' : ''}${r.reason ? `  (${r.reason})` : ''}`);
+            await ctx.out.line(
+              `${r.outcome.padEnd(16)}  ${r.traceId}  ${formatInt(r.eventCount)} events${r.pruned ? ', pruned' : ''}${r.reason ? `  (${r.reason})` : ''}`,
+            );
           }
           await ctx.out.line(
             `${report.archived} archived, ${report.alreadyArchived} already archived, ${report.skipped} skipped, ${report.failed} failed, ${report.pruned} pruned → ${report.location}`,
@@ -115,14 +126,20 @@ Examples:
       bind(async (ctx, { args, options }) => {
         const input = parseOptions(RestoreInputSchema, { traceIds: args[0], from: options.from }, 'restore');
         const { restoreTraces } = await loadS3();
-        const report = await ctx.withStore((to) => restoreTraces({ from: input.from, to, tenantId: ctx.tenant, traceIds: input.traceIds }));
+        const report = await ctx.withStore((to) =>
+          restoreTraces({ from: input.from, to, tenantId: ctx.tenant, traceIds: input.traceIds }),
+        );
         if (ctx.json) {
           await ctx.out.json({ ...report, results: report.results.map(plain) });
         } else {
           for (const r of report.results) {
-            await ctx.out.line(`${r.outcome.padEnd(16)}  ${r.traceId}  ${formatInt(r.eventCount)} events${r.reason ? `  (${r.reason})` : ''}`);
+            await ctx.out.line(
+              `${r.outcome.padEnd(16)}  ${r.traceId}  ${formatInt(r.eventCount)} events${r.reason ? `  (${r.reason})` : ''}`,
+            );
           }
-          await ctx.out.line(`${report.restored} restored, ${report.failed} failed (${formatInt(report.events)} new events) into tenant "${ctx.tenant}"`);
+          await ctx.out.line(
+            `${report.restored} restored, ${report.failed} failed (${formatInt(report.events)} new events) into tenant "${ctx.tenant}"`,
+          );
         }
         return exitCodeOf(report.results);
       }),

@@ -6,9 +6,25 @@ import { renderMarkdown, type DiffReport } from '../../src/diff/index.js';
 import { isRetraceError, type RetraceError } from '../../src/errors.js';
 import { ON_MISS_POLICIES, replayTrace, SandboxError } from '../../src/replay/index.js';
 import type { EventStore } from '../../src/store/types.js';
-import { displayPath, findGoldenFiles, loadGoldens, parseShard, selectShard, type GoldenTrace, type Shard } from '../ci/goldens.js';
+import {
+  displayPath,
+  findGoldenFiles,
+  loadGoldens,
+  parseShard,
+  selectShard,
+  type GoldenTrace,
+  type Shard,
+} from '../ci/goldens.js';
 import { Progress } from '../ci/progress.js';
-import { countVerdicts, passed, renderCiJunit, renderCiMarkdown, verdictLine, type CiResult, type CiTraceResult } from '../ci/report.js';
+import {
+  countVerdicts,
+  passed,
+  renderCiJunit,
+  renderCiMarkdown,
+  verdictLine,
+  type CiResult,
+  type CiTraceResult,
+} from '../ci/report.js';
 import type { CommandContext } from '../context.js';
 import { InputFileError, OutputFileError } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
@@ -114,7 +130,12 @@ async function replayOne(trace: GoldenTrace, { ctx, store, input, cwd }: RunOpti
       firstDivergence: null,
       error: isRetraceError(err)
         ? { code: err.code, name: err.name, message: err.message, hint: err.hint || null }
-        : { code: 'UNEXPECTED', name: err instanceof Error ? err.name : 'Error', message: err instanceof Error ? err.message : String(err), hint: null },
+        : {
+            code: 'UNEXPECTED',
+            name: err instanceof Error ? err.name : 'Error',
+            message: err instanceof Error ? err.message : String(err),
+            hint: null,
+          },
       report: null,
       misses: 0,
       durationMs: performance.now() - t0,
@@ -148,7 +169,11 @@ async function replayAll(traces: readonly GoldenTrace[], options: RunOptions): P
   return results;
 }
 
-async function importGoldens(store: EventStore, tenant: string, traces: readonly GoldenTrace[]): Promise<{ imported: number; present: number }> {
+async function importGoldens(
+  store: EventStore,
+  tenant: string,
+  traces: readonly GoldenTrace[],
+): Promise<{ imported: number; present: number }> {
   const decisions = await plan(store, tenant, traces);
   let imported = 0;
   for (const trace of traces) {
@@ -180,7 +205,8 @@ function writeOutputs(result: CiResult): void {
 async function printHuman(ctx: CommandContext, result: CiResult): Promise<void> {
   const lines: string[] = [];
   for (const t of result.traces.filter((x) => !passed(x))) {
-    const what = t.verdict === 'diverged' ? (t.firstDivergence ?? '') : `${t.error?.code ?? 'ERROR'}: ${t.error?.message ?? ''}`;
+    const what =
+      t.verdict === 'diverged' ? (t.firstDivergence ?? '') : `${t.error?.code ?? 'ERROR'}: ${t.error?.message ?? ''}`;
     lines.push(`${t.verdict === 'diverged' ? '✗' : '!'} ${t.traceId}  ${t.verdict}  ${t.file}`);
     lines.push(`    ${what.split('\n')[0] ?? ''}`);
     if (t.report) lines.push(`    report: ${t.report}`);
@@ -191,7 +217,14 @@ async function printHuman(ctx: CommandContext, result: CiResult): Promise<void> 
   await ctx.out.line(lines.join('\n'));
 }
 
-async function dryRun(ctx: CommandContext, input: CiInput, files: readonly string[], all: readonly GoldenTrace[], selected: readonly GoldenTrace[], shard: Shard | undefined): Promise<number> {
+async function dryRun(
+  ctx: CommandContext,
+  input: CiInput,
+  files: readonly string[],
+  all: readonly GoldenTrace[],
+  selected: readonly GoldenTrace[],
+  shard: Shard | undefined,
+): Promise<number> {
   if (ctx.json) {
     await ctx.out.json({
       tenantId: ctx.tenant,
@@ -204,25 +237,41 @@ async function dryRun(ctx: CommandContext, input: CiInput, files: readonly strin
     return 0;
   }
   for (const t of selected) await ctx.out.line(`${t.traceId}  ${t.file}  ${t.events.length} events`);
-  await ctx.err.line(`${selected.length} of ${all.length} golden trace(s) in ${files.length} file(s)${shard ? ` fall to shard ${shard.index}/${shard.count}` : ''}; nothing was imported or replayed (--dry-run).`);
+  await ctx.err.line(
+    `${selected.length} of ${all.length} golden trace(s) in ${files.length} file(s)${shard ? ` fall to shard ${shard.index}/${shard.count}` : ''}; nothing was imported or replayed (--dry-run).`,
+  );
   return 0;
 }
 
 export const registerCi: RegisterCommand = (program, bind) => {
   program
     .command('ci')
-    .description('replay golden traces (NDJSON files in your repo) against the current agent code: JUnit, Markdown summary, exit 1 on any divergence')
+    .description(
+      'replay golden traces (NDJSON files in your repo) against the current agent code: JUnit, Markdown summary, exit 1 on any divergence',
+    )
     .argument('<paths...>', 'folder(s), file(s) or glob(s) of golden trace files written by `retrace export`')
-    .option('--agent <entry>', 'agent code to replay every trace against: FILE#EXPORT (default: each trace\'s recorded entry)')
-    .option('--junit <path>', 'write JUnit XML: one testcase per golden trace, divergence = failure, replay error = error')
-    .option('--summary <path>', 'write the Markdown summary here (it is also appended to $GITHUB_STEP_SUMMARY when set)')
-    .option('--report-dir <dir>', 'write a Markdown diff report for each diverged trace into this folder (<traceId>.md)')
-    .option('--shard <I/N>', 'run only this machine\'s share: shard I of N (1-based)')
+    .option(
+      '--agent <entry>',
+      "agent code to replay every trace against: FILE#EXPORT (default: each trace's recorded entry)",
+    )
+    .option(
+      '--junit <path>',
+      'write JUnit XML: one testcase per golden trace, divergence = failure, replay error = error',
+    )
+    .option(
+      '--summary <path>',
+      'write the Markdown summary here (it is also appended to $GITHUB_STEP_SUMMARY when set)',
+    )
+    .option(
+      '--report-dir <dir>',
+      'write a Markdown diff report for each diverged trace into this folder (<traceId>.md)',
+    )
+    .option('--shard <I/N>', "run only this machine's share: shard I of N (1-based)")
     .option('--concurrency <n>', `replays at once (default 1, at most ${MAX_CONCURRENCY})`)
     .option('--on-miss <policy>', 'a request the recording cannot answer: error (default), nearest or live')
     .option('--fast', 're-emit streamed responses at once instead of with their recorded timing')
-    .option('--timeout <duration>', 'stop each replay\'s sandbox after this long (default 60s)')
-    .option('--dry-run', 'validate the goldens and list this shard\'s traces; import and replay nothing')
+    .option('--timeout <duration>', "stop each replay's sandbox after this long (default 60s)")
+    .option('--dry-run', "validate the goldens and list this shard's traces; import and replay nothing")
     .addHelpText(
       'after',
       `
@@ -267,7 +316,12 @@ Examples:
         const shownFiles = files.map((f) => displayPath(f, cwd));
         if (input.dryRun) return dryRun(ctx, input, shownFiles, all, selected, shard);
 
-        const progress = new Progress({ write: (s) => void ctx.err.write(s) }, selected.length, ctx.stderrTty, ctx.stderrColumns);
+        const progress = new Progress(
+          { write: (s) => void ctx.err.write(s) },
+          selected.length,
+          ctx.stderrTty,
+          ctx.stderrColumns,
+        );
         const { traces, imported, present } = await ctx.withStore(async (store) => {
           const counts = await importGoldens(store, ctx.tenant, selected);
           await ctx.err.line(

@@ -1,5 +1,12 @@
 import * as z from 'zod';
-import { renderHtml, renderJson, renderJunit, renderMarkdown, diffTraces, type DiffReport } from '../../src/diff/index.js';
+import {
+  renderHtml,
+  renderJson,
+  renderJunit,
+  renderMarkdown,
+  diffTraces,
+  type DiffReport,
+} from '../../src/diff/index.js';
 import { TraceNotFoundError } from '../../src/errors.js';
 import { writeFileAtomic } from '../files.js';
 import { parseOptions } from '../options.js';
@@ -54,17 +61,20 @@ Examples:
           'diff',
         );
         const format: Format = input.format ?? (ctx.json ? 'json' : 'md');
-        const report = await ctx.withStore(async (store) => {
-          // checked first so an unknown or malformed id is the store's own message (exit 2), whichever side it is
-          for (const id of [input.traceA, input.traceB]) {
-            if (!(await store.exists(ctx.tenant, id))) throw new TraceNotFoundError(ctx.tenant, id);
-          }
-          return diffTraces(
-            { store, tenantId: ctx.tenant, traceId: input.traceA },
-            { store, tenantId: ctx.tenant, traceId: input.traceB },
-            input.policy !== undefined ? { policyFile: input.policy } : {},
-          );
-        }, { mustExist: true });
+        const report = await ctx.withStore(
+          async (store) => {
+            // checked first so an unknown or malformed id is the store's own message (exit 2), whichever side it is
+            for (const id of [input.traceA, input.traceB]) {
+              if (!(await store.exists(ctx.tenant, id))) throw new TraceNotFoundError(ctx.tenant, id);
+            }
+            return diffTraces(
+              { store, tenantId: ctx.tenant, traceId: input.traceA },
+              { store, tenantId: ctx.tenant, traceId: input.traceB },
+              input.policy !== undefined ? { policyFile: input.policy } : {},
+            );
+          },
+          { mustExist: true },
+        );
         const text = withNewline(RENDER[format](report));
         const code = report.verdict === 'diverged' ? 1 : 0;
         if (input.out === undefined) {
@@ -74,7 +84,11 @@ Examples:
         writeFileAtomic(input.out, text);
         if (ctx.json) {
           await ctx.out.json({
-            verdict: report.verdict, summary: report.summary, firstDivergence: report.firstDivergence, format, out: input.out,
+            verdict: report.verdict,
+            summary: report.summary,
+            firstDivergence: report.firstDivergence,
+            format,
+            out: input.out,
           });
         } else {
           // the summary already names the verdict and the first divergence

@@ -25,23 +25,27 @@ Examples:
     .action(
       bind(async (ctx, { args, options }) => {
         const input = parseOptions(ExportInputSchema, { traceId: args[0], out: options.out }, 'export');
-        return ctx.withStore(async (store) => {
-          // checked up front so an unknown trace fails before anything is written
-          if (!(await store.exists(ctx.tenant, input.traceId))) throw new TraceNotFoundError(ctx.tenant, input.traceId);
-          const events = store.read(ctx.tenant, input.traceId);
-          if (input.out === undefined) {
-            await writeNdjson(events, ctx.out);
+        return ctx.withStore(
+          async (store) => {
+            // checked up front so an unknown trace fails before anything is written
+            if (!(await store.exists(ctx.tenant, input.traceId)))
+              throw new TraceNotFoundError(ctx.tenant, input.traceId);
+            const events = store.read(ctx.tenant, input.traceId);
+            if (input.out === undefined) {
+              await writeNdjson(events, ctx.out);
+              return 0;
+            }
+            const count = await writeNdjsonFile(input.out, events);
+            if (ctx.json) {
+              await ctx.out.json({ traceId: input.traceId, tenantId: ctx.tenant, events: count, out: input.out });
+              return 0;
+            }
+            // stdout may be piped into something; the confirmation is for the person, so it goes to stderr
+            await ctx.err.line(`exported ${count} events of ${input.traceId} to ${input.out}`);
             return 0;
-          }
-          const count = await writeNdjsonFile(input.out, events);
-          if (ctx.json) {
-            await ctx.out.json({ traceId: input.traceId, tenantId: ctx.tenant, events: count, out: input.out });
-            return 0;
-          }
-          // stdout may be piped into something; the confirmation is for the person, so it goes to stderr
-          await ctx.err.line(`exported ${count} events of ${input.traceId} to ${input.out}`);
-          return 0;
-        }, { mustExist: true });
+          },
+          { mustExist: true },
+        );
       }),
     );
 };

@@ -21,7 +21,11 @@ export interface ImportOutcome {
  * every trace first means a conflict in the third trace does not leave the first two imported. `retrace ci` imports
  * its golden traces through this too.
  */
-export async function plan(store: EventStore, tenant: string, traces: readonly FileTrace[]): Promise<Map<string, 'new' | 'unchanged'>> {
+export async function plan(
+  store: EventStore,
+  tenant: string,
+  traces: readonly FileTrace[],
+): Promise<Map<string, 'new' | 'unchanged'>> {
   const decisions = new Map<string, 'new' | 'unchanged'>();
   for (const trace of traces) {
     const summary = await store.summary(tenant, trace.traceId);
@@ -72,7 +76,9 @@ Examples:
           for (const trace of traces) {
             if (decisions.get(trace.traceId) === 'new') {
               // one append per trace: the store writes it in one transaction, or not at all
-              await store.append(ctx.tenant, trace.traceId, trace.events.map(toNewEvent), { expectedRevision: 'no_stream' });
+              await store.append(ctx.tenant, trace.traceId, trace.events.map(toNewEvent), {
+                expectedRevision: 'no_stream',
+              });
               done.push({ traceId: trace.traceId, events: trace.events.length, result: 'imported' });
             } else {
               done.push({ traceId: trace.traceId, events: trace.events.length, result: 'unchanged' });
@@ -85,7 +91,9 @@ Examples:
           return 0;
         }
         for (const o of outcomes) {
-          await ctx.out.line(`${o.result === 'imported' ? 'imported ' : 'unchanged'}  ${o.traceId}  ${formatInt(o.events)} events`);
+          await ctx.out.line(
+            `${o.result === 'imported' ? 'imported ' : 'unchanged'}  ${o.traceId}  ${formatInt(o.events)} events`,
+          );
         }
         const imported = outcomes.filter((o) => o.result === 'imported');
         await ctx.out.line(

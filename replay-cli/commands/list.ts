@@ -55,14 +55,15 @@ Examples:
     .action(
       bind(async (ctx, { options }) => {
         const opts = parseOptions(ListOptionsSchema, options, 'list');
-        const page = await ctx.withStore((store) =>
-          store.list(ctx.tenant, {
-            limit: opts.limit,
-            ...(opts.status !== undefined ? { status: opts.status } : {}),
-            ...(opts.agent !== undefined ? { agent: opts.agent } : {}),
-            ...(opts.since !== undefined ? { startedAfter: new Date(Date.now() - opts.since).toISOString() } : {}),
-            ...(opts.cursor !== undefined ? { cursor: opts.cursor } : {}),
-          }),
+        const page = await ctx.withStore(
+          (store) =>
+            store.list(ctx.tenant, {
+              limit: opts.limit,
+              ...(opts.status !== undefined ? { status: opts.status } : {}),
+              ...(opts.agent !== undefined ? { agent: opts.agent } : {}),
+              ...(opts.since !== undefined ? { startedAfter: new Date(Date.now() - opts.since).toISOString() } : {}),
+              ...(opts.cursor !== undefined ? { cursor: opts.cursor } : {}),
+            }),
           { mustExist: true },
         );
         if (ctx.json) {

@@ -35,7 +35,12 @@ function runRecorded(command: readonly string[], env: NodeJS.ProcessEnv): Promis
       done();
       reject(
         err.code === 'ENOENT'
-          ? new UsageError(`Cannot run "${file}": command not found.`, 'Check the command after --, e.g. `retrace record -- node agent.js`.', 'command', { cause: err })
+          ? new UsageError(
+              `Cannot run "${file}": command not found.`,
+              'Check the command after --, e.g. `retrace record -- node agent.js`.',
+              'command',
+              { cause: err },
+            )
           : err,
       );
     });
@@ -74,12 +79,18 @@ Examples:
         const traceId = input.traceId ?? newTraceId();
         assertTraceId(traceId);
         if (!existsSync(fileURLToPath(REGISTER_URL))) {
-          throw new StoreError(`The recorder is not built (${fileURLToPath(REGISTER_URL)} is missing).`, 'Run `npm run build` first.');
+          throw new StoreError(
+            `The recorder is not built (${fileURLToPath(REGISTER_URL)} is missing).`,
+            'Run `npm run build` first.',
+          );
         }
         await ctx.withStore(async (store) => {
           if (await store.exists(ctx.tenant, traceId)) {
-            throw new ValidationError(`Trace "${traceId}" already exists in tenant "${ctx.tenant}".`,
-              'Pick another --trace-id, or omit it to get a fresh one.', 'traceId');
+            throw new ValidationError(
+              `Trace "${traceId}" already exists in tenant "${ctx.tenant}".`,
+              'Pick another --trace-id, or omit it to get a fresh one.',
+              'traceId',
+            );
           }
         });
         const env: NodeJS.ProcessEnv = {
@@ -99,9 +110,17 @@ Examples:
           );
         }
         if (ctx.json) {
-          await ctx.out.json({ traceId, tenantId: ctx.tenant, exitCode, status: summary.status, events: summary.eventCount });
+          await ctx.out.json({
+            traceId,
+            tenantId: ctx.tenant,
+            exitCode,
+            status: summary.status,
+            events: summary.eventCount,
+          });
         } else {
-          await ctx.err.line(`retrace: recorded trace ${traceId} (${summary.status}, ${formatInt(summary.eventCount)} events); exit code ${exitCode}`);
+          await ctx.err.line(
+            `retrace: recorded trace ${traceId} (${summary.status}, ${formatInt(summary.eventCount)} events); exit code ${exitCode}`,
+          );
           await ctx.err.line(`  → retrace show ${traceId}`);
         }
         return exitCode;

@@ -1,5 +1,12 @@
 import * as z from 'zod';
-import { diffTraces, renderHtml, renderJson, renderJunit, renderMarkdown, type DiffReport } from '../../src/diff/index.js';
+import {
+  diffTraces,
+  renderHtml,
+  renderJson,
+  renderJunit,
+  renderMarkdown,
+  type DiffReport,
+} from '../../src/diff/index.js';
 import { TraceNotFoundError } from '../../src/errors.js';
 import { ON_MISS_POLICIES, replayTrace, type ReplayResult } from '../../src/replay/index.js';
 import type { EventStore } from '../../src/store/types.js';
@@ -36,10 +43,19 @@ const RENDER: Record<Format, (report: DiffReport) => string> = {
 };
 
 /** The report compares the recording (up to --until when the replay stopped there) with the stored replay trace. */
-async function writeReport(store: EventStore, target: EventStore, tenant: string, input: ReplayInput, result: ReplayResult, format: Format, path: string): Promise<void> {
-  const original = input.until !== undefined && input.onMiss !== 'live'
-    ? store.read(tenant, input.traceId, { toSeq: input.until })
-    : { store, tenantId: tenant, traceId: input.traceId };
+async function writeReport(
+  store: EventStore,
+  target: EventStore,
+  tenant: string,
+  input: ReplayInput,
+  result: ReplayResult,
+  format: Format,
+  path: string,
+): Promise<void> {
+  const original =
+    input.until !== undefined && input.onMiss !== 'live'
+      ? store.read(tenant, input.traceId, { toSeq: input.until })
+      : { store, tenantId: tenant, traceId: input.traceId };
   // a sandbox that failed before its first event stored no replay trace: compare against nothing, which is the truth
   const replay = (await target.exists(tenant, result.replayTraceId))
     ? { store: target, tenantId: tenant, traceId: result.replayTraceId }
@@ -51,7 +67,12 @@ async function writeReport(store: EventStore, target: EventStore, tenant: string
   writeFileAtomic(path, text.endsWith('\n') ? text : `${text}\n`);
 }
 
-async function printResult(ctx: CommandContext, input: ReplayInput, result: ReplayResult, reportPath: string | undefined): Promise<void> {
+async function printResult(
+  ctx: CommandContext,
+  input: ReplayInput,
+  result: ReplayResult,
+  reportPath: string | undefined,
+): Promise<void> {
   if (ctx.json) {
     const { diffReport: _omitted, ...rest } = result;
     await ctx.out.json({ traceId: input.traceId, tenantId: ctx.tenant, ...rest, report: reportPath ?? null });
@@ -87,7 +108,10 @@ export const registerReplay: RegisterCommand = (program, bind) => {
     .option('--format <format>', 'report format: md, json, html or junit (default md)')
     .option('--fail-on-diff', 'exit 1 when the replay diverged (for CI); without it a divergence still exits 0')
     .option('--timeout <duration>', 'stop the sandbox after this long (default 60s)')
-    .option('--replay-store <url>', `where to store the replay trace (default: the --store; for a read-only store such as s3://…, sqlite:${DEFAULT_SQLITE_PATH})`)
+    .option(
+      '--replay-store <url>',
+      `where to store the replay trace (default: the --store; for a read-only store such as s3://…, sqlite:${DEFAULT_SQLITE_PATH})`,
+    )
     .addHelpText(
       'after',
       `
@@ -99,33 +123,42 @@ Examples:
     )
     .action(
       bind(async (ctx, { args, options }) => {
-        const input = parseOptions(ReplayInputSchema, { ...options, traceId: args[0], fast: options.fast === true, failOnDiff: options.failOnDiff === true }, 'replay');
+        const input = parseOptions(
+          ReplayInputSchema,
+          { ...options, traceId: args[0], fast: options.fast === true, failOnDiff: options.failOnDiff === true },
+          'replay',
+        );
         const format: Format = input.format ?? 'md';
-        const { result, reportPath, writtenTo } = await ctx.withStore(async (store) => {
-          if (!(await store.exists(ctx.tenant, input.traceId))) throw new TraceNotFoundError(ctx.tenant, input.traceId);
-          // replay straight from a read-only store (the S3 archive): the replay trace goes to a writable one
-          const targetUrl = input.replayStore ?? (store.readOnly ? `sqlite:${DEFAULT_SQLITE_PATH}` : undefined);
-          const target = targetUrl !== undefined ? await openStore(targetUrl) : store;
-          try {
-            const result = await replayTrace({
-              store,
-              replayStore: target,
-              tenant: ctx.tenant,
-              traceId: input.traceId,
-              onMiss: input.onMiss,
-              fast: input.fast,
-              timeoutMs: input.timeout,
-              cwd: process.cwd(),
-              ...(input.agent !== undefined ? { agent: input.agent } : {}),
-              ...(input.until !== undefined ? { until: input.until } : {}),
-              ...(input.override !== undefined ? { override: input.override } : {}),
-            });
-            if (input.report !== undefined) await writeReport(store, target, ctx.tenant, input, result, format, input.report);
-            return { result, reportPath: input.report, writtenTo: target === store ? undefined : target.location };
-          } finally {
-            if (target !== store) await target.close();
-          }
-        }, { mustExist: true });
+        const { result, reportPath, writtenTo } = await ctx.withStore(
+          async (store) => {
+            if (!(await store.exists(ctx.tenant, input.traceId)))
+              throw new TraceNotFoundError(ctx.tenant, input.traceId);
+            // replay straight from a read-only store (the S3 archive): the replay trace goes to a writable one
+            const targetUrl = input.replayStore ?? (store.readOnly ? `sqlite:${DEFAULT_SQLITE_PATH}` : undefined);
+            const target = targetUrl !== undefined ? await openStore(targetUrl) : store;
+            try {
+              const result = await replayTrace({
+                store,
+                replayStore: target,
+                tenant: ctx.tenant,
+                traceId: input.traceId,
+                onMiss: input.onMiss,
+                fast: input.fast,
+                timeoutMs: input.timeout,
+                cwd: process.cwd(),
+                ...(input.agent !== undefined ? { agent: input.agent } : {}),
+                ...(input.until !== undefined ? { until: input.until } : {}),
+                ...(input.override !== undefined ? { override: input.override } : {}),
+              });
+              if (input.report !== undefined)
+                await writeReport(store, target, ctx.tenant, input, result, format, input.report);
+              return { result, reportPath: input.report, writtenTo: target === store ? undefined : target.location };
+            } finally {
+              if (target !== store) await target.close();
+            }
+          },
+          { mustExist: true },
+        );
         if (writtenTo !== undefined && !ctx.json) await ctx.err.line(`replay stored in ${writtenTo}`);
         await printResult(ctx, input, result, reportPath);
         return result.verdict === 'diverged' && input.failOnDiff ? 1 : 0;

@@ -2,7 +2,15 @@ import * as z from 'zod';
 import { TraceNotFoundError } from '../../src/errors.js';
 import type { StoredEvent } from '../../src/events/envelope.js';
 import {
-  eventCost, eventLatency, eventName, eventPreview, eventTokens, formatCost, formatDuration, formatInt, formatTimestamp,
+  eventCost,
+  eventLatency,
+  eventName,
+  eventPreview,
+  eventTokens,
+  formatCost,
+  formatDuration,
+  formatInt,
+  formatTimestamp,
   formatTokens,
 } from '../format.js';
 import { parseOptions } from '../options.js';
@@ -36,29 +44,32 @@ Examples:
     .action(
       bind(async (ctx, { args }) => {
         const { traceId } = parseOptions(ShowArgsSchema, { traceId: args[0] }, 'show');
-        return ctx.withStore(async (store) => {
-          // summary() validates the id (a path-traversal id is an InvalidIdError) and tells unknown traces apart
-          const summary = await store.summary(ctx.tenant, traceId);
-          if (!summary) throw new TraceNotFoundError(ctx.tenant, traceId);
-          if (ctx.json) {
-            await ctx.out.jsonArray(store.read(ctx.tenant, traceId));
+        return ctx.withStore(
+          async (store) => {
+            // summary() validates the id (a path-traversal id is an InvalidIdError) and tells unknown traces apart
+            const summary = await store.summary(ctx.tenant, traceId);
+            if (!summary) throw new TraceNotFoundError(ctx.tenant, traceId);
+            if (ctx.json) {
+              await ctx.out.jsonArray(store.read(ctx.tenant, traceId));
+              return 0;
+            }
+            const events: StoredEvent[] = [];
+            for await (const e of store.read(ctx.tenant, traceId)) events.push(e);
+            await ctx.out.line(
+              [
+                `trace    ${summary.traceId}${summary.replayOf ? ` (replay of ${summary.replayOf})` : ''}`,
+                `agent    ${summary.agent ?? '-'}`,
+                `status   ${summary.status}`,
+                `started  ${formatTimestamp(summary.startedAt)}   duration ${formatDuration(summary.durationMs)}`,
+                `events   ${formatInt(summary.eventCount)}   tokens ${formatTokens(summary.inputTokens, summary.outputTokens)}   cost ${formatCost(summary.costUsd)}`,
+                '',
+              ].join('\n'),
+            );
+            await ctx.out.line(renderTable(events, COLUMNS));
             return 0;
-          }
-          const events: StoredEvent[] = [];
-          for await (const e of store.read(ctx.tenant, traceId)) events.push(e);
-          await ctx.out.line(
-            [
-              `trace    ${summary.traceId}${summary.replayOf ? ` (replay of ${summary.replayOf})` : ''}`,
-              `agent    ${summary.agent ?? '-'}`,
-              `status   ${summary.status}`,
-              `started  ${formatTimestamp(summary.startedAt)}   duration ${formatDuration(summary.durationMs)}`,
-              `events   ${formatInt(summary.eventCount)}   tokens ${formatTokens(summary.inputTokens, summary.outputTokens)}   cost ${formatCost(summary.costUsd)}`,
-              '',
-            ].join('\n'),
-          );
-          await ctx.out.line(renderTable(events, COLUMNS));
-          return 0;
-        }, { mustExist: true });
+          },
+          { mustExist: true },
+        );
       }),
     );
 };

@@ -47,20 +47,23 @@ Examples:
     .action(
       bind(async (ctx, { args }) => {
         const { traceId } = parseOptions(VerifyArgsSchema, { traceId: args[0] }, 'verify');
-        const results = await ctx.withStore(async (store) => {
-          const out: VerifyResult[] = [];
-          // verifyTrace reports a bad id as a 'read' problem (exit 1); a typo is a usage error (exit 2), so check first
-          if (traceId !== undefined && !(await store.exists(ctx.tenant, traceId))) {
-            throw new TraceNotFoundError(ctx.tenant, traceId);
-          }
-          const ids = traceId !== undefined ? [traceId] : allTraceIds(store, ctx.tenant);
-          for await (const id of ids) {
-            const r = await verifyTrace(store, ctx.tenant, id);
-            out.push(r);
-            if (!ctx.json) await report(ctx, r);
-          }
-          return out;
-        }, { mustExist: true });
+        const results = await ctx.withStore(
+          async (store) => {
+            const out: VerifyResult[] = [];
+            // verifyTrace reports a bad id as a 'read' problem (exit 1); a typo is a usage error (exit 2), so check first
+            if (traceId !== undefined && !(await store.exists(ctx.tenant, traceId))) {
+              throw new TraceNotFoundError(ctx.tenant, traceId);
+            }
+            const ids = traceId !== undefined ? [traceId] : allTraceIds(store, ctx.tenant);
+            for await (const id of ids) {
+              const r = await verifyTrace(store, ctx.tenant, id);
+              out.push(r);
+              if (!ctx.json) await report(ctx, r);
+            }
+            return out;
+          },
+          { mustExist: true },
+        );
         const failed = results.filter((r) => !r.ok).length;
         if (ctx.json) {
           await ctx.out.json({ ok: failed === 0, tenantId: ctx.tenant, traces: results });

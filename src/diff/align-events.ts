@@ -22,11 +22,22 @@ export interface Alignment {
  * model or decision, reported as a change of that step. Tool and HTTP calls are not: calling a different tool is a
  * different step (control flow), not different arguments.
  */
-const SUBSTITUTABLE = new Set<EventType>(['agent_started', 'llm_request', 'llm_response', 'http_response', 'decision_made', 'memory_updated']);
+const SUBSTITUTABLE = new Set<EventType>([
+  'agent_started',
+  'llm_request',
+  'llm_response',
+  'http_response',
+  'decision_made',
+  'memory_updated',
+]);
 /** how far ahead in B a hunk looks for a partner, so a huge hunk stays linear */
 const PAIR_WINDOW = 64;
 
-export function alignEvents(a: readonly StoredEvent[], b: readonly StoredEvent[], maxEdits = DEFAULT_MAX_EDITS): Alignment {
+export function alignEvents(
+  a: readonly StoredEvent[],
+  b: readonly StoredEvent[],
+  maxEdits = DEFAULT_MAX_EDITS,
+): Alignment {
   const interner = new Interner();
   const sigA = a.map(signatureOf);
   const sigB = b.map(signatureOf);

@@ -6,7 +6,15 @@ import type { DiffClass } from './report-schema.js';
 const { unescapePathComponent } = jsonpatch;
 
 /** Where a prompt lives in the request bodies of the providers retrace records. */
-const PROMPT_FIELDS = new Set(['messages', 'system', 'input', 'instructions', 'prompt', 'contents', 'systemInstruction']);
+const PROMPT_FIELDS = new Set([
+  'messages',
+  'system',
+  'input',
+  'instructions',
+  'prompt',
+  'contents',
+  'systemInstruction',
+]);
 
 /**
  * The class of one changed field, from the event type and the field's path (segments after the event root). The
@@ -56,7 +64,8 @@ export function displayPath(type: EventType, pointer: string): string {
   let segs = pointerSegments(pointer);
   if (segs[0] === 'payload') {
     segs = segs.slice(1);
-    if ((type === 'llm_request' || type === 'llm_response') && segs[0] === 'body' && segs.length > 1) segs = segs.slice(1);
+    if ((type === 'llm_request' || type === 'llm_response') && segs[0] === 'body' && segs.length > 1)
+      segs = segs.slice(1);
   }
   let out = '';
   for (const s of segs) {

@@ -38,7 +38,9 @@ export function clipValue(value: unknown, maxBytes: number): unknown {
     const out: unknown[] = [];
     for (let i = 0; i < value.length; i++) {
       if (used > maxBytes) {
-        out.push(`[… ${value.length - i} more items; whole array ${formatBytes(bytes)}, sha256 ${sha256Hex(json).slice(0, 12)}]`);
+        out.push(
+          `[… ${value.length - i} more items; whole array ${formatBytes(bytes)}, sha256 ${sha256Hex(json).slice(0, 12)}]`,
+        );
         break;
       }
       const child = clipValue(value[i], maxBytes);
@@ -52,7 +54,8 @@ export function clipValue(value: unknown, maxBytes: number): unknown {
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
     if (used > maxBytes) {
-      out['…'] = `[${keys.length - i} more fields; whole object ${formatBytes(bytes)}, sha256 ${sha256Hex(json).slice(0, 12)}]`;
+      out['…'] =
+        `[${keys.length - i} more fields; whole object ${formatBytes(bytes)}, sha256 ${sha256Hex(json).slice(0, 12)}]`;
       break;
     }
     const child = clipValue((value as Record<string, unknown>)[key], maxBytes);

@@ -6,7 +6,14 @@ import { diffJson } from './json-diff.js';
 import { normalizeEvent } from './normalize.js';
 import type { ResolvedPolicy } from './policy.js';
 import type { DiffClass, RowStatus } from './report-schema.js';
-import { addedSentence, changedSentence, movedSentence, outcomeSentence, removedSentence, type Labels } from './sentences.js';
+import {
+  addedSentence,
+  changedSentence,
+  movedSentence,
+  outcomeSentence,
+  removedSentence,
+  type Labels,
+} from './sentences.js';
 import type { PatchOp } from './json-diff.js';
 import { EMPTY_TRIE, type PathTrie } from './paths.js';
 
@@ -61,11 +68,25 @@ export function compareStep(
   refIndex: (side: 'a' | 'b') => number,
 ): StepResult {
   if (kind === StepKind.Removed && ea) {
-    return { status: 'removed', diffs: [{ class: 'control-flow-change', change: 'removed', sentence: removedSentence(ea, labels), paths: [], patch: [] }] };
+    return {
+      status: 'removed',
+      diffs: [
+        {
+          class: 'control-flow-change',
+          change: 'removed',
+          sentence: removedSentence(ea, labels),
+          paths: [],
+          patch: [],
+        },
+      ],
+    };
   }
   if (kind === StepKind.Added && eb) {
     const cls: DiffClass = eb.type === 'agent_failed' ? 'error-change' : 'control-flow-change';
-    return { status: 'added', diffs: [{ class: cls, change: 'added', sentence: addedSentence(eb, labels), paths: [], patch: [] }] };
+    return {
+      status: 'added',
+      diffs: [{ class: cls, change: 'added', sentence: addedSentence(eb, labels), paths: [], patch: [] }],
+    };
   }
   if (!ea || !eb) throw new Error(`diff: step of kind ${kind} lacks an event`);
 
@@ -75,7 +96,13 @@ export function compareStep(
   if (kind === StepKind.Moved) {
     const from = { index: refIndex('a'), seq: ea.seq, type: ea.type, label: '' };
     const to = { index: refIndex('b'), seq: eb.seq, type: eb.type, label: '' };
-    diffs.push({ class: 'control-flow-change', change: 'moved', sentence: movedSentence(ea, from, to), paths: [], patch: [] });
+    diffs.push({
+      class: 'control-flow-change',
+      change: 'moved',
+      sentence: movedSentence(ea, from, to),
+      paths: [],
+      patch: [],
+    });
   }
   if (sameJson(na.doc, nb.doc)) {
     if (diffs.length > 0) return { status: 'moved', diffs };
@@ -84,11 +111,23 @@ export function compareStep(
   const patch = diffJson(na.doc, nb.doc);
   if (ea.type !== eb.type) {
     // agent_completed in one run, agent_failed in the other: one outcome difference, not a list of field changes
-    diffs.push({ class: 'error-change', change: 'changed', sentence: outcomeSentence(ea, eb, labels), paths: ['(outcome)'], patch });
+    diffs.push({
+      class: 'error-change',
+      change: 'changed',
+      sentence: outcomeSentence(ea, eb, labels),
+      paths: ['(outcome)'],
+      patch,
+    });
   } else {
     for (const [cls, ops] of groupByClass(ea.type, patch)) {
       const paths = [...new Set(ops.map((op) => displayPath(ea.type, op.path)))];
-      diffs.push({ class: cls, change: kind === StepKind.Moved ? 'moved' : 'changed', sentence: changedSentence(ea, cls, ops, paths, labels), paths, patch: ops });
+      diffs.push({
+        class: cls,
+        change: kind === StepKind.Moved ? 'moved' : 'changed',
+        sentence: changedSentence(ea, cls, ops, paths, labels),
+        paths,
+        patch: ops,
+      });
     }
   }
   return { status: kind === StepKind.Moved ? 'moved' : 'changed', diffs };

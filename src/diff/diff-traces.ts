@@ -108,7 +108,8 @@ export async function diffTraces(a: TraceSource, b: TraceSource, options: DiffOp
 
   const anyEquivalent = status.some((s) => s === STATUS_CODE.equivalent);
   const ignoredDiffer = ta.ignoredCount !== tb.ignoredCount || ta.ignoredDigest !== tb.ignoredDigest;
-  const verdict: Verdict = differences.length > 0 ? 'diverged' : anyEquivalent || ignoredDiffer ? 'equivalent' : 'identical';
+  const verdict: Verdict =
+    differences.length > 0 ? 'diverged' : anyEquivalent || ignoredDiffer ? 'equivalent' : 'identical';
   const first = differences[0];
   const firstDivergence = first
     ? {
@@ -227,7 +228,11 @@ function summarize(
 
 function nonNegativeInt(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 0) {
-    throw new DiffOptionError(`The diff option ${name} must be a whole number ≥ 0, got ${String(value)}.`, `Pass ${name}: 3 or leave it out.`, name);
+    throw new DiffOptionError(
+      `The diff option ${name} must be a whole number ≥ 0, got ${String(value)}.`,
+      `Pass ${name}: 3 or leave it out.`,
+      name,
+    );
   }
   return value;
 }

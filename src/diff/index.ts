@@ -1,7 +1,15 @@
 /** Structural diff of two runs (design §6). */
 export { diffTraces, type DiffOptions } from './diff-traces.js';
 export * from './report-schema.js';
-export { DiffPolicySchema, TypeRuleSchema, parsePolicy, loadPolicyFile, mergePolicies, resolvePolicy, IDENTITY_FIELDS } from './policy.js';
+export {
+  DiffPolicySchema,
+  TypeRuleSchema,
+  parsePolicy,
+  loadPolicyFile,
+  mergePolicies,
+  resolvePolicy,
+  IDENTITY_FIELDS,
+} from './policy.js';
 export type { DiffPolicy, TypeRule, ResolvedPolicy } from './policy.js';
 export { DiffPolicyError, CrossTenantDiffError, DiffOptionError } from './errors.js';
 export type { TraceSource, StoredTraceRef } from './sources.js';

@@ -63,7 +63,8 @@ function objectPatch(a: Record<string, unknown>, b: Record<string, unknown>, pat
     const full = path + op.path;
     if (op.op === 'add') ops.push({ op: 'add', path: full, value: op.value });
     else if (op.op === 'remove') ops.push({ op: 'remove', path: full, oldValue: getValueByPointer(a, op.path) });
-    else if (op.op === 'replace') ops.push({ op: 'replace', path: full, value: op.value, oldValue: getValueByPointer(a, op.path) });
+    else if (op.op === 'replace')
+      ops.push({ op: 'replace', path: full, value: op.value, oldValue: getValueByPointer(a, op.path) });
   }
 }
 

@@ -50,5 +50,13 @@ export async function loadTrace(source: TraceSource, policy: ResolvedPolicy, gua
   // a plain for-of for arrays and generators: for-await would cost a microtask per event
   if (Symbol.asyncIterator in iterable) for await (const event of iterable) add(event);
   else for (const event of iterable) add(event);
-  return { events, positions, tenantId, traceId, totals: totals.result(), ignoredCount, ignoredDigest: digest.digest('hex') };
+  return {
+    events,
+    positions,
+    tenantId,
+    traceId,
+    totals: totals.result(),
+    ignoredCount,
+    ignoredDigest: digest.digest('hex'),
+  };
 }

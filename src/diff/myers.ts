@@ -67,7 +67,15 @@ function hunksFromMatches(matches: Int32Array, a0: number, a1: number, b0: numbe
  * Greedy forward Myers with one V snapshot per edit step (memory O(D²) ints, bounded by the cap).
  * Returns matched pairs flattened as [i0, j0, i1, j1, …] in ascending order, or null if D exceeds maxEdits.
  */
-function middleMatches(a: Keys, b: Keys, a0: number, a1: number, b0: number, b1: number, maxEdits: number): Int32Array | null {
+function middleMatches(
+  a: Keys,
+  b: Keys,
+  a0: number,
+  a1: number,
+  b0: number,
+  b1: number,
+  maxEdits: number,
+): Int32Array | null {
   const n = a1 - a0;
   const m = b1 - b0;
   const limit = Math.min(n + m, maxEdits);
@@ -79,7 +87,8 @@ function middleMatches(a: Keys, b: Keys, a0: number, a1: number, b0: number, b1:
   outer: for (let d = 0; d <= limit; d++) {
     for (let k = -d; k <= d; k += 2) {
       let x: number;
-      if (k === -d || (k !== d && (v[off + k - 1] as number) < (v[off + k + 1] as number))) x = v[off + k + 1] as number;
+      if (k === -d || (k !== d && (v[off + k - 1] as number) < (v[off + k + 1] as number)))
+        x = v[off + k + 1] as number;
       else x = (v[off + k - 1] as number) + 1;
       let y = x - k;
       while (x < n && y < m && a[a0 + x] === b[b0 + y]) {

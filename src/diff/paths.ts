@@ -27,7 +27,10 @@ export function compilePath(source: string): CompiledPath {
 function splitPath(source: string): string[] {
   if (source.startsWith('/')) {
     // RFC 6901 unescaping: ~1 is "/", ~0 is "~"
-    return source.slice(1).split('/').map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+    return source
+      .slice(1)
+      .split('/')
+      .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
   }
   return source.split('.');
 }
@@ -46,7 +49,12 @@ export interface PathTrie {
 }
 
 function node(segment: string): PathTrie {
-  return { end: false, children: new Map(), index: /^(0|[1-9][0-9]*)$/.test(segment) ? Number(segment) : -1, any: undefined };
+  return {
+    end: false,
+    children: new Map(),
+    index: /^(0|[1-9][0-9]*)$/.test(segment) ? Number(segment) : -1,
+    any: undefined,
+  };
 }
 
 export function buildTrie(paths: readonly CompiledPath[]): PathTrie {

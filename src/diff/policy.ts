@@ -42,7 +42,16 @@ export type DiffPolicy = z.infer<typeof DiffPolicySchema>;
  * Envelope fields minted per trace. They can never be equal across two traces, so they are outside every policy,
  * even `exact`: comparing them would make every pair of traces "different" and tell the reader nothing.
  */
-export const IDENTITY_FIELDS = ['eventId', 'tenantId', 'traceId', 'seq', 'parentEventId', 'spanId', 'prevHash', 'hash'] as const;
+export const IDENTITY_FIELDS = [
+  'eventId',
+  'tenantId',
+  'traceId',
+  'seq',
+  'parentEventId',
+  'spanId',
+  'prevHash',
+  'hash',
+] as const;
 
 /** Ignored for every type by default: wall-clock time differs on every run. */
 const DEFAULT_GLOBAL_PATHS = ['timestamp'];
@@ -53,7 +62,12 @@ const DEFAULT_GLOBAL_PATHS = ['timestamp'];
  * (dates, request ids, rate-limit counters) and do not change what the agent did.
  */
 const DEFAULT_TYPE_PATHS: Partial<Record<EventType, string[]>> = {
-  agent_started: ['payload.environment.hostname', 'payload.environment.cwd', 'payload.environment.pid', 'payload.replayOf'],
+  agent_started: [
+    'payload.environment.hostname',
+    'payload.environment.cwd',
+    'payload.environment.pid',
+    'payload.replayOf',
+  ],
   llm_request: ['payload.headers', 'payload.requestHash'],
   llm_response: [
     'payload.latencyMs',
@@ -107,7 +121,9 @@ export function resolvePolicy(policy: DiffPolicy = {}): ResolvedPolicy {
   for (const type of EVENT_TYPES) rules.set(type, ruleFor(type, policy));
   const ignoredTypes = EVENT_TYPES.filter((t) => rules.get(t)?.mode === 'ignore');
   const exactTypes = EVENT_TYPES.filter((t) => policy.types?.[t] === 'exact');
-  const parts = [policy.defaults === false ? 'no default ignores' : 'default ignores (ids, timestamps, latencies, run-time ids)'];
+  const parts = [
+    policy.defaults === false ? 'no default ignores' : 'default ignores (ids, timestamps, latencies, run-time ids)',
+  ];
   if (policy.ignorePaths?.length) parts.push(`also ignoring ${policy.ignorePaths.join(', ')}`);
   if (exactTypes.length) parts.push(`exact: ${exactTypes.join(', ')}`);
   if (ignoredTypes.length) parts.push(`types not compared: ${ignoredTypes.join(', ')}`);

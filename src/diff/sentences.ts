@@ -43,7 +43,11 @@ const WHAT: Record<DiffClass, (type: EventType) => string> = {
   'model-parameter-change': () => 'has different model parameters',
   'control-flow-change': (t) => (t === 'decision_made' ? 'went differently' : 'is in a different place in the run'),
   'output-change': (t) =>
-    t === 'agent_completed' ? 'has a different final output' : t === 'tool_response' ? 'returned a different result' : 'has different content',
+    t === 'agent_completed'
+      ? 'has a different final output'
+      : t === 'tool_response'
+        ? 'returned a different result'
+        : 'has different content',
   'error-change': () => 'has a different error outcome',
   'input-change': () => 'has a different input',
   'state-change': () => 'stored a different value',
@@ -52,11 +56,18 @@ const WHAT: Record<DiffClass, (type: EventType) => string> = {
 };
 
 /** "the llm_request to gpt-4o-mini has a different prompt (messages[2].content)" */
-export function changedSentence(event: StoredEvent, cls: DiffClass, ops: readonly PatchOp[], paths: readonly string[], labels: Labels): string {
+export function changedSentence(
+  event: StoredEvent,
+  cls: DiffClass,
+  ops: readonly PatchOp[],
+  paths: readonly string[],
+  labels: Labels,
+): string {
   let detail = paths.slice(0, MAX_PATHS_SHOWN).join(', ');
   if (paths.length > MAX_PATHS_SHOWN) detail += ` and ${paths.length - MAX_PATHS_SHOWN} more`;
   const only = ops.length === 1 ? ops[0] : undefined;
-  if (only?.op === 'add' || only?.op === 'remove') detail += only.op === 'add' ? ` added in run ${labels.b}` : ` removed in run ${labels.b}`;
+  if (only?.op === 'add' || only?.op === 'remove')
+    detail += only.op === 'add' ? ` added in run ${labels.b}` : ` removed in run ${labels.b}`;
   if (only?.op === 'replace') {
     const from = inline(only.oldValue);
     const to = inline(only.value);
@@ -73,7 +84,8 @@ function inline(value: unknown): string | undefined {
 }
 
 export function addedSentence(event: StoredEvent, labels: Labels): string {
-  if (event.type === 'agent_failed') return `run ${labels.b} failed (${event.payload.error.name}: ${event.payload.error.message}), run ${labels.a} did not`;
+  if (event.type === 'agent_failed')
+    return `run ${labels.b} failed (${event.payload.error.name}: ${event.payload.error.message}), run ${labels.a} did not`;
   return `run ${labels.b} has an extra ${describeStep(event)} that run ${labels.a} does not have`;
 }
 
@@ -112,7 +124,8 @@ function describeStep(event: StoredEvent): string {
 
 /** "Event #7" when both runs agree on the position, else "Event #7 (A) / #8 (B)" */
 export function positionPrefix(a: EventRef | null, b: EventRef | null, labels: Labels): string {
-  if (a && b) return a.index === b.index ? `Event #${a.index}` : `Event #${a.index} in ${labels.a} / #${b.index} in ${labels.b}`;
+  if (a && b)
+    return a.index === b.index ? `Event #${a.index}` : `Event #${a.index} in ${labels.a} / #${b.index} in ${labels.b}`;
   if (a) return `Event #${a.index} of ${labels.a}`;
   if (b) return `Event #${b.index} of ${labels.b}`;
   return 'Event';

@@ -13,12 +13,15 @@ export interface StoredTraceRef {
 export type TraceSource = AsyncIterable<StoredEvent> | Iterable<StoredEvent> | StoredTraceRef;
 
 export function isStoredTraceRef(source: TraceSource): source is StoredTraceRef {
-  return typeof source === 'object' && source !== null && 'store' in source && 'traceId' in source && 'tenantId' in source;
+  return (
+    typeof source === 'object' && source !== null && 'store' in source && 'traceId' in source && 'tenantId' in source
+  );
 }
 
 /** Refuses before reading anything when both sides are stored traces of different tenants. */
 export function checkRefsShareTenant(a: TraceSource, b: TraceSource): void {
-  if (isStoredTraceRef(a) && isStoredTraceRef(b) && a.tenantId !== b.tenantId) throw new CrossTenantDiffError(a.tenantId, b.tenantId);
+  if (isStoredTraceRef(a) && isStoredTraceRef(b) && a.tenantId !== b.tenantId)
+    throw new CrossTenantDiffError(a.tenantId, b.tenantId);
 }
 
 export function eventsOf(source: TraceSource): AsyncIterable<StoredEvent> | Iterable<StoredEvent> {

@@ -68,7 +68,9 @@ export class TotalsAccumulator {
   result(): TraceTotals {
     const durationMs =
       this.terminalDuration ??
-      (this.firstTime !== undefined && this.lastTime !== undefined ? Math.max(0, this.lastTime - this.firstTime) : null);
+      (this.firstTime !== undefined && this.lastTime !== undefined
+        ? Math.max(0, this.lastTime - this.firstTime)
+        : null);
     // rounding keeps float sums (0.1 + 0.2) from showing up as noise in reports and golden files
     return { ...this.t, costUsd: round(this.t.costUsd, 8), latencyMs: round(this.t.latencyMs, 3), durationMs };
   }

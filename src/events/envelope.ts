@@ -69,7 +69,10 @@ export type NewEvent = { [T in EventType]: NewEnvelopeFields & { type: T; payloa
 export type StoredEvent = { [T in EventType]: StoredEnvelopeFields & { type: T; payload: PayloadOf<T> } }[EventType];
 export type StoredEventOf<T extends EventType> = Extract<StoredEvent, { type: T }>;
 /** A validated new event (defaults applied) */
-export type ParsedNewEvent = { [T in EventType]: Required<Pick<NewEnvelopeFields, 'schemaVersion'>> & NewEnvelopeFields & { type: T; payload: PayloadOf<T> } }[EventType];
+export type ParsedNewEvent = {
+  [T in EventType]: Required<Pick<NewEnvelopeFields, 'schemaVersion'>> &
+    NewEnvelopeFields & { type: T; payload: PayloadOf<T> };
+}[EventType];
 
 export const GENESIS_HASH = '0'.repeat(64);
 

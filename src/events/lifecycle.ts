@@ -29,11 +29,14 @@ export const traceLifecycleMachine = setup({
   types: { context: {} as LifecycleContext, events: {} as LifecycleEvent },
   guards: {
     answersOpenRequest: ({ context, event }) =>
-      event.type === 'RESPONSE' && event.parentEventId !== undefined && context.open[event.parentEventId] === event.answers,
+      event.type === 'RESPONSE' &&
+      event.parentEventId !== undefined &&
+      context.open[event.parentEventId] === event.answers,
   },
   actions: {
     openRequest: assign({
-      open: ({ context, event }) => (event.type === 'REQUEST' ? { ...context.open, [event.eventId]: event.kind } : context.open),
+      open: ({ context, event }) =>
+        event.type === 'REQUEST' ? { ...context.open, [event.eventId]: event.kind } : context.open,
     }),
     closeRequest: assign({
       open: ({ context, event }) => {
@@ -73,7 +76,8 @@ export function initialLifecycle(): LifecycleSnapshot {
 
 function toMachineEvent(e: { eventId: string; type: EventType; parentEventId?: string | undefined }): LifecycleEvent {
   if (e.type === 'agent_started') return { type: 'START' };
-  if (TERMINAL_TYPES.has(e.type)) return { type: 'END', outcome: e.type === 'agent_completed' ? 'completed' : 'failed' };
+  if (TERMINAL_TYPES.has(e.type))
+    return { type: 'END', outcome: e.type === 'agent_completed' ? 'completed' : 'failed' };
   if (REQUEST_TYPES.has(e.type)) return { type: 'REQUEST', eventId: e.eventId, kind: e.type as RequestType };
   const answers = (RESPONSE_OF as Partial<Record<EventType, RequestType>>)[e.type];
   if (answers) return { type: 'RESPONSE', parentEventId: e.parentEventId, answers };
@@ -81,27 +85,36 @@ function toMachineEvent(e: { eventId: string; type: EventType; parentEventId?: s
 }
 
 /** Explains why the machine refused an event, in the words of the rule. */
-function violation(state: LifecycleSnapshot, e: { eventId: string; type: EventType; parentEventId?: string | undefined }): LifecycleError {
+function violation(
+  state: LifecycleSnapshot,
+  e: { eventId: string; type: EventType; parentEventId?: string | undefined },
+): LifecycleError {
   const who = `Event ${e.eventId} (${e.type})`;
   if (state.value === 'ended') {
     return new LifecycleError(
       `${who} comes after the trace ended with agent_${state.context.outcome ?? 'completed'}.`,
       'A trace ends with exactly one agent_completed or agent_failed; record a new run in a new trace.',
-      'nothing-after-end', e.eventId, e.type,
+      'nothing-after-end',
+      e.eventId,
+      e.type,
     );
   }
   if (state.value === 'empty') {
     return new LifecycleError(
       `${who} is the first event of the trace, but a trace must start with agent_started.`,
       'Append agent_started (agent name, input, environment) first, in the same batch or before it.',
-      'starts-with-agent_started', e.eventId, e.type,
+      'starts-with-agent_started',
+      e.eventId,
+      e.type,
     );
   }
   if (e.type === 'agent_started') {
     return new LifecycleError(
       `${who}: the trace already started; agent_started may appear only once.`,
       'Start a new trace for a new run.',
-      'single-agent_started', e.eventId, e.type,
+      'single-agent_started',
+      e.eventId,
+      e.type,
     );
   }
   const answers = (RESPONSE_OF as Partial<Record<EventType, RequestType>>)[e.type];
@@ -109,7 +122,9 @@ function violation(state: LifecycleSnapshot, e: { eventId: string; type: EventTy
     return new LifecycleError(
       `${who} has no parentEventId, so it answers no ${answers}.`,
       `Set parentEventId to the eventId of the ${answers} this ${e.type} answers.`,
-      'response-has-request', e.eventId, e.type,
+      'response-has-request',
+      e.eventId,
+      e.type,
     );
   }
   if (answers) {
@@ -120,10 +135,18 @@ function violation(state: LifecycleSnapshot, e: { eventId: string; type: EventTy
     return new LifecycleError(
       `${who} answers no open request: ${why}.`,
       `Append the ${answers} first, and answer each request exactly once.`,
-      'response-has-request', e.eventId, e.type,
+      'response-has-request',
+      e.eventId,
+      e.type,
     );
   }
-  return new LifecycleError(`${who} is not allowed in state ${state.value}.`, 'Check the event order.', 'unknown', e.eventId, e.type);
+  return new LifecycleError(
+    `${who} is not allowed in state ${state.value}.`,
+    'Check the event order.',
+    'unknown',
+    e.eventId,
+    e.type,
+  );
 }
 
 /**
@@ -154,7 +177,13 @@ export function advanceLifecycle(
         // a repeated eventId cannot reach here (the store refuses it first); the machine would overwrite too
         ownOpen[event.eventId] = event.kind;
       } else {
-        if (!(event.parentEventId !== undefined && Object.hasOwn(ownOpen, event.parentEventId) && ownOpen[event.parentEventId] === event.answers)) {
+        if (
+          !(
+            event.parentEventId !== undefined &&
+            Object.hasOwn(ownOpen, event.parentEventId) &&
+            ownOpen[event.parentEventId] === event.answers
+          )
+        ) {
           throw violation({ value, context }, e);
         }
         delete ownOpen[event.parentEventId];
@@ -181,4 +210,3 @@ export function lifecycleStatus(state: LifecycleSnapshot): 'empty' | 'running' |
   if (state.value === 'ended') return state.context.outcome ?? 'completed';
   return state.value;
 }
-

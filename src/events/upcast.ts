@@ -17,7 +17,10 @@ export function upcast(raw: unknown): UpcastResult {
   let version = event.schemaVersion;
   if (typeof version !== 'number') return { ok: true, event };
   if (version > SCHEMA_VERSION) {
-    return { ok: false, reason: `written by a newer retrace (schemaVersion ${version}; this version reads up to ${SCHEMA_VERSION}) — upgrade agent-retrace` };
+    return {
+      ok: false,
+      reason: `written by a newer retrace (schemaVersion ${version}; this version reads up to ${SCHEMA_VERSION}) — upgrade agent-retrace`,
+    };
   }
   while (version < SCHEMA_VERSION) {
     const step = UPCASTERS[version];

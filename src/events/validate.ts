@@ -5,7 +5,10 @@ import { upcast } from './upcast.js';
 
 /** "payload.usage.inputTokens" from a zod issue path */
 export function issuePath(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replaceAll('.[', '[');
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+    .join('.')
+    .replaceAll('.[', '[');
 }
 
 function firstIssue(error: z.ZodError): { field: string; text: string } {
@@ -37,7 +40,9 @@ export function parseNewEvent(raw: unknown, index: number): ParsedNewEvent {
 }
 
 /** Validates an event read back from a store; returns the issue instead of throwing so the store can name the trace. */
-export function safeParseStoredEvent(raw: unknown): { ok: true; event: StoredEvent } | { ok: false; field: string; text: string } {
+export function safeParseStoredEvent(
+  raw: unknown,
+): { ok: true; event: StoredEvent } | { ok: false; field: string; text: string } {
   const lifted = upcast(raw);
   if (!lifted.ok) return { ok: false, field: 'schemaVersion', text: lifted.reason };
   const result = StoredEventSchema.safeParse(lifted.event);

@@ -41,7 +41,11 @@ export function providerBaseUrlsFromEnv(env: NodeJS.ProcessEnv = process.env): P
   return out;
 }
 
-export function detectLlmEndpoint(method: string, rawUrl: string, configured: readonly ProviderBaseUrl[] = []): LlmEndpoint | undefined {
+export function detectLlmEndpoint(
+  method: string,
+  rawUrl: string,
+  configured: readonly ProviderBaseUrl[] = [],
+): LlmEndpoint | undefined {
   if (method.toUpperCase() !== 'POST') return undefined;
   let url: URL;
   try {

@@ -27,7 +27,8 @@ export const DEFAULT_VOLATILE_BODY_FIELDS = {
   http: [],
 } as const satisfies Record<'openai' | 'anthropic' | 'http', readonly string[]>;
 
-const SECRET_QUERY = /^(key|api[-_]?key|apikey|token|access[-_]?token|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|code)$/i;
+const SECRET_QUERY =
+  /^(key|api[-_]?key|apikey|token|access[-_]?token|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|code)$/i;
 
 export interface KeyedRequest {
   method: string;
@@ -65,7 +66,12 @@ export function parseBody(body: string | undefined): ParsedBody {
 }
 
 /** `parsed`: parseBody(req.body) when the caller has it already (it is not modified, nor kept beyond its top level). */
-export function normalizeRequest(req: KeyedRequest, endpoint: LlmEndpoint | undefined, options: NormalizationOptions = {}, parsed: ParsedBody = parseBody(req.body)): NormalizedRequest {
+export function normalizeRequest(
+  req: KeyedRequest,
+  endpoint: LlmEndpoint | undefined,
+  options: NormalizationOptions = {},
+  parsed: ParsedBody = parseBody(req.body),
+): NormalizedRequest {
   let url: URL;
   try {
     url = new URL(req.url);
@@ -89,9 +95,7 @@ export function normalizeRequest(req: KeyedRequest, endpoint: LlmEndpoint | unde
     const value = Object.entries(req.headers ?? {}).find(([k]) => k.toLowerCase() === lower)?.[1];
     if (value !== undefined) headers[lower] = value;
   }
-  const target = endpoint
-    ? `${fam}:${endpoint.operation}`
-    : `${options.ignoreHost ? '' : url.hostname}${url.pathname}`;
+  const target = endpoint ? `${fam}:${endpoint.operation}` : `${options.ignoreHost ? '' : url.hostname}${url.pathname}`;
   return { kind: endpoint ? 'llm' : 'http', method: req.method.toUpperCase(), target, query, headers, body };
 }
 

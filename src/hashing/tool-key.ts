@@ -6,5 +6,8 @@ import objectHash from 'object-hash';
  * class instance (or null-prototype object) with the same fields are the same arguments; key order never matters.
  */
 export function toolArgsHash(tool: string, args: unknown): string {
-  return objectHash({ tool, args: args === undefined ? null : args }, { algorithm: 'sha256', respectType: false, unorderedObjects: true });
+  return objectHash(
+    { tool, args: args === undefined ? null : args },
+    { algorithm: 'sha256', respectType: false, unorderedObjects: true },
+  );
 }

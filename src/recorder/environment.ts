@@ -38,7 +38,10 @@ const ALWAYS = ['NODE_ENV', 'OPENAI_BASE_URL', 'ANTHROPIC_BASE_URL'];
  * Values go through the key-shape redaction as well, and URLs lose any user:password.
  */
 export function allowListedEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const extra = (env.RETRACE_ENV_ALLOW ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const extra = (env.RETRACE_ENV_ALLOW ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) continue;

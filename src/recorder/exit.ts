@@ -51,7 +51,11 @@ function onExit(code: number): void {
   finishAllSync(() =>
     lastUncaught !== undefined
       ? errorInfo(lastUncaught)
-      : { name: 'ProcessExit', message: `The process exited (code ${code}) before the run finished.`, code: String(code) },
+      : {
+          name: 'ProcessExit',
+          message: `The process exited (code ${code}) before the run finished.`,
+          code: String(code),
+        },
   );
 }
 
@@ -69,7 +73,11 @@ function onSignal(signal: NodeJS.Signals): void {
       // continue
     }
   }
-  finishAllSync(() => ({ name: 'Interrupted', message: `The process received ${signal} before the run finished.`, code: signal }));
+  finishAllSync(() => ({
+    name: 'Interrupted',
+    message: `The process received ${signal} before the run finished.`,
+    code: signal,
+  }));
   uninstall();
   process.kill(process.pid, signal);
 }

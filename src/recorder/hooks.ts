@@ -13,7 +13,12 @@ import type { AppendOptions, AppendResult } from '../store/types.js';
 
 /** Where recorded events go: an EventStore in-process, or an IPC channel to the parent from inside the sandbox. */
 export interface EventSink {
-  append(tenantId: string, traceId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
+  append(
+    tenantId: string,
+    traceId: string,
+    events: readonly NewEvent[],
+    options?: AppendOptions,
+  ): Promise<AppendResult>;
 }
 
 export type NondeterminismSource =

@@ -4,7 +4,15 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { BatchInterceptor, getRawRequest } from '@mswjs/interceptors';
 import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
 import type { ErrorInfo, PayloadInputOf, StreamChunk } from '../events/payloads.js';
-import { detectLlmEndpoint, normalizeRequest, parseBody, requestHash, type LlmEndpoint, type NormalizedRequest, type ParsedBody } from '../hashing/index.js';
+import {
+  detectLlmEndpoint,
+  normalizeRequest,
+  parseBody,
+  requestHash,
+  type LlmEndpoint,
+  type NormalizedRequest,
+  type ParsedBody,
+} from '../hashing/index.js';
 import { currentRun, inNetwork, internal } from './context.js';
 import type { InterceptedRequest } from './hooks.js';
 import { outcomeFromJson, requestModel, requestWantsStream, StreamOutcome, type LlmOutcome } from './llm.js';
@@ -33,7 +41,8 @@ export { inNetworkLayer } from './context.js';
 /** Response headers that describe the wire encoding; the body is recorded decoded, so they are not kept. */
 const WIRE_HEADERS = new Set(['content-encoding', 'content-length', 'transfer-encoding', 'connection', 'keep-alive']);
 
-const TEXTUAL = /^(text\/|application\/(json|[a-z0-9.+-]*\+json|xml|[a-z0-9.+-]*\+xml|javascript|x-www-form-urlencoded|x-ndjson|graphql))/i;
+const TEXTUAL =
+  /^(text\/|application\/(json|[a-z0-9.+-]*\+json|xml|[a-z0-9.+-]*\+xml|javascript|x-www-form-urlencoded|x-ndjson|graphql))/i;
 
 function ms(from: number, to = originalPerformanceNow()): number {
   return Math.max(0, Math.round((to - from) * 1000) / 1000);
@@ -62,7 +71,14 @@ function encodeBody(bytes: Uint8Array, contentType: string): { body: string; bod
 
 function decoded(body: ReadableStream<Uint8Array>, encoding: string): ReadableStream<Uint8Array> {
   const enc = encoding.trim().toLowerCase();
-  const inflate = enc === 'gzip' || enc === 'x-gzip' ? createGunzip() : enc === 'deflate' ? createInflate() : enc === 'br' ? createBrotliDecompress() : undefined;
+  const inflate =
+    enc === 'gzip' || enc === 'x-gzip'
+      ? createGunzip()
+      : enc === 'deflate'
+        ? createInflate()
+        : enc === 'br'
+          ? createBrotliDecompress()
+          : undefined;
   if (!inflate) return body;
   const node = Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>).pipe(inflate);
   return Readable.toWeb(node) as unknown as ReadableStream<Uint8Array>;
@@ -145,7 +161,9 @@ class Exchange implements PendingExchange {
       status: response.status,
       statusText: response.statusText,
       headers: this.responseHeaders,
-      ...(body !== null ? { body: () => encodeBody(typeof body === 'string' ? Buffer.from(body, 'utf8') : body, contentType) } : {}),
+      ...(body !== null
+        ? { body: () => encodeBody(typeof body === 'string' ? Buffer.from(body, 'utf8') : body, contentType) }
+        : {}),
       latencyMs: ms(this.init.startedAt),
     });
   }
@@ -212,7 +230,14 @@ class Exchange implements PendingExchange {
     if (!this.settle()) return;
     const latencyMs = ms(this.init.startedAt);
     if (isSse) {
-      this.emitResponse({ status: response.status, headers: this.responseHeaders ?? {}, chunks: this.chunks, latencyMs, error, outcome: stream?.result() });
+      this.emitResponse({
+        status: response.status,
+        headers: this.responseHeaders ?? {},
+        chunks: this.chunks,
+        latencyMs,
+        error,
+        outcome: stream?.result(),
+      });
       return;
     }
     const read = bytes;
@@ -241,20 +266,30 @@ class Exchange implements PendingExchange {
     const latencyMs = r.latencyMs ?? ms(this.init.startedAt);
     const emit: Reservation =
       this.slot ??
-      ((type, payload, parent) => void (typeof payload === 'function' ? run.emitLater(type, payload, parent) : run.emit(type, payload, parent)));
+      ((type, payload, parent) =>
+        void (typeof payload === 'function' ? run.emitLater(type, payload, parent) : run.emit(type, payload, parent)));
     if (!endpoint) {
       const encoded = r.body?.();
       let error = r.error;
-      if (!error && r.status >= 400) error = { name: 'HttpError', message: `HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}`, code: String(r.status) };
-      emit('http_response', {
-        status: r.status,
-        ...(r.statusText ? { statusText: r.statusText } : {}),
-        ...(r.headers ? { headers: r.headers } : {}),
-        ...(encoded ? { body: encoded.body, bodyEncoding: encoded.bodyEncoding } : {}),
-        ...(r.chunks ? { chunks: r.chunks } : {}),
-        latencyMs,
-        ...(error ? { error } : {}),
-      }, requestEventId);
+      if (!error && r.status >= 400)
+        error = {
+          name: 'HttpError',
+          message: `HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}`,
+          code: String(r.status),
+        };
+      emit(
+        'http_response',
+        {
+          status: r.status,
+          ...(r.statusText ? { statusText: r.statusText } : {}),
+          ...(r.headers ? { headers: r.headers } : {}),
+          ...(encoded ? { body: encoded.body, bodyEncoding: encoded.bodyEncoding } : {}),
+          ...(r.chunks ? { chunks: r.chunks } : {}),
+          latencyMs,
+          ...(error ? { error } : {}),
+        },
+        requestEventId,
+      );
       return;
     }
     // LLM: the JSON body is parsed for usage, model and finish reason by the writer, when the event is built (in trace
@@ -352,7 +387,11 @@ interface RequestParts {
 }
 
 /** Records the request event (hash and occurrence from the unredacted request) and opens its exchange. */
-function beginExchange(run: RunState, parts: RequestParts, transport: 'fetch' | 'http'): { exchange: Exchange; intercepted: InterceptedRequest | undefined } {
+function beginExchange(
+  run: RunState,
+  parts: RequestParts,
+  transport: 'fetch' | 'http',
+): { exchange: Exchange; intercepted: InterceptedRequest | undefined } {
   const startedAt = originalPerformanceNow();
   const { method, url, headers } = parts;
   const bodyText = parts.body?.text;
@@ -370,7 +409,12 @@ function beginExchange(run: RunState, parts: RequestParts, transport: 'fetch' | 
     return requestBodyValue.value;
   };
   const key = (): { normalized: NormalizedRequest; hash: string; occurrence: number } => {
-    const normalized = normalizeRequest({ method, url, headers, ...(bodyText !== undefined ? { body: bodyText } : {}) }, endpoint, run.config.normalization, parsedBody());
+    const normalized = normalizeRequest(
+      { method, url, headers, ...(bodyText !== undefined ? { body: bodyText } : {}) },
+      endpoint,
+      run.config.normalization,
+      parsedBody(),
+    );
     const hash = requestHash(normalized);
     return { normalized, hash, occurrence: run.httpOccurrences.next(hash) };
   };
@@ -397,7 +441,9 @@ function beginExchange(run: RunState, parts: RequestParts, transport: 'fetch' | 
             method,
             url,
             headers,
-            ...(bodyText !== undefined ? { body: bodyText, bodyEncoding: parts.body?.base64 ? ('base64' as const) : ('utf8' as const) } : {}),
+            ...(bodyText !== undefined
+              ? { body: bodyText, bodyEncoding: parts.body?.base64 ? ('base64' as const) : ('utf8' as const) }
+              : {}),
             requestHash: k.hash,
             occurrence: k.occurrence,
           },
@@ -410,10 +456,18 @@ function beginExchange(run: RunState, parts: RequestParts, transport: 'fetch' | 
     // replay: the hooks answer by the request key, so it is computed now
     const k = key();
     const e = payload(k);
-    requestEventId = e.type === 'llm_request' ? run.emit('llm_request', e.payload) : run.emit('http_request', e.payload);
+    requestEventId =
+      e.type === 'llm_request' ? run.emit('llm_request', e.payload) : run.emit('http_request', e.payload);
     intercepted = {
-      method, url, headers, ...(bodyText !== undefined ? { body: bodyText } : {}), ...(endpoint ? { endpoint } : {}),
-      normalized: k.normalized, requestHash: k.hash, occurrence: k.occurrence, transport,
+      method,
+      url,
+      headers,
+      ...(bodyText !== undefined ? { body: bodyText } : {}),
+      ...(endpoint ? { endpoint } : {}),
+      normalized: k.normalized,
+      requestHash: k.hash,
+      occurrence: k.occurrence,
+      transport,
     };
   } else {
     // record: nothing the agent waits for needs the key; the writer computes it (builders run in trace order, so the
@@ -429,7 +483,15 @@ function beginExchange(run: RunState, parts: RequestParts, transport: 'fetch' | 
 // ---------------------------------------------------------------------------------------------------------------
 // node:http / node:https, through @mswjs/interceptors' ClientRequestInterceptor
 
-async function onRequest({ request, requestId, controller }: { request: Request; requestId: string; controller: { respondWith(r: Response): void; errorWith(e?: Error): void } }): Promise<void> {
+async function onRequest({
+  request,
+  requestId,
+  controller,
+}: {
+  request: Request;
+  requestId: string;
+  controller: { respondWith(r: Response): void; errorWith(e?: Error): void };
+}): Promise<void> {
   const run = currentRun();
   if (!run || !run.active) return;
   if ((request.headers.get('accept') ?? '').includes('msw/passthrough')) return;
@@ -530,7 +592,10 @@ function textOfBody(body: unknown): { text: string; base64: boolean } | undefine
   if (typeof body === 'string') return body === '' ? undefined : { text: body, base64: false };
   if (body instanceof URLSearchParams) return { text: body.toString(), base64: false };
   if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {
-    const bytes = body instanceof ArrayBuffer ? new Uint8Array(body) : new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+    const bytes =
+      body instanceof ArrayBuffer
+        ? new Uint8Array(body)
+        : new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
     if (bytes.length === 0) return undefined;
     try {
       return { text: utf8Strict.decode(bytes), base64: false };
@@ -542,21 +607,31 @@ function textOfBody(body: unknown): { text: string; base64: boolean } | undefine
 }
 
 /** What the recorder needs from a fetch call, and the arguments to pass on (unchanged when possible). */
-async function fetchParts(input: FetchInput, init: RequestInit | undefined): Promise<{ parts: RequestParts; forward: [FetchInput, RequestInit?] }> {
+async function fetchParts(
+  input: FetchInput,
+  init: RequestInit | undefined,
+): Promise<{ parts: RequestParts; forward: [FetchInput, RequestInit?] }> {
   const isRequest = typeof Request !== 'undefined' && input instanceof Request;
   const fast = !isRequest || (input.body === null && init?.body === undefined);
   const body = textOfBody(init?.body);
   if (fast && body !== 'unknown') {
     const method = (init?.method ?? (isRequest ? input.method : 'GET')).toUpperCase();
     const url = isRequest ? input.url : input instanceof URL ? input.href : new URL(String(input)).href;
-    const headers = init?.headers !== undefined ? headersRecord(init.headers) : isRequest ? headersOf(input.headers, false) : {};
-    if (body !== undefined && headers['content-type'] === undefined && typeof init?.body === 'string') headers['content-type'] = 'text/plain;charset=UTF-8';
+    const headers =
+      init?.headers !== undefined ? headersRecord(init.headers) : isRequest ? headersOf(input.headers, false) : {};
+    if (body !== undefined && headers['content-type'] === undefined && typeof init?.body === 'string')
+      headers['content-type'] = 'text/plain;charset=UTF-8';
     return { parts: { method, url, headers, body }, forward: [input, init] };
   }
   // streams, Blobs, FormData, Request bodies: let a Request serialize it, read a clone, send the Request itself
   const request = new Request(input, init);
   return {
-    parts: { method: request.method.toUpperCase(), url: request.url, headers: headersOf(request.headers, false), body: await readRequestBody(request) },
+    parts: {
+      method: request.method.toUpperCase(),
+      url: request.url,
+      headers: headersOf(request.headers, false),
+      body: await readRequestBody(request),
+    },
     forward: [request],
   };
 }
@@ -627,7 +702,10 @@ let ourFetch: typeof fetch | undefined;
 /** Installs the interception (once per process, ref-counted); returns the release function. */
 export function acquireHttpCapture(): () => void {
   if (refs++ === 0) {
-    const batch = new BatchInterceptor({ name: 'agent-retrace-recorder', interceptors: [new ClientRequestInterceptor()] });
+    const batch = new BatchInterceptor({
+      name: 'agent-retrace-recorder',
+      interceptors: [new ClientRequestInterceptor()],
+    });
     batch.on('request', onRequest);
     batch.on('response', onResponse);
     batch.apply();

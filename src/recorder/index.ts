@@ -9,7 +9,14 @@ export {
   type ToolOptions,
   type RecordedEventType,
 } from './recorder.js';
-export type { EventSink, ReplayHooks, InterceptedRequest, ToolCallInfo, ToolAnswer, NondeterminismSource } from './hooks.js';
+export type {
+  EventSink,
+  ReplayHooks,
+  InterceptedRequest,
+  ToolCallInfo,
+  ToolAnswer,
+  NondeterminismSource,
+} from './hooks.js';
 export {
   loadPricing,
   shippedPricing,

@@ -30,7 +30,12 @@ function served(run: RunState, source: NondeterminismSource): number | string | 
 
 function takeNumber(run: RunState, source: NondeterminismSource, real: () => number): number {
   const s = served(run, source);
-  const n = typeof s === 'number' ? s : typeof s === 'string' && s.trim() !== '' && Number.isFinite(Number(s)) ? Number(s) : undefined;
+  const n =
+    typeof s === 'number'
+      ? s
+      : typeof s === 'string' && s.trim() !== '' && Number.isFinite(Number(s))
+        ? Number(s)
+        : undefined;
   const value = n ?? real();
   run.recordValue(source, value);
   return value;

@@ -84,7 +84,10 @@ export class PricingTable {
     const written = Math.min(usage.cacheWriteTokens ?? 0, usage.inputTokens - cached);
     const fresh = usage.inputTokens - cached - written;
     const usd =
-      (fresh * p.input + cached * (p.cachedInput ?? p.input) + written * (p.cacheWrite ?? p.input) + usage.outputTokens * p.output) /
+      (fresh * p.input +
+        cached * (p.cachedInput ?? p.input) +
+        written * (p.cacheWrite ?? p.input) +
+        usage.outputTokens * p.output) /
       1_000_000;
     // 1e-9 USD resolution keeps float noise out of stored numbers
     return Math.round(usd * 1e9) / 1e9;
@@ -126,14 +129,18 @@ function readPricingFile(path: string): PricingFile {
   } catch (err) {
     throw new ValidationError(
       `Cannot read the pricing file ${path}: ${(err as Error).message}.`,
-      'Pass the path of a JSON file shaped like pricing/models.json.', 'pricing', { cause: err },
+      'Pass the path of a JSON file shaped like pricing/models.json.',
+      'pricing',
+      { cause: err },
     );
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new ValidationError(`The pricing file ${path} is not valid JSON.`, 'Fix the JSON syntax.', 'pricing', { cause: err });
+    throw new ValidationError(`The pricing file ${path} is not valid JSON.`, 'Fix the JSON syntax.', 'pricing', {
+      cause: err,
+    });
   }
   return parsePricingFile(raw, path);
 }

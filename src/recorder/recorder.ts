@@ -2,7 +2,12 @@ import { ValidationError } from '../errors.js';
 import type { NewEvent } from '../events/envelope.js';
 import { assertTenantId, assertTraceId, DEFAULT_TENANT } from '../events/ids.js';
 import { DecisionMadeSchema, MemoryUpdatedSchema, type Environment, type PayloadInputOf } from '../events/payloads.js';
-import { providerBaseUrlsFromEnv, toolArgsHash, type NormalizationOptions, type ProviderBaseUrl } from '../hashing/index.js';
+import {
+  providerBaseUrlsFromEnv,
+  toolArgsHash,
+  type NormalizationOptions,
+  type ProviderBaseUrl,
+} from '../hashing/index.js';
 import { openStore } from '../store/open-store.js';
 import type { AppendOptions, AppendResult, EventStore } from '../store/types.js';
 import { currentRun, internal, runStorage, setProcessRun } from './context.js';
@@ -76,7 +81,11 @@ export interface RunContext {
   readonly traceId: string;
   readonly agent: string;
   /** wraps a tool for this run (same as recorder.tool) */
-  tool<A extends unknown[], R>(name: string, fn: (...args: A) => R | Promise<R>, options?: ToolOptions): (...args: A) => Promise<Awaited<R>>;
+  tool<A extends unknown[], R>(
+    name: string,
+    fn: (...args: A) => R | Promise<R>,
+    options?: ToolOptions,
+  ): (...args: A) => Promise<Awaited<R>>;
   /** records decision_made / memory_updated in this run */
   event<T extends RecordedEventType>(type: T, payload: PayloadInputOf<T>): void;
 }
@@ -93,7 +102,11 @@ export interface Recorder {
   /** Runs `fn` as one recorded trace. Resolves once every event is durable; rethrows the agent's error unchanged. */
   run<T>(options: RunOptions, fn: (ctx: RunContext) => T | Promise<T>): Promise<RunResult<Awaited<T>>>;
   /** Wraps a tool: inside a run its calls become tool_call/tool_response; outside a run it just calls fn. */
-  tool<A extends unknown[], R>(name: string, fn: (...args: A) => R | Promise<R>, options?: ToolOptions): (...args: A) => Promise<Awaited<R>>;
+  tool<A extends unknown[], R>(
+    name: string,
+    fn: (...args: A) => R | Promise<R>,
+    options?: ToolOptions,
+  ): (...args: A) => Promise<Awaited<R>>;
   /** Records decision_made / memory_updated in the active run (no-op outside a run). */
   event<T extends RecordedEventType>(type: T, payload: PayloadInputOf<T>): void;
   /** trace id of the run active in the caller's context */
@@ -116,7 +129,12 @@ class LazyStoreSink implements SyncCapableSink {
     return this.opening;
   }
 
-  async append(tenantId: string, traceId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
+  async append(
+    tenantId: string,
+    traceId: string,
+    events: readonly NewEvent[],
+    options?: AppendOptions,
+  ): Promise<AppendResult> {
     return (await this.open()).append(tenantId, traceId, events, options);
   }
 
@@ -132,7 +150,9 @@ class LazyStoreSink implements SyncCapableSink {
 
 function defaultWriteWarning(error: unknown, info: { traceId: string }): void {
   const message = error instanceof Error ? error.message : String(error);
-  process.emitWarning(`retrace: recording of trace ${info.traceId} stopped: ${message}`, { code: 'RETRACE_RECORDING_FAILED' });
+  process.emitWarning(`retrace: recording of trace ${info.traceId} stopped: ${message}`, {
+    code: 'RETRACE_RECORDING_FAILED',
+  });
 }
 
 const EVENT_SCHEMAS = { decision_made: DecisionMadeSchema, memory_updated: MemoryUpdatedSchema } as const;
@@ -143,7 +163,8 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
   let lazy: LazyStoreSink | undefined;
   let sink: SyncCapableSink;
   if (options.sink) sink = options.sink;
-  else if (options.store !== undefined && typeof options.store !== 'string') sink = options.store as EventStore & SyncCapableSink;
+  else if (options.store !== undefined && typeof options.store !== 'string')
+    sink = options.store as EventStore & SyncCapableSink;
   else sink = lazy = new LazyStoreSink(options.store ?? process.env.RETRACE_STORE ?? 'sqlite:.retrace/retrace.db');
 
   const userRedact = options.redact;
@@ -157,7 +178,9 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     return e;
   };
   const providers: ProviderBaseUrl[] = [
-    ...(options.providers ?? []).map((p) => (typeof p === 'string' ? { baseUrl: p, provider: 'openai-compatible' as const } : p)),
+    ...(options.providers ?? []).map((p) =>
+      typeof p === 'string' ? { baseUrl: p, provider: 'openai-compatible' as const } : p,
+    ),
     ...providerBaseUrlsFromEnv(),
   ];
   const config: RunConfig = {
@@ -172,7 +195,8 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     flushIntervalMs: options.flushIntervalMs ?? 100,
     maxBatchEvents: options.maxBatchEvents ?? 500,
     pendingResponseTimeoutMs: options.pendingResponseTimeoutMs ?? 2000,
-    onWriteError: (error, run) => (options.onWriteError ?? defaultWriteWarning)(error, { traceId: run.traceId, agent: run.agent }),
+    onWriteError: (error, run) =>
+      (options.onWriteError ?? defaultWriteWarning)(error, { traceId: run.traceId, agent: run.agent }),
   };
   const releases: Array<() => void> = [];
   if (options.captureHttp !== false) releases.push(acquireHttpCapture());
@@ -180,14 +204,29 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
   let closed = false;
 
   function ensureOpen(): void {
-    if (closed) throw new ValidationError('This recorder was closed.', 'Create a new recorder with createRecorder().', 'recorder');
+    if (closed)
+      throw new ValidationError(
+        'This recorder was closed.',
+        'Create a new recorder with createRecorder().',
+        'recorder',
+      );
   }
 
-  function wrapTool<A extends unknown[], R>(bound: RunState | undefined, name: string, fn: (...args: A) => R | Promise<R>, toolOptions: ToolOptions = {}) {
+  function wrapTool<A extends unknown[], R>(
+    bound: RunState | undefined,
+    name: string,
+    fn: (...args: A) => R | Promise<R>,
+    toolOptions: ToolOptions = {},
+  ) {
     if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
-      throw new ValidationError(`Tool name ${JSON.stringify(name)} is not valid.`, 'Give the tool a name of 1–200 characters.', 'tool');
+      throw new ValidationError(
+        `Tool name ${JSON.stringify(name)} is not valid.`,
+        'Give the tool a name of 1–200 characters.',
+        'tool',
+      );
     }
-    if (typeof fn !== 'function') throw new ValidationError(`Tool "${name}" is not a function.`, 'Pass the function to wrap.', 'tool');
+    if (typeof fn !== 'function')
+      throw new ValidationError(`Tool "${name}" is not a function.`, 'Pass the function to wrap.', 'tool');
     const pure = toolOptions.pure === true;
     return async (...args: A): Promise<Awaited<R>> => {
       const run = bound?.active ? bound : currentRun();
@@ -197,10 +236,22 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       const argsHash = toolArgsHash(name, argsValue);
       const occurrence = run.toolOccurrences.next(`${name}\u0000${argsHash}`);
       run.totals.toolCalls++;
-      const callId = run.emit('tool_call', { tool: name, args: toJsonSafe(argsValue) ?? null, argsHash, occurrence, ...(pure ? { pure } : {}) });
+      const callId = run.emit('tool_call', {
+        tool: name,
+        args: toJsonSafe(argsValue) ?? null,
+        argsHash,
+        occurrence,
+        ...(pure ? { pure } : {}),
+      });
       const latency = () => Math.max(0, Math.round((originalPerformanceNow() - started) * 1000) / 1000);
       if (run.hooks) {
-        const answer: ToolAnswer = await run.hooks.respondTool({ tool: name, args: argsValue, argsHash, occurrence, pure });
+        const answer: ToolAnswer = await run.hooks.respondTool({
+          tool: name,
+          args: argsValue,
+          argsHash,
+          occurrence,
+          pure,
+        });
         if (answer !== 'run-live') {
           if ('error' in answer) {
             run.emit('tool_response', { tool: name, error: answer.error, latencyMs: latency() }, callId);
@@ -221,12 +272,17 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     };
   }
 
-  function recordEvent<T extends RecordedEventType>(run: RunState | undefined, type: T, payload: PayloadInputOf<T>): void {
+  function recordEvent<T extends RecordedEventType>(
+    run: RunState | undefined,
+    type: T,
+    payload: PayloadInputOf<T>,
+  ): void {
     const schema = EVENT_SCHEMAS[type as RecordedEventType];
     if (!schema) {
       throw new ValidationError(
         `recorder.event() records decision_made or memory_updated, not ${JSON.stringify(type)}.`,
-        'LLM, HTTP and tool events are recorded automatically; use recorder.tool() for tools.', 'type',
+        'LLM, HTTP and tool events are recorded automatically; use recorder.tool() for tools.',
+        'type',
       );
     }
     const snapshot = toJsonSafe(payload);
@@ -235,8 +291,11 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       const issue = parsed.error.issues[0];
       throw new ValidationError(
         `The ${type} payload is not valid at ${issue?.path.map(String).join('.') || '(root)'}: ${issue?.message ?? 'invalid'}.`,
-        type === 'decision_made' ? 'Pass { decision: string, reason?: string, data?: unknown }.' : 'Pass { key: string, operation?: "set"|"append"|"delete"|"clear", value?: unknown }.',
-        'payload', { cause: parsed.error },
+        type === 'decision_made'
+          ? 'Pass { decision: string, reason?: string, data?: unknown }.'
+          : 'Pass { key: string, operation?: "set"|"append"|"delete"|"clear", value?: unknown }.',
+        'payload',
+        { cause: parsed.error },
       );
     }
     if (!run) return;
@@ -247,7 +306,8 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     if (typeof runOptions?.agent !== 'string' || runOptions.agent.length === 0 || runOptions.agent.length > 200) {
       throw new ValidationError(
         `Agent name ${JSON.stringify(runOptions?.agent)} is not valid.`,
-        'Pass run({ agent: "name" }, fn) with a name of 1–200 characters.', 'agent',
+        'Pass run({ agent: "name" }, fn) with a name of 1–200 characters.',
+        'agent',
       );
     }
     const traceId = runOptions.traceId ?? freshTraceId();
@@ -273,7 +333,12 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
 
     async run<T>(runOptions: RunOptions, fn: (ctx: RunContext) => T | Promise<T>): Promise<RunResult<Awaited<T>>> {
       ensureOpen();
-      if (typeof fn !== 'function') throw new ValidationError('run() needs the agent function.', 'Call recorder.run({ agent }, async (ctx) => …).', 'fn');
+      if (typeof fn !== 'function')
+        throw new ValidationError(
+          'run() needs the agent function.',
+          'Call recorder.run({ agent }, async (ctx) => …).',
+          'fn',
+        );
       const run = newRun(runOptions, 'api');
       const ctx: RunContext = {
         traceId: run.traceId,
@@ -291,7 +356,11 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       }
       await internal(() => run.finish({ type: 'agent_completed', output: toJsonSafe(output) ?? null }));
       untrackRun(run);
-      return { output, traceId: run.traceId, ...(run.writeError !== undefined ? { recordingError: run.writeError } : {}) };
+      return {
+        output,
+        traceId: run.traceId,
+        ...(run.writeError !== undefined ? { recordingError: run.writeError } : {}),
+      };
     },
 
     tool(name, fn, toolOptions) {

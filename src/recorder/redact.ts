@@ -35,7 +35,8 @@ export const SECRET_HEADER_NAMES: ReadonlySet<string> = new Set([
   'x-refresh-token',
   'x-client-secret',
 ]);
-const SECRET_HEADER_PATTERN = /(^|[-_])(secret|password|passwd|api[-_]?key|apikey|access[-_]?token|auth[-_]?token|session[-_]?token|refresh[-_]?token|private[-_]?key)($|[-_])/i;
+const SECRET_HEADER_PATTERN =
+  /(^|[-_])(secret|password|passwd|api[-_]?key|apikey|access[-_]?token|auth[-_]?token|session[-_]?token|refresh[-_]?token|private[-_]?key)($|[-_])/i;
 
 export function isSecretHeader(name: string): boolean {
   const lower = name.toLowerCase();
@@ -46,7 +47,8 @@ export function isSecretHeader(name: string): boolean {
 const SECRET_FIELD_PATTERN =
   /^(api[-_]?key|apikey|x[-_]api[-_]key|secret|client[-_]?secret|password|passwd|passphrase|private[-_]?key|access[-_]?token|refresh[-_]?token|id[-_]?token|auth[-_]?token|session[-_]?token|bearer[-_]?token|authorization|cookie|(aws[-_]?)?secret[-_]?access[-_]?key|aws[-_]?session[-_]?token|token)$/i;
 
-const SECRET_QUERY_PATTERN = /^(key|api[-_]?key|apikey|token|access[-_]?token|auth|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|code|password|secret|client[-_]?secret)$/i;
+const SECRET_QUERY_PATTERN =
+  /^(key|api[-_]?key|apikey|token|access[-_]?token|auth|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|code|password|secret|client[-_]?secret)$/i;
 
 interface Shape {
   name: string;
@@ -67,11 +69,19 @@ const SHAPES: readonly Shape[] = [
     replace: (_m, prefix) => `${prefix}${REDACTED}`,
   },
   // AWS access key ids (long-term AKIA, temporary ASIA, and the other documented prefixes)
-  { name: 'aws-access-key-id', pattern: /\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b/g, replace: REDACTED },
+  {
+    name: 'aws-access-key-id',
+    pattern: /\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b/g,
+    replace: REDACTED,
+  },
   // Bearer tokens in free text (headers are redacted by name; this catches them in logs, bodies, errors)
   { name: 'bearer', pattern: /\b(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi, replace: (_m, prefix) => `${prefix}${REDACTED}` },
   // Basic auth credentials inside URLs: https://user:pass@host
-  { name: 'url-userinfo', pattern: /(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@:]+:[^\s/@]+@/gi, replace: (_m, scheme) => `${scheme}${REDACTED}@` },
+  {
+    name: 'url-userinfo',
+    pattern: /(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@:]+:[^\s/@]+@/gi,
+    replace: (_m, scheme) => `${scheme}${REDACTED}@`,
+  },
   // Google API keys
   { name: 'google', pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g, replace: REDACTED },
   // GitHub tokens
@@ -81,7 +91,8 @@ const SHAPES: readonly Shape[] = [
 ];
 
 /** One cheap test that rules out most strings before the per-shape replacements run. */
-const PREFILTER = /sk-|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|[Bb][Ee][Aa][Rr][Ee][Rr]\s|secret|SECRET|Secret|:\/\/[^\s/@]+@|AIza|gh[pousr]_|github_pat_|xox[abposr]-/;
+const PREFILTER =
+  /sk-|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|[Bb][Ee][Aa][Rr][Ee][Rr]\s|secret|SECRET|Secret|:\/\/[^\s/@]+@|AIza|gh[pousr]_|github_pat_|xox[abposr]-/;
 
 /** A 40-character AWS secret standing alone, redacted only in a string that also holds an AWS access key id. */
 const AWS_KEY_ID = /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/;
@@ -116,7 +127,9 @@ export function redactString(value: string): string {
     out = out.replace(shape.pattern, (match: string, ...groups: unknown[]) => {
       const prefix = typeof replace === 'string' ? '' : String(groups[0] ?? '');
       remember(match.slice(prefix.length));
-      return typeof replace === 'string' ? replace : replace(match, ...(groups.filter((g) => typeof g === 'string') as string[]));
+      return typeof replace === 'string'
+        ? replace
+        : replace(match, ...(groups.filter((g) => typeof g === 'string') as string[]));
     });
   }
   return out;
@@ -213,8 +226,7 @@ export function redactValue(value: unknown, depth = 0): unknown {
     if (typeof item === 'string' && item !== '' && item !== REDACTED && SECRET_FIELD_PATTERN.test(key)) {
       remember(item);
       next = REDACTED;
-    }
-    else next = redactValue(item, depth + 1);
+    } else next = redactValue(item, depth + 1);
     if (next !== item) {
       copy ??= { ...record };
       copy[key] = next;
@@ -271,7 +283,9 @@ export function redactEventDefaults(event: NewEvent, memory?: Set<string>): NewE
   collector = memory;
   try {
     const redacted = redactByType(event);
-    return memory && memory.size > 0 ? ({ ...redacted, payload: replaceKnownDeep(redacted.payload, memory) } as NewEvent) : redacted;
+    return memory && memory.size > 0
+      ? ({ ...redacted, payload: replaceKnownDeep(redacted.payload, memory) } as NewEvent)
+      : redacted;
   } finally {
     collector = previous;
   }
@@ -303,7 +317,11 @@ function redactByType(event: NewEvent): NewEvent {
       };
     case 'llm_response':
     case 'http_response': {
-      const p = event.payload as Record<string, unknown> & { headers?: Record<string, string>; body?: unknown; bodyEncoding?: string };
+      const p = event.payload as Record<string, unknown> & {
+        headers?: Record<string, string>;
+        body?: unknown;
+        bodyEncoding?: string;
+      };
       const out: Record<string, unknown> = { ...p };
       if (p.headers) out.headers = redactHeaders(p.headers);
       if (typeof p.body === 'string') out.body = p.bodyEncoding === 'base64' ? p.body : redactBodyText(p.body);

@@ -29,7 +29,7 @@ const env = process.env;
 const script = process.argv[1];
 const agent = (env.RETRACE_AGENT ?? '').trim() || (script ? basename(script) : 'process');
 
-let store;
+let store: Awaited<ReturnType<typeof openStore>>;
 try {
   store = await openStore();
 } catch (err) {
@@ -50,7 +50,12 @@ let stdoutDropped = 0;
 if (Number.isFinite(stdoutLimit) && stdoutLimit > 0) {
   const original = process.stdout.write;
   process.stdout.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
-    const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) || chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : '';
+    const text =
+      typeof chunk === 'string'
+        ? chunk
+        : Buffer.isBuffer(chunk) || chunk instanceof Uint8Array
+          ? Buffer.from(chunk).toString('utf8')
+          : '';
     const room = stdoutLimit - stdout.length;
     if (room > 0) stdout += text.slice(0, room);
     if (text.length > room) stdoutDropped += text.length - Math.max(0, room);
@@ -70,7 +75,10 @@ function terminal(code: number): Terminal {
   const uncaught = lastUncaughtError();
   if (uncaught !== undefined) return { type: 'agent_failed', error: errorInfo(uncaught) };
   if (code !== 0) {
-    return { type: 'agent_failed', error: { name: 'NonZeroExit', message: `The process exited with code ${code}.`, code: String(code) } };
+    return {
+      type: 'agent_failed',
+      error: { name: 'NonZeroExit', message: `The process exited with code ${code}.`, code: String(code) },
+    };
   }
   const output: { exitCode: number; stdout?: string; stdoutTruncatedBytes?: number } = { exitCode: 0 };
   if (stdoutLimit > 0) output.stdout = stdout;

@@ -38,7 +38,12 @@ export interface PendingExchange {
 }
 
 const ND_ORDER: readonly NondeterminismSource[] = [
-  'Date.now', 'Date', 'performance.now', 'Math.random', 'crypto.randomUUID', 'crypto.getRandomValues',
+  'Date.now',
+  'Date',
+  'performance.now',
+  'Math.random',
+  'crypto.randomUUID',
+  'crypto.getRandomValues',
 ];
 /** a source with this many unflushed values is written out even between other events */
 const ND_MAX_VALUES = 10_000;
@@ -47,7 +52,11 @@ const ND_MAX_VALUES = 10_000;
  * A position in the trace taken now and filled later (a response recorded when it began, written once complete).
  * The payload may be given as a function: it is then built by the writer, in trace order, off the agent's path.
  */
-export type Reservation = <T extends EventType>(type: T, payload: PayloadInputOf<T> | (() => PayloadInputOf<T>), parentEventId?: string) => void;
+export type Reservation = <T extends EventType>(
+  type: T,
+  payload: PayloadInputOf<T> | (() => PayloadInputOf<T>),
+  parentEventId?: string,
+) => void;
 
 /** a reserved position: blocks writing until it holds an event or a builder of one */
 interface Slot {
@@ -55,7 +64,13 @@ interface Slot {
   build?: () => NewEvent;
 }
 
-function envelope(eventId: string, timestamp: string, type: EventType, payload: unknown, parentEventId: string | undefined): NewEvent {
+function envelope(
+  eventId: string,
+  timestamp: string,
+  type: EventType,
+  payload: unknown,
+  parentEventId: string | undefined,
+): NewEvent {
   return { eventId, timestamp, type, payload, ...(parentEventId !== undefined ? { parentEventId } : {}) } as NewEvent;
 }
 
@@ -73,7 +88,15 @@ export class RunState {
   readonly httpOccurrences = new OccurrenceCounter();
   readonly toolOccurrences = new OccurrenceCounter();
   readonly pending = new Set<PendingExchange>();
-  readonly totals: Totals = { llmCalls: 0, toolCalls: 0, httpCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, durationMs: 0 };
+  readonly totals: Totals = {
+    llmCalls: 0,
+    toolCalls: 0,
+    httpCalls: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    durationMs: 0,
+  };
   /** the first error that stopped the recording (store unavailable, revision conflict, redact hook threw) */
   writeError: unknown;
   eventCount = 0;
@@ -140,7 +163,8 @@ export class RunState {
     this.eventCount++;
     return (type, payload, parentEventId) => {
       if (slot.event !== undefined || slot.build !== undefined) return;
-      if (typeof payload === 'function') slot.build = () => envelope(eventId, timestamp, type, (payload as () => unknown)(), parentEventId);
+      if (typeof payload === 'function')
+        slot.build = () => envelope(eventId, timestamp, type, (payload as () => unknown)(), parentEventId);
       else slot.event = envelope(eventId, timestamp, type, payload, parentEventId);
       this.schedule();
     };
@@ -164,7 +188,12 @@ export class RunState {
       const values = this.nd.get(source);
       if (!values || values.length === 0) continue;
       this.nd.set(source, []);
-      this.enqueue({ eventId: freshEventId(), timestamp: nowIso(), type: 'nondeterminism', payload: { source, values } } as NewEvent);
+      this.enqueue({
+        eventId: freshEventId(),
+        timestamp: nowIso(),
+        type: 'nondeterminism',
+        payload: { source, values },
+      } as NewEvent);
     }
     this.ndCount = 0;
   }
@@ -220,7 +249,9 @@ export class RunState {
   /** removes and returns up to `max` writable events from the head of the queue, building deferred payloads in order */
   private take(max: number): NewEvent[] {
     const n = Math.min(max, this.writable());
-    return this.queue.splice(0, n).map((item) => ('type' in item ? item : (item.event ?? (item.build as () => NewEvent)())));
+    return this.queue
+      .splice(0, n)
+      .map((item) => ('type' in item ? item : (item.event ?? (item.build as () => NewEvent)())));
   }
 
   /** takes up to `max` events and redacts them; undefined (and the recording stops) when building or redacting threw */
@@ -239,7 +270,9 @@ export class RunState {
       if (!batch) return;
       this.inflight = batch;
       try {
-        const result = await this.config.sink.append(this.config.tenant, this.traceId, batch, { expectedRevision: this.revision });
+        const result = await this.config.sink.append(this.config.tenant, this.traceId, batch, {
+          expectedRevision: this.revision,
+        });
         this.revision = result.nextExpectedRevision;
       } catch (err) {
         this.fail(err);
@@ -274,7 +307,9 @@ export class RunState {
     const events = [...this.inflight, ...rest];
     if (events.length === 0) return true;
     try {
-      const result = appendSync.call(this.config.sink, this.config.tenant, this.traceId, events, { expectedRevision: 'any' });
+      const result = appendSync.call(this.config.sink, this.config.tenant, this.traceId, events, {
+        expectedRevision: 'any',
+      });
       this.revision = result.nextExpectedRevision;
       this.inflight = [];
       return true;

@@ -35,11 +35,13 @@ function snapshot(value: unknown, seen: WeakSet<object>, depth: number): unknown
   if (o instanceof ArrayBuffer) return Buffer.from(o).toString('base64');
   seen.add(o);
   try {
-    if (Array.isArray(o)) return o.map((v) => {
-      const s = snapshot(v, seen, depth + 1);
-      return s === undefined ? null : s;
-    });
-    if (o instanceof Map) return [...o.entries()].map(([k, v]) => [snapshot(k, seen, depth + 1), snapshot(v, seen, depth + 1)]);
+    if (Array.isArray(o))
+      return o.map((v) => {
+        const s = snapshot(v, seen, depth + 1);
+        return s === undefined ? null : s;
+      });
+    if (o instanceof Map)
+      return [...o.entries()].map(([k, v]) => [snapshot(k, seen, depth + 1), snapshot(v, seen, depth + 1)]);
     if (o instanceof Set) return [...o.values()].map((v) => snapshot(v, seen, depth + 1));
     const toJSON = (o as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function') return snapshot((toJSON as () => unknown).call(o), seen, depth + 1);

@@ -45,7 +45,9 @@ function omit(o: Record<string, unknown>, keys: readonly string[]): Record<strin
 }
 
 function stripChunks(chunks: unknown): unknown {
-  return Array.isArray(chunks) ? chunks.map((c) => (typeof c === 'object' && c !== null ? omit(c as Record<string, unknown>, ['t']) : c)) : chunks;
+  return Array.isArray(chunks)
+    ? chunks.map((c) => (typeof c === 'object' && c !== null ? omit(c as Record<string, unknown>, ['t']) : c))
+    : chunks;
 }
 
 function stripTotals(t: unknown): unknown {
@@ -65,12 +67,14 @@ export function comparablePayload(e: StoredEvent, level: Level): unknown {
     case 'http_response': {
       const o = omit(p, ['latencyMs', ...(loose ? ['headers'] : [])]);
       if (o.chunks !== undefined) o.chunks = stripChunks(o.chunks);
-      if (typeof o.error === 'object' && o.error !== null) o.error = omit(o.error as Record<string, unknown>, ['stack']);
+      if (typeof o.error === 'object' && o.error !== null)
+        o.error = omit(o.error as Record<string, unknown>, ['stack']);
       return o;
     }
     case 'tool_response': {
       const o = omit(p, ['latencyMs']);
-      if (typeof o.error === 'object' && o.error !== null) o.error = omit(o.error as Record<string, unknown>, ['stack']);
+      if (typeof o.error === 'object' && o.error !== null)
+        o.error = omit(o.error as Record<string, unknown>, ['stack']);
       return o;
     }
     case 'agent_completed':
@@ -88,7 +92,11 @@ function values(events: readonly StoredEvent[]): Record<string, Array<number | s
   return out;
 }
 
-function compareAt(original: readonly StoredEvent[], replay: readonly StoredEvent[], level: Level): ReplayDivergence | null {
+function compareAt(
+  original: readonly StoredEvent[],
+  replay: readonly StoredEvent[],
+  level: Level,
+): ReplayDivergence | null {
   const a = original.filter((e) => e.type !== 'nondeterminism');
   const b = replay.filter((e) => e.type !== 'nondeterminism');
   const n = Math.max(a.length, b.length);
@@ -97,21 +105,42 @@ function compareAt(original: readonly StoredEvent[], replay: readonly StoredEven
     const y = b[i];
     if (!x || !y) {
       return {
-        index: i, originalSeq: x?.seq ?? null, replaySeq: y?.seq ?? null, kind: x ? 'missing' : 'extra',
-        expectedType: x?.type ?? null, actualType: y?.type ?? null,
-        message: x ? `The replay ends before event ${x.seq} (${x.type}).` : `The replay has an extra event ${y!.seq} (${y!.type}).`,
+        index: i,
+        originalSeq: x?.seq ?? null,
+        replaySeq: y?.seq ?? null,
+        kind: x ? 'missing' : 'extra',
+        expectedType: x?.type ?? null,
+        actualType: y?.type ?? null,
+        message: x
+          ? `The replay ends before event ${x.seq} (${x.type}).`
+          : `The replay has an extra event ${y!.seq} (${y!.type}).`,
       };
     }
     if (x.type !== y.type) {
-      return { index: i, originalSeq: x.seq, replaySeq: y.seq, kind: 'type', expectedType: x.type, actualType: y.type, message: `Event ${x.seq} is ${x.type} in the recording but ${y.type} in the replay.` };
+      return {
+        index: i,
+        originalSeq: x.seq,
+        replaySeq: y.seq,
+        kind: 'type',
+        expectedType: x.type,
+        actualType: y.type,
+        message: `Event ${x.seq} is ${x.type} in the recording but ${y.type} in the replay.`,
+      };
     }
     if (level === 'strict' && x.type === 'agent_started') continue; // compared in the loose pass only (entry may be a changed copy)
     const ops: JsonDiffOp[] = jsonDiff(comparablePayload(x, level), comparablePayload(y, level), '', [], 5);
     const op = ops[0];
     if (op) {
       return {
-        index: i, originalSeq: x.seq, replaySeq: y.seq, kind: 'payload', expectedType: x.type, actualType: y.type,
-        path: op.path, expected: op.from, actual: op.value,
+        index: i,
+        originalSeq: x.seq,
+        replaySeq: y.seq,
+        kind: 'payload',
+        expectedType: x.type,
+        actualType: y.type,
+        path: op.path,
+        expected: op.from,
+        actual: op.value,
         message: `Event ${x.seq} (${x.type}) differs at ${op.path || '(root)'}.`,
       };
     }
@@ -122,8 +151,16 @@ function compareAt(original: readonly StoredEvent[], replay: readonly StoredEven
   const op = ops[0];
   if (op) {
     return {
-      index: n, originalSeq: null, replaySeq: null, kind: 'values', expectedType: 'nondeterminism', actualType: 'nondeterminism',
-      path: op.path, expected: op.from, actual: op.value, message: `The nondeterministic values observed differ at ${op.path}.`,
+      index: n,
+      originalSeq: null,
+      replaySeq: null,
+      kind: 'values',
+      expectedType: 'nondeterminism',
+      actualType: 'nondeterminism',
+      path: op.path,
+      expected: op.from,
+      actual: op.value,
+      message: `The nondeterministic values observed differ at ${op.path}.`,
     };
   }
   return null;
@@ -140,7 +177,10 @@ export function compareTraces(original: readonly StoredEvent[], replay: readonly
  * Compares with src/diff's diffTraces (alignment, policies, classes) when it loads, else with compareTraces above.
  * Returns the verdict, the first divergence in the replay engine's shape, and the full diff report when there is one.
  */
-export async function compareReplay(original: readonly StoredEvent[], replay: readonly StoredEvent[]): Promise<CompareResult & { report?: unknown }> {
+export async function compareReplay(
+  original: readonly StoredEvent[],
+  replay: readonly StoredEvent[],
+): Promise<CompareResult & { report?: unknown }> {
   let diff: typeof import('../diff/index.js') | undefined;
   try {
     diff = await import('../diff/index.js');
@@ -155,9 +195,18 @@ export async function compareReplay(original: readonly StoredEvent[], replay: re
   });
   const f = report.firstDivergence;
   if (!f) return { verdict: report.verdict, firstDivergence: null, report };
-  const d = report.differences.find((x) => x.id === f.differenceId) as { change?: string; ops?: Array<{ path: string; value?: unknown; oldValue?: unknown }> } | undefined;
+  const d = report.differences.find((x) => x.id === f.differenceId) as
+    | { change?: string; ops?: Array<{ path: string; value?: unknown; oldValue?: unknown }> }
+    | undefined;
   const op = d?.ops?.[0];
-  const kind: ReplayDivergence['kind'] = d?.change === 'added' ? 'extra' : d?.change === 'removed' ? 'missing' : f.a && f.b && f.a.type !== f.b.type ? 'type' : 'payload';
+  const kind: ReplayDivergence['kind'] =
+    d?.change === 'added'
+      ? 'extra'
+      : d?.change === 'removed'
+        ? 'missing'
+        : f.a && f.b && f.a.type !== f.b.type
+          ? 'type'
+          : 'payload';
   return {
     verdict: report.verdict,
     firstDivergence: {

@@ -10,7 +10,9 @@ export type ResolvedEntry =
 
 function splitEntry(entry: string): { path: string; exportName: string | undefined } {
   const i = entry.lastIndexOf('#');
-  return i > 0 ? { path: entry.slice(0, i), exportName: entry.slice(i + 1) || undefined } : { path: entry, exportName: undefined };
+  return i > 0
+    ? { path: entry.slice(0, i), exportName: entry.slice(i + 1) || undefined }
+    : { path: entry, exportName: undefined };
 }
 
 function findFile(path: string, bases: readonly (string | undefined)[], shown: string): string {
@@ -34,7 +36,11 @@ function findFile(path: string, bases: readonly (string | undefined)[], shown: s
  * zero-code trace the script to run instead of the recorded one), else what agent_started recorded. Relative paths
  * resolve against the recorded cwd first, then the current one.
  */
-export function resolveEntry(started: StoredEventOf<'agent_started'>, agent: string | undefined, cwd: string): ResolvedEntry {
+export function resolveEntry(
+  started: StoredEventOf<'agent_started'>,
+  agent: string | undefined,
+  cwd: string,
+): ResolvedEntry {
   const p = started.payload;
   const recordedCwd = p.environment.cwd;
   if (p.mode === 'process') {

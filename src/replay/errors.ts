@@ -20,7 +20,10 @@ export class NoAgentEntryError extends ValidationError {
 /** The entry module does not exist (neither relative to the recorded cwd nor to the current one). */
 export class EntryNotFoundError extends ValidationError {
   override readonly code = 'REPLAY_ENTRY_NOT_FOUND';
-  constructor(readonly entry: string, readonly tried: readonly string[]) {
+  constructor(
+    readonly entry: string,
+    readonly tried: readonly string[],
+  ) {
     super(
       `The agent module "${entry}" does not exist (looked at ${tried.join(', ')}).`,
       'Run the replay from the project the trace was recorded in, or pass --agent with the path of the agent module.',
@@ -32,7 +35,11 @@ export class EntryNotFoundError extends ValidationError {
 /** The entry module loaded but does not export a function under the recorded name. */
 export class EntryExportMissingError extends ValidationError {
   override readonly code = 'REPLAY_ENTRY_EXPORT_MISSING';
-  constructor(readonly file: string, readonly exportName: string, readonly available: readonly string[]) {
+  constructor(
+    readonly file: string,
+    readonly exportName: string,
+    readonly available: readonly string[],
+  ) {
     super(
       `The agent module ${file} has no exported function "${exportName}"${available.length ? ` (it exports: ${available.join(', ')})` : ''}.`,
       'Pass --agent path#exportName naming the function that runs the agent.',
@@ -44,15 +51,25 @@ export class EntryExportMissingError extends ValidationError {
 /** The entry module threw while loading (syntax error, a missing import, an access denied at import time). */
 export class EntryLoadError extends ValidationError {
   override readonly code = 'REPLAY_ENTRY_LOAD_FAILED';
-  constructor(readonly file: string, detail: string) {
-    super(`The agent module ${file} failed to load in the sandbox: ${detail}`, 'Fix the module (run it once outside retrace to see the error), then replay again.', 'agent');
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
+    super(
+      `The agent module ${file} failed to load in the sandbox: ${detail}`,
+      'Fix the module (run it once outside retrace to see the error), then replay again.',
+      'agent',
+    );
   }
 }
 
 /** The response override file is missing, not JSON, fails its schema, or names a seq that is not an LLM response. */
 export class OverrideInvalidError extends ValidationError {
   override readonly code = 'REPLAY_OVERRIDE_INVALID';
-  constructor(message: string, hint = 'An override is JSON: { "seq": <seq of a recorded llm_request or llm_response>, "body": <replacement response body> } (or "chunks": [..SSE data..] for a streamed response).') {
+  constructor(
+    message: string,
+    hint = 'An override is JSON: { "seq": <seq of a recorded llm_request or llm_response>, "body": <replacement response body> } (or "chunks": [..SSE data..] for a streamed response).',
+  ) {
     super(message, hint, 'override');
   }
 }
@@ -77,7 +94,11 @@ export abstract class SandboxError extends RetraceError {
 
 export class SandboxTimeoutError extends SandboxError {
   readonly code = 'SANDBOX_TIMEOUT';
-  constructor(readonly timeoutMs: number, stderrTail: string, replayTraceId?: string) {
+  constructor(
+    readonly timeoutMs: number,
+    stderrTail: string,
+    replayTraceId?: string,
+  ) {
     super(
       `The replay did not finish within ${timeoutMs} ms; the sandbox was killed.`,
       'The agent may wait on something the recording cannot answer. Raise timeoutMs (--timeout) if it is just slow, or replay with --until to find where it stops.',
@@ -89,7 +110,11 @@ export class SandboxTimeoutError extends SandboxError {
 
 export class SandboxOutOfMemoryError extends SandboxError {
   readonly code = 'SANDBOX_OUT_OF_MEMORY';
-  constructor(readonly memoryMb: number, stderrTail: string, replayTraceId?: string) {
+  constructor(
+    readonly memoryMb: number,
+    stderrTail: string,
+    replayTraceId?: string,
+  ) {
     super(
       `The replayed agent ran out of memory (cap ${memoryMb} MB); the sandbox was killed.`,
       'Raise memoryMb (--memory) if the agent legitimately needs more.',
@@ -101,7 +126,12 @@ export class SandboxOutOfMemoryError extends SandboxError {
 
 export class SandboxCrashedError extends SandboxError {
   readonly code = 'SANDBOX_CRASHED';
-  constructor(readonly exitCode: number | null, readonly signal: string | null, stderrTail: string, replayTraceId?: string) {
+  constructor(
+    readonly exitCode: number | null,
+    readonly signal: string | null,
+    stderrTail: string,
+    replayTraceId?: string,
+  ) {
     super(
       `The sandbox process died before the replay finished (${signal ? `signal ${signal}` : `exit code ${exitCode}`}).${stderrTail ? `\n${stderrTail}` : ''}`,
       'Look at the output above; an agent that calls process.exit or crashes natively ends the replay this way.',
@@ -114,7 +144,13 @@ export class SandboxCrashedError extends SandboxError {
 export class SandboxStartError extends SandboxError {
   readonly code = 'SANDBOX_START_FAILED';
   constructor(detail: string, stderrTail: string, options?: { cause?: unknown }) {
-    super(`The replay sandbox could not start: ${detail}`, 'Check that Node ≥ 20.19 runs retrace and that its files are readable.', stderrTail, undefined, options);
+    super(
+      `The replay sandbox could not start: ${detail}`,
+      'Check that Node ≥ 20.19 runs retrace and that its files are readable.',
+      stderrTail,
+      undefined,
+      options,
+    );
   }
 }
 
@@ -122,7 +158,11 @@ export class SandboxStartError extends SandboxError {
 export class SandboxProtocolError extends SandboxError {
   readonly code = 'SANDBOX_PROTOCOL';
   constructor(detail: string, stderrTail: string) {
-    super(`The sandbox sent an invalid message: ${detail}`, 'This is a bug in retrace or an agent that writes to the IPC channel; report it with the trace id.', stderrTail);
+    super(
+      `The sandbox sent an invalid message: ${detail}`,
+      'This is a bug in retrace or an agent that writes to the IPC channel; report it with the trace id.',
+      stderrTail,
+    );
   }
 }
 
@@ -139,7 +179,11 @@ export class TraceNotReplayableError extends ValidationError {
 export class ReplayMissError extends RetraceError {
   readonly code: string = 'REPLAY_MISS';
   constructor(message: string) {
-    super(message, 'The agent made a request the recording has no answer for. See the replay report for the diff against the nearest recorded request.', 'divergence');
+    super(
+      message,
+      'The agent made a request the recording has no answer for. See the replay report for the diff against the nearest recorded request.',
+      'divergence',
+    );
   }
 }
 

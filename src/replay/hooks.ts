@@ -1,5 +1,11 @@
 import type { ErrorInfo } from '../events/payloads.js';
-import type { InterceptedRequest, NondeterminismSource, ReplayHooks, ToolAnswer, ToolCallInfo } from '../recorder/hooks.js';
+import type {
+  InterceptedRequest,
+  NondeterminismSource,
+  ReplayHooks,
+  ToolAnswer,
+  ToolCallInfo,
+} from '../recorder/hooks.js';
 import type { ReplayCache } from './cache/lookup.js';
 import type { RecordedExchange, RecordedHttpResponse } from './cache/types.js';
 import { ReplayMissError, ReplayStoppedError } from './errors.js';
@@ -19,7 +25,15 @@ export interface ReplayMiss {
   policy: OnMissPolicy;
   /** 0-based position of the request among the replay's requests of its kind (HTTP-level, or tool calls) */
   position: number;
-  request: { method?: string; url?: string; target?: string; tool?: string; requestHash?: string; argsHash?: string; occurrence: number };
+  request: {
+    method?: string;
+    url?: string;
+    target?: string;
+    tool?: string;
+    requestHash?: string;
+    argsHash?: string;
+    occurrence: number;
+  };
   /** the nearest recorded request (same target first, then smallest diff) */
   nearest?: { seq: number; index: number; requestHash?: string; occurrence: number };
   /** recorded (nearest) → replayed, JSON Pointer paths into the normalized request (or the tool arguments) */
@@ -68,7 +82,13 @@ export interface ReplayHooksOptions {
  */
 const NativeResponse: typeof Response = globalThis.Response;
 
-const DROP_RESPONSE_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive']);
+const DROP_RESPONSE_HEADERS = new Set([
+  'content-length',
+  'content-encoding',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+]);
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 const encoder = new TextEncoder();
 
@@ -119,7 +139,9 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
       return true;
     }
     if (!stopped) {
-      stopped = new ReplayStoppedError(`The replay reached its stop point (event ${options.until}); the agent's next step was not replayed.`);
+      stopped = new ReplayStoppedError(
+        `The replay reached its stop point (event ${options.until}); the agent's next step was not replayed.`,
+      );
       options.report({ type: 'until-reached', seq: options.until });
     }
     return true;
@@ -157,11 +179,13 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
       if (!DROP_RESPONSE_HEADERS.has(name) && isHeaderValue(v)) headers[name] = v;
     }
     if (chunks && headers['content-type'] === undefined) headers['content-type'] = 'text/event-stream';
-    if (body !== undefined && !chunks && headers['content-type'] === undefined && x.kind === 'llm') headers['content-type'] = 'application/json';
+    if (body !== undefined && !chunks && headers['content-type'] === undefined && x.kind === 'llm')
+      headers['content-type'] = 'application/json';
     // a string body would make Response add "text/plain;charset=UTF-8": a response recorded without a content type
     // is replayed without one
     if (typeof body === 'string' && headers['content-type'] === undefined) body = Buffer.from(body, 'utf8');
-    const init: ResponseInit = rec.statusText !== undefined ? { status, headers, statusText: rec.statusText } : { status, headers };
+    const init: ResponseInit =
+      rec.statusText !== undefined ? { status, headers, statusText: rec.statusText } : { status, headers };
     if (NULL_BODY_STATUS.has(status)) return known(new Response_(null, init), null);
     if (chunks) {
       const list = chunks;
@@ -202,10 +226,14 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
 
   const answer = (x: RecordedExchange, forFetch: boolean): Response => {
     const rec = x.response;
-    if (!rec) throw new ReplayMissError(`The recording ends before the response to request #${x.index} (event ${x.seq}); nothing to replay it with.`);
+    if (!rec)
+      throw new ReplayMissError(
+        `The recording ends before the response to request #${x.index} (event ${x.seq}); nothing to replay it with.`,
+      );
     // status 0: the request failed without a response (a network error); an HTTP error status is a response
     if (rec.status === 0) {
-      if (!(options.override && options.override.requestSeq === x.seq)) throw errorFromInfo(rec.error ?? { name: 'TypeError', message: 'fetch failed' });
+      if (!(options.override && options.override.requestSeq === x.seq))
+        throw errorFromInfo(rec.error ?? { name: 'TypeError', message: 'fetch failed' });
     }
     return buildResponse(x, rec, forFetch);
   };
@@ -239,13 +267,25 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
         kind,
         policy: onMiss,
         position,
-        request: { method: req.method, url: req.url, target: req.normalized.target, requestHash: req.requestHash, occurrence: req.occurrence },
+        request: {
+          method: req.method,
+          url: req.url,
+          target: req.normalized.target,
+          requestHash: req.requestHash,
+          occurrence: req.occurrence,
+        },
         diff: nearest?.diff ?? [],
         message: nearest
           ? `Request #${position} (${what}) is not in the recording; nearest recorded request is event ${nearest.exchange.seq} (${nearest.diff.length} difference${nearest.diff.length === 1 ? '' : 's'}${nearest.diff[0] ? `, first at ${nearest.diff[0].path}` : ''}).`
           : `Request #${position} (${what}) is not in the recording, which has no requests at all.`,
       };
-      if (nearest) miss.nearest = { seq: nearest.exchange.seq, index: nearest.exchange.index, requestHash: nearest.exchange.requestHash, occurrence: nearest.exchange.occurrence };
+      if (nearest)
+        miss.nearest = {
+          seq: nearest.exchange.seq,
+          index: nearest.exchange.index,
+          requestHash: nearest.exchange.requestHash,
+          occurrence: nearest.exchange.occurrence,
+        };
       if (onMiss === 'nearest') {
         const same = cache.exchangeAt(position);
         if (same && !beyondUntil(same.seq)) {
@@ -275,8 +315,22 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
       if (stopped) return { error: { name: stopped.name, message: stopped.message } };
       const hit = cache.takeTool(call.tool, call.argsHash, call.occurrence);
       if (hit) {
-        if (beyondUntil(hit.seq)) return forked ? 'run-live' : { error: { name: 'ReplayStoppedError', message: (stopped as Error | undefined)?.message ?? 'replay stopped' } };
-        if (!hit.answer) return { error: { name: 'ReplayMissError', message: `The recording ends before tool ${call.tool} (event ${hit.seq}) answered.` } };
+        if (beyondUntil(hit.seq))
+          return forked
+            ? 'run-live'
+            : {
+                error: {
+                  name: 'ReplayStoppedError',
+                  message: (stopped as Error | undefined)?.message ?? 'replay stopped',
+                },
+              };
+        if (!hit.answer)
+          return {
+            error: {
+              name: 'ReplayMissError',
+              message: `The recording ends before tool ${call.tool} (event ${hit.seq}) answered.`,
+            },
+          };
         return hit.answer;
       }
       const nearest = cache.nearestTool(call.tool, call.args);
@@ -290,7 +344,8 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
           ? `Tool call ${call.tool} #${byName} has arguments the recording does not have; nearest recorded call is event ${nearest.call.seq} (${nearest.diff.length} difference${nearest.diff.length === 1 ? '' : 's'}).`
           : `Tool ${call.tool} was never called in the recording.`,
       };
-      if (nearest) miss.nearest = { seq: nearest.call.seq, index: nearest.call.index, occurrence: nearest.call.occurrence };
+      if (nearest)
+        miss.nearest = { seq: nearest.call.seq, index: nearest.call.index, occurrence: nearest.call.occurrence };
       if (onMiss === 'nearest') {
         const same = cache.toolAt(call.tool, byName);
         if (same?.answer && !beyondUntil(same.seq)) {

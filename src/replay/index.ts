@@ -2,9 +2,29 @@
 export { replayTrace, type ReplayOptions, type ReplayResult } from './replay.js';
 export { buildReplayCache, type BuildCacheOptions } from './cache/build.js';
 export { ReplayCache, type NearestExchange } from './cache/lookup.js';
-export type { ReplayCacheData, RecordedExchange, RecordedToolCall, RecordedHttpResponse, RecordedToolAnswer } from './cache/types.js';
-export { createReplayHooks, ON_MISS_POLICIES, type OnMissPolicy, type ReplayMiss, type ReplayHooksOptions, type ReplayNotice, type ResolvedOverride } from './hooks.js';
-export { compareTraces, compareReplay, type ReplayVerdict, type ReplayDivergence, type CompareResult } from './compare.js';
+export type {
+  ReplayCacheData,
+  RecordedExchange,
+  RecordedToolCall,
+  RecordedHttpResponse,
+  RecordedToolAnswer,
+} from './cache/types.js';
+export {
+  createReplayHooks,
+  ON_MISS_POLICIES,
+  type OnMissPolicy,
+  type ReplayMiss,
+  type ReplayHooksOptions,
+  type ReplayNotice,
+  type ResolvedOverride,
+} from './hooks.js';
+export {
+  compareTraces,
+  compareReplay,
+  type ReplayVerdict,
+  type ReplayDivergence,
+  type CompareResult,
+} from './compare.js';
 export { resolveOverride, ResponseOverrideSchema, type ResponseOverride } from './override.js';
 export { resolveEntry, type ResolvedEntry } from './entry.js';
 export { jsonDiff, type JsonDiffOp } from './json-diff.js';

@@ -12,7 +12,7 @@ export interface JsonDiffOp {
   value?: unknown;
 }
 
-function escape(segment: string): string {
+function escapeSegment(segment: string): string {
   return segment.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
@@ -20,7 +20,13 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export function jsonDiff(recorded: unknown, replayed: unknown, path = '', out: JsonDiffOp[] = [], limit = 200): JsonDiffOp[] {
+export function jsonDiff(
+  recorded: unknown,
+  replayed: unknown,
+  path = '',
+  out: JsonDiffOp[] = [],
+  limit = 200,
+): JsonDiffOp[] {
   if (out.length >= limit) return out;
   if (Array.isArray(recorded) && Array.isArray(replayed)) {
     const n = Math.max(recorded.length, replayed.length);
@@ -36,7 +42,7 @@ export function jsonDiff(recorded: unknown, replayed: unknown, path = '', out: J
     const keys = [...new Set([...Object.keys(recorded), ...Object.keys(replayed)])].sort();
     for (const k of keys) {
       if (out.length >= limit) break;
-      const p = `${path}/${escape(k)}`;
+      const p = `${path}/${escapeSegment(k)}`;
       const inA = Object.prototype.hasOwnProperty.call(recorded, k) && recorded[k] !== undefined;
       const inB = Object.prototype.hasOwnProperty.call(replayed, k) && replayed[k] !== undefined;
       if (!inA && inB) out.push({ op: 'add', path: p, value: replayed[k] });

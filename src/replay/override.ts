@@ -9,12 +9,14 @@ import type { ResolvedOverride } from './hooks.js';
  * `seq` may name the llm_request or its llm_response. Give `body` (the replacement JSON body) or, for a streamed
  * response, `chunks` (the SSE text chunks, re-emitted in order).
  */
-export const ResponseOverrideSchema = z.strictObject({
-  seq: z.number().int().nonnegative(),
-  status: z.number().int().min(100).max(599).optional(),
-  body: z.unknown().optional(),
-  chunks: z.array(z.string()).min(1).optional(),
-}).refine((o) => o.body !== undefined || o.chunks !== undefined, { message: 'give "body" or "chunks"' });
+export const ResponseOverrideSchema = z
+  .strictObject({
+    seq: z.number().int().nonnegative(),
+    status: z.number().int().min(100).max(599).optional(),
+    body: z.unknown().optional(),
+    chunks: z.array(z.string()).min(1).optional(),
+  })
+  .refine((o) => o.body !== undefined || o.chunks !== undefined, { message: 'give "body" or "chunks"' });
 export type ResponseOverride = z.infer<typeof ResponseOverrideSchema>;
 
 /** Reads (when given a path) and validates an override, and resolves it against the trace. */
@@ -36,7 +38,9 @@ export function resolveOverride(input: string | unknown, events: readonly Stored
   const parsed = ResponseOverrideSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new OverrideInvalidError(`The response override fails its schema at ${issue?.path.map(String).join('.') || '(root)'}: ${issue?.message ?? 'invalid'}.`);
+    throw new OverrideInvalidError(
+      `The response override fails its schema at ${issue?.path.map(String).join('.') || '(root)'}: ${issue?.message ?? 'invalid'}.`,
+    );
   }
   const o = parsed.data;
   const target = events.find((e) => e.seq === o.seq);
@@ -51,7 +55,16 @@ export function resolveOverride(input: string | unknown, events: readonly Stored
   }
   const response = events.find((e) => e.type === 'llm_response' && e.parentEventId === request.eventId);
   const streamed = response?.type === 'llm_response' ? response.payload.chunks !== undefined : request.payload.stream;
-  if (streamed && !o.chunks) throw new OverrideInvalidError(`Event ${o.seq} is a streamed response: the override needs "chunks" (the SSE text), not "body".`);
-  if (!streamed && o.body === undefined) throw new OverrideInvalidError(`Event ${o.seq} is not streamed: the override needs "body".`);
-  return { requestSeq: request.seq, ...(o.status !== undefined ? { status: o.status } : {}), ...(o.body !== undefined ? { body: o.body } : {}), ...(o.chunks ? { chunks: o.chunks } : {}) };
+  if (streamed && !o.chunks)
+    throw new OverrideInvalidError(
+      `Event ${o.seq} is a streamed response: the override needs "chunks" (the SSE text), not "body".`,
+    );
+  if (!streamed && o.body === undefined)
+    throw new OverrideInvalidError(`Event ${o.seq} is not streamed: the override needs "body".`);
+  return {
+    requestSeq: request.seq,
+    ...(o.status !== undefined ? { status: o.status } : {}),
+    ...(o.body !== undefined ? { body: o.body } : {}),
+    ...(o.chunks ? { chunks: o.chunks } : {}),
+  };
 }

@@ -83,8 +83,14 @@ function providersOf(events: readonly StoredEvent[]): ProviderBaseUrl[] {
       continue;
     }
     if (url.hostname === 'api.openai.com' || url.hostname === 'api.anthropic.com') continue;
-    const provider = e.payload.provider === 'anthropic' ? 'anthropic' : e.payload.provider === 'openai' ? 'openai' : 'openai-compatible';
-    const suffix = provider === 'anthropic' ? /\/v1\/messages\/?$/ : /\/(chat\/completions|responses|embeddings|completions)\/?$/;
+    const provider =
+      e.payload.provider === 'anthropic'
+        ? 'anthropic'
+        : e.payload.provider === 'openai'
+          ? 'openai'
+          : 'openai-compatible';
+    const suffix =
+      provider === 'anthropic' ? /\/v1\/messages\/?$/ : /\/(chat\/completions|responses|embeddings|completions)\/?$/;
     const base = `${url.origin}${url.pathname.replace(suffix, '')}`;
     out.set(`${provider} ${base}`, { baseUrl: base, provider });
   }
@@ -121,18 +127,34 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
   }
   const onMiss = options.onMiss ?? 'error';
   if (!ON_MISS_POLICIES.includes(onMiss)) {
-    throw new ReplayOptionError(`Unknown miss policy "${String(onMiss)}".`, 'Use error (default), nearest or live.', 'onMiss');
+    throw new ReplayOptionError(
+      `Unknown miss policy "${String(onMiss)}".`,
+      'Use error (default), nearest or live.',
+      'onMiss',
+    );
   }
   const events = await readTrace(store, tenant, traceId);
   const started = events[0];
   if (!started || started.type !== 'agent_started') {
-    throw new TraceNotReplayableError(`Trace "${traceId}" does not begin with agent_started, so there is nothing to re-run.`, 'Replay a trace recorded by retrace\'s recorder.', 'traceId');
+    throw new TraceNotReplayableError(
+      `Trace "${traceId}" does not begin with agent_started, so there is nothing to re-run.`,
+      "Replay a trace recorded by retrace's recorder.",
+      'traceId',
+    );
   }
   const lastSeq = events[events.length - 1]?.seq ?? 0;
-  if (options.until !== undefined && (!Number.isInteger(options.until) || options.until < 0 || options.until > lastSeq)) {
-    throw new ReplayOptionError(`--until ${options.until} is outside the trace (events 0–${lastSeq}).`, 'Give the seq of an event of the trace.', 'until');
+  if (
+    options.until !== undefined &&
+    (!Number.isInteger(options.until) || options.until < 0 || options.until > lastSeq)
+  ) {
+    throw new ReplayOptionError(
+      `--until ${options.until} is outside the trace (events 0–${lastSeq}).`,
+      'Give the seq of an event of the trace.',
+      'until',
+    );
   }
-  const override: ResolvedOverride | undefined = options.override !== undefined ? resolveOverride(options.override, events) : undefined;
+  const override: ResolvedOverride | undefined =
+    options.override !== undefined ? resolveOverride(options.override, events) : undefined;
   const cwd = options.cwd ?? process.cwd();
   const entry = resolveEntry(started as StoredEventOf<'agent_started'>, options.agent, cwd);
   const cache = buildReplayCache(events, options.normalization ? { normalization: options.normalization } : {});
@@ -178,7 +200,7 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
   const recordedCwd = started.payload.environment.cwd;
   // the allow-listed env the run saw (provider base URLs, NODE_ENV…), so the agent builds the same requests
   const recordedEnv = started.payload.environment.env ?? {};
-  let launched;
+  let launched: Awaited<ReturnType<typeof launchSandbox>>;
   try {
     launched = await launchSandbox({
       job: {
@@ -210,7 +232,8 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
       ...(options.onStdout ? { onStdout: options.onStdout } : {}),
     });
   } catch (err) {
-    if (err instanceof SandboxError) Object.defineProperty(err, 'replayTraceId', { value: appended > 0 ? replayTraceId : undefined });
+    if (err instanceof SandboxError)
+      Object.defineProperty(err, 'replayTraceId', { value: appended > 0 ? replayTraceId : undefined });
     throw err;
   }
 
@@ -232,13 +255,24 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
     unusedValues: done.remainingValues,
   };
   if (compared.report !== undefined) result.diffReport = compared.report;
-  if (done.error) result.error = { name: done.error.name, message: done.error.message, ...(done.error.code ? { code: done.error.code } : {}) };
+  if (done.error)
+    result.error = {
+      name: done.error.name,
+      message: done.error.message,
+      ...(done.error.code ? { code: done.error.code } : {}),
+    };
   if (done.output !== undefined) result.output = done.output;
   if (drifted && !result.firstDivergence) {
     const m = misses[0]!;
     result.firstDivergence = {
-      index: -1, originalSeq: m.nearest?.seq ?? null, replaySeq: null, kind: 'payload', expectedType: m.kind === 'tool' ? 'tool_call' : `${m.kind}_request`,
-      actualType: m.kind === 'tool' ? 'tool_call' : `${m.kind}_request`, ...(m.diff[0] ? { path: m.diff[0].path, expected: m.diff[0].from, actual: m.diff[0].value } : {}), message: m.message,
+      index: -1,
+      originalSeq: m.nearest?.seq ?? null,
+      replaySeq: null,
+      kind: 'payload',
+      expectedType: m.kind === 'tool' ? 'tool_call' : `${m.kind}_request`,
+      actualType: m.kind === 'tool' ? 'tool_call' : `${m.kind}_request`,
+      ...(m.diff[0] ? { path: m.diff[0].path, expected: m.diff[0].from, actual: m.diff[0].value } : {}),
+      message: m.message,
     };
   }
   return result;

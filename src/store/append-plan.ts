@@ -1,5 +1,11 @@
 import { EventTooLargeError, TraceTooLargeError, ValidationError, ConcurrencyError } from '../errors.js';
-import { GENESIS_HASH, SCHEMA_VERSION, type NewEvent, type ParsedNewEvent, type StoredEvent } from '../events/envelope.js';
+import {
+  GENESIS_HASH,
+  SCHEMA_VERSION,
+  type NewEvent,
+  type ParsedNewEvent,
+  type StoredEvent,
+} from '../events/envelope.js';
 import { assertTenantId, assertTraceId } from '../events/ids.js';
 import { advanceLifecycle, initialLifecycle, lifecycleStatus, type LifecycleSnapshot } from '../events/lifecycle.js';
 import { parseNewEvent } from '../events/validate.js';
@@ -27,8 +33,18 @@ export interface TraceState {
 
 export function emptyTraceState(): TraceState {
   return {
-    lastSeq: -1, lastHash: GENESIS_HASH, eventCount: 0, totalBytes: 0, lifecycle: initialLifecycle(), agent: null,
-    startedAt: null, endedAt: null, inputTokens: 0, outputTokens: 0, costUsd: 0, replayOf: null,
+    lastSeq: -1,
+    lastHash: GENESIS_HASH,
+    eventCount: 0,
+    totalBytes: 0,
+    lifecycle: initialLifecycle(),
+    agent: null,
+    startedAt: null,
+    endedAt: null,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    replayOf: null,
   };
 }
 
@@ -42,12 +58,17 @@ export function validateBatch(tenantId: unknown, traceId: unknown, events: reado
   assertTenantId(tenantId);
   assertTraceId(traceId);
   if (!Array.isArray(events)) {
-    throw new ValidationError('append() takes an array of events.', 'Pass the events of one trace as an array.', 'events');
+    throw new ValidationError(
+      'append() takes an array of events.',
+      'Pass the events of one trace as an array.',
+      'events',
+    );
   }
   if (events.length > LIMITS.maxBatchEvents) {
     throw new ValidationError(
       `A batch of ${events.length} events is over the limit of ${LIMITS.maxBatchEvents}.`,
-      'Split the append into smaller batches, passing each batch\'s nextExpectedRevision to the next.', 'events',
+      "Split the append into smaller batches, passing each batch's nextExpectedRevision to the next.",
+      'events',
     );
   }
   const parsed = events.map((e, i) => parseNewEvent(e, i));
@@ -57,7 +78,8 @@ export function validateBatch(tenantId: unknown, traceId: unknown, events: reado
     if (seen.has(key)) {
       throw new ValidationError(
         `Event #${i} repeats eventId ${e.eventId} within one batch. Nothing from this batch was written.`,
-        'Every event needs its own eventId.', 'eventId',
+        'Every event needs its own eventId.',
+        'eventId',
       );
     }
     seen.add(key);
@@ -69,7 +91,11 @@ export function describeRevision(state: TraceState | undefined): string {
   return state && state.lastSeq >= 0 ? String(state.lastSeq) : 'no_stream';
 }
 
-export function checkExpectedRevision(traceId: string, state: TraceState | undefined, expected: ExpectedRevision): void {
+export function checkExpectedRevision(
+  traceId: string,
+  state: TraceState | undefined,
+  expected: ExpectedRevision,
+): void {
   if (expected === 'any') return;
   const actual = state && state.lastSeq >= 0 ? state.lastSeq : 'no_stream';
   if (expected !== actual) throw new ConcurrencyError(traceId, String(expected), String(actual));
@@ -95,7 +121,8 @@ export function planAppend(
   if (state.eventCount + events.length > limits.maxTraceEvents) {
     throw new TraceTooLargeError(
       `Trace "${traceId}" would hold ${state.eventCount + events.length} events, over the limit of ${limits.maxTraceEvents}.`,
-      'Split the run into several traces (one per task), or archive and start a new trace.', 'events',
+      'Split the run into several traces (one per task), or archive and start a new trace.',
+      'events',
     );
   }
   const next: TraceState = { ...state, lifecycle };
@@ -123,7 +150,8 @@ export function planAppend(
     if (bytes > limits.maxEventBytes) {
       throw new EventTooLargeError(
         `Event #${i} (${e.type}, ${e.eventId}) is ${bytes} bytes, over the per-event limit of ${limits.maxEventBytes} bytes. Nothing from this batch was written.`,
-        'Store large blobs elsewhere and record a reference, or raise maxEventBytes when opening the store.', 'payload',
+        'Store large blobs elsewhere and record a reference, or raise maxEventBytes when opening the store.',
+        'payload',
       );
     }
     planned.push({ event, json });

@@ -41,7 +41,9 @@ export async function openStore(url: string = defaultStoreUrl(), options: OpenSt
   if (sqlitePath !== undefined) {
     if (sqlitePath === '' || sqlitePath.includes('\0')) {
       throw new UnsupportedStoreUrlError(
-        `The store URL "${url}" names no file.`, 'Write sqlite:PATH, e.g. sqlite:.retrace/retrace.db.', 'store',
+        `The store URL "${url}" names no file.`,
+        'Write sqlite:PATH, e.g. sqlite:.retrace/retrace.db.',
+        'store',
       );
     }
     return new SqliteEventStore(sqlitePath, options);

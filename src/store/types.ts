@@ -80,7 +80,12 @@ export interface EventStore {
   readonly location: string;
   readonly readOnly: boolean;
 
-  append(tenantId: string, traceId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
+  append(
+    tenantId: string,
+    traceId: string,
+    events: readonly NewEvent[],
+    options?: AppendOptions,
+  ): Promise<AppendResult>;
   /**
    * Streams a trace in seq order without loading it whole. Every error (InvalidIdError, TraceNotFoundError,
    * CorruptEventError) surfaces on iteration, never at the call.

@@ -38,11 +38,19 @@ export async function verifyTrace(store: EventStore, tenantId: string, traceId: 
       }
       expectedSeq = event.seq + 1;
       if (event.prevHash !== prevHash) {
-        problems.push({ seq: event.seq, rule: 'hash-chain', message: `prevHash does not match the hash of seq ${event.seq - 1}` });
+        problems.push({
+          seq: event.seq,
+          rule: 'hash-chain',
+          message: `prevHash does not match the hash of seq ${event.seq - 1}`,
+        });
       }
       const recomputed = eventHash(event as unknown as StoredEvent & Record<string, unknown>);
       if (recomputed !== event.hash) {
-        problems.push({ seq: event.seq, rule: 'hash-chain', message: 'content does not match its hash (the event was altered)' });
+        problems.push({
+          seq: event.seq,
+          rule: 'hash-chain',
+          message: 'content does not match its hash (the event was altered)',
+        });
       }
       prevHash = event.hash;
       if (!lifecycleBroken) {
@@ -50,7 +58,11 @@ export async function verifyTrace(store: EventStore, tenantId: string, traceId: 
           lifecycle = advanceLifecycle(lifecycle, [event]);
         } catch (err) {
           lifecycleBroken = true;
-          problems.push({ seq: event.seq, rule: 'lifecycle', message: err instanceof Error ? err.message : String(err) });
+          problems.push({
+            seq: event.seq,
+            rule: 'lifecycle',
+            message: err instanceof Error ? err.message : String(err),
+          });
         }
       }
     }
@@ -58,9 +70,18 @@ export async function verifyTrace(store: EventStore, tenantId: string, traceId: 
     // an unknown trace or a bad id is the caller's input error, not a problem found in the trace
     if (!isRetraceError(err) || err.code === 'TRACE_NOT_FOUND' || err.code === 'INVALID_ID') throw err;
     const seq = (err as { seq?: unknown }).seq;
-    problems.push({ seq: typeof seq === 'number' ? seq : null, rule: err.code === 'CORRUPT_EVENT' ? 'schema' : 'read', message: err.message });
+    problems.push({
+      seq: typeof seq === 'number' ? seq : null,
+      rule: err.code === 'CORRUPT_EVENT' ? 'schema' : 'read',
+      message: err.message,
+    });
   }
   return {
-    tenantId, traceId, ok: problems.length === 0, events: expectedSeq, lifecycle: lifecycleStatus(lifecycle), problems,
+    tenantId,
+    traceId,
+    ok: problems.length === 0,
+    events: expectedSeq,
+    lifecycle: lifecycleStatus(lifecycle),
+    problems,
   };
 }

@@ -23,13 +23,25 @@ describe('retrace (global)', () => {
   it('--help lists the commands, the exit codes and examples', async () => {
     const r = await retrace(['--help'], env);
     expect(r.code).toBe(0);
-    for (const cmd of ['record', 'list', 'show', 'replay', 'diff', 'export', 'import', 'verify', 'archive', 'restore']) expect(r.stdout).toContain(cmd);
+    for (const cmd of ['record', 'list', 'show', 'replay', 'diff', 'export', 'import', 'verify', 'archive', 'restore'])
+      expect(r.stdout).toContain(cmd);
     expect(r.stdout).toContain('Exit codes:');
     expect(r.stdout).toContain('Examples:');
   });
 
   it('each command has help with examples', async () => {
-    for (const cmd of ['record', 'list', 'show', 'replay', 'diff', 'export', 'import', 'verify', 'archive', 'restore']) {
+    for (const cmd of [
+      'record',
+      'list',
+      'show',
+      'replay',
+      'diff',
+      'export',
+      'import',
+      'verify',
+      'archive',
+      'restore',
+    ]) {
       const r = await retrace([cmd, '--help'], env);
       expect(r.code, cmd).toBe(0);
       expect(r.stdout, cmd).toContain(`$ retrace ${cmd}`);

@@ -30,9 +30,14 @@ const mixedDir = join(dir, 'goldens-mixed');
 const ids: Record<'A' | 'B' | 'C' | 'D' | 'E', string> = { A: '', B: '', C: '', D: '', E: '' };
 
 /** never inherit the job summary of a CI run of this suite: only the test that sets it gets one */
-const retrace = (args: readonly string[], env: Record<string, string | undefined> = {}) => retraceCli(args, { GITHUB_STEP_SUMMARY: undefined, ...env });
+const retrace = (args: readonly string[], env: Record<string, string | undefined> = {}) =>
+  retraceCli(args, { GITHUB_STEP_SUMMARY: undefined, ...env });
 const parseJson = (stdout: string) => CiResultSchema.parse(JSON.parse(stdout));
-const junitCases = (xml: string) => [...xml.matchAll(/<testcase [^>]*name="([^"]+)"[^>]*>([\s\S]*?)<\/testcase>/g)].map((m) => ({ name: m[1]!, body: m[2]! }));
+const junitCases = (xml: string) =>
+  [...xml.matchAll(/<testcase [^>]*name="([^"]+)"[^>]*>([\s\S]*?)<\/testcase>/g)].map((m) => ({
+    name: m[1]!,
+    body: m[2]!,
+  }));
 
 async function recordGoldens(): Promise<void> {
   const stub = await startLlmStub();
@@ -49,8 +54,13 @@ async function recordGoldens(): Promise<void> {
       ['E', V2, 'C-5', supportAgentV2],
     ];
     for (const [name, entry, customerId, agent] of runs) {
-      const input = { customerId, question: `Where is my order? call lookup_order({"orderId":"A-100${(Number(customerId.slice(2)) % 3) + 1}"})` };
-      const { traceId } = await recorder.run({ agent: 'support-agent', entry, input }, (ctx) => agent(input, ctx as unknown as AgentContext));
+      const input = {
+        customerId,
+        question: `Where is my order? call lookup_order({"orderId":"A-100${(Number(customerId.slice(2)) % 3) + 1}"})`,
+      };
+      const { traceId } = await recorder.run({ agent: 'support-agent', entry, input }, (ctx) =>
+        agent(input, ctx as unknown as AgentContext),
+      );
       ids[name] = traceId;
     }
   } finally {
@@ -77,7 +87,10 @@ beforeAll(async () => {
     exportTo(ids.D, join(mixedDir, 'd.ndjson')),
     exportTo(ids.E, join(mixedDir, 'e.ndjson')),
   ]);
-  writeFileSync(join(passDir, 'bc.ndjson'), readFileSync(join(dir, 'b.part'), 'utf8') + readFileSync(join(dir, 'c.part'), 'utf8'));
+  writeFileSync(
+    join(passDir, 'bc.ndjson'),
+    readFileSync(join(dir, 'b.part'), 'utf8') + readFileSync(join(dir, 'c.part'), 'utf8'),
+  );
   cpSync(join(passDir, 'a.ndjson'), join(mixedDir, 'a.ndjson'));
 }, BUILD_TIMEOUT_MS);
 afterAll(() => {
@@ -89,7 +102,10 @@ describe('retrace ci over real golden traces', () => {
   it('passes when every golden replays identical or equivalent: exit 0, three passing JUnit testcases, a summary', async () => {
     const junit = join(dir, 'out', 'pass.xml');
     const summary = join(dir, 'out', 'pass.md');
-    const r = await retrace(['ci', passDir, '--agent', V1, '--junit', junit, '--summary', summary, '--fast', '--concurrency', '2', '--json'], { RETRACE_STORE: ci.url });
+    const r = await retrace(
+      ['ci', passDir, '--agent', V1, '--junit', junit, '--summary', summary, '--fast', '--concurrency', '2', '--json'],
+      { RETRACE_STORE: ci.url },
+    );
     expect(r.stderr).not.toContain('error:');
     expect(r.code).toBe(0);
     const result = parseJson(r.stdout);
@@ -117,7 +133,19 @@ describe('retrace ci over real golden traces', () => {
     const reports = join(dir, 'out', 'reports');
     writeFileSync(stepSummary, '# an earlier step\n\n');
     const r = await retrace(
-      ['ci', join(mixedDir, '*.ndjson'), '--agent', V2, '--junit', junit, '--report-dir', reports, '--fast', '--concurrency', '2'],
+      [
+        'ci',
+        join(mixedDir, '*.ndjson'),
+        '--agent',
+        V2,
+        '--junit',
+        junit,
+        '--report-dir',
+        reports,
+        '--fast',
+        '--concurrency',
+        '2',
+      ],
       { RETRACE_STORE: ci.url, GITHUB_STEP_SUMMARY: stepSummary },
     );
     expect(r.code).toBe(1);
@@ -146,7 +174,19 @@ describe('retrace ci over real golden traces', () => {
 
   it('a replay that cannot run (the sandbox crashes) is a JUnit <error> and exit 1', async () => {
     const junit = join(dir, 'out', 'crash.xml');
-    const r = await retrace(['ci', join(passDir, 'a.ndjson'), '--agent', 'test/replay/agents/hostile.ts#crash', '--junit', junit, '--fast', '--json'], { RETRACE_STORE: ci.url });
+    const r = await retrace(
+      [
+        'ci',
+        join(passDir, 'a.ndjson'),
+        '--agent',
+        'test/replay/agents/hostile.ts#crash',
+        '--junit',
+        junit,
+        '--fast',
+        '--json',
+      ],
+      { RETRACE_STORE: ci.url },
+    );
     expect(r.code).toBe(1);
     const result = parseJson(r.stdout);
     expect(result.counts).toEqual({ identical: 0, equivalent: 0, diverged: 0, error: 1 });
@@ -158,10 +198,13 @@ describe('retrace ci over real golden traces', () => {
 
   it('shards split the goldens with no overlap and no gap; a sharded run replays exactly its share', async () => {
     const all = [ids.A, ids.B, ids.C, ids.D, ids.E].sort();
-    for (const n of [3, 7]) { // uneven shares, and more shards than traces (empty shards)
+    for (const n of [3, 7]) {
+      // uneven shares, and more shards than traces (empty shards)
       const shares: string[][] = [];
       for (let i = 1; i <= n; i++) {
-        const r = await retrace(['ci', passDir, mixedDir, '--shard', `${i}/${n}`, '--dry-run', '--json'], { RETRACE_STORE: join(dir, 'never-created.db') });
+        const r = await retrace(['ci', passDir, mixedDir, '--shard', `${i}/${n}`, '--dry-run', '--json'], {
+          RETRACE_STORE: join(dir, 'never-created.db'),
+        });
         expect(r.code).toBe(0);
         const listed = JSON.parse(r.stdout) as { goldenTraces: number; traces: Array<{ traceId: string }> };
         expect(listed.goldenTraces).toBe(5); // A is in both folders, the same events: counted once
@@ -175,7 +218,9 @@ describe('retrace ci over real golden traces', () => {
     expect(existsSync(join(dir, 'never-created.db'))).toBe(false);
 
     // the documented rule: sorted ids, trace k → shard (k mod N) + 1; shard 2/3 of the v1 goldens is the middle id
-    const r = await retrace(['ci', passDir, '--shard', '2/3', '--agent', V1, '--fast', '--json'], { RETRACE_STORE: ci.url });
+    const r = await retrace(['ci', passDir, '--shard', '2/3', '--agent', V1, '--fast', '--json'], {
+      RETRACE_STORE: ci.url,
+    });
     expect(r.code).toBe(0);
     const result = parseJson(r.stdout);
     expect(result.shard).toEqual({ index: 2, count: 3 });
@@ -235,14 +280,26 @@ describe('retrace ci input errors (exit 2, nothing imported or replayed)', () =>
 describe('golden paths and shards (in process)', () => {
   it('expands the documented glob subset', () => {
     const base = join(dir, 'globs');
-    for (const f of ['x/a.ndjson', 'x/b.ndjson', 'x/c.txt', 'x/.hidden.ndjson', 'x/sub/d.ndjson', 'x/sub/deeper/e.ndjson']) {
+    for (const f of [
+      'x/a.ndjson',
+      'x/b.ndjson',
+      'x/c.txt',
+      'x/.hidden.ndjson',
+      'x/sub/d.ndjson',
+      'x/sub/deeper/e.ndjson',
+    ]) {
       mkdirSync(join(base, f, '..'), { recursive: true });
       writeFileSync(join(base, f), '');
     }
     const rel = (files: string[]) => files.map((f) => relative(base, f).replace(/\\/g, '/')).sort();
     expect(rel(expandGlob('x/*.ndjson', base))).toEqual(['x/a.ndjson', 'x/b.ndjson']);
     expect(rel(expandGlob('x/?.ndjson', base))).toEqual(['x/a.ndjson', 'x/b.ndjson']);
-    expect(rel(expandGlob('x/**/*.ndjson', base))).toEqual(['x/a.ndjson', 'x/b.ndjson', 'x/sub/d.ndjson', 'x/sub/deeper/e.ndjson']);
+    expect(rel(expandGlob('x/**/*.ndjson', base))).toEqual([
+      'x/a.ndjson',
+      'x/b.ndjson',
+      'x/sub/d.ndjson',
+      'x/sub/deeper/e.ndjson',
+    ]);
     expect(rel(expandGlob('x/.*.ndjson', base))).toEqual(['x/.hidden.ndjson']);
     expect(rel(expandGlob('*/sub/*.ndjson', base))).toEqual(['x/sub/d.ndjson']);
     expect(rel(expandGlob(`${base}/x/*.txt`, '/'))).toEqual(['x/c.txt']);
@@ -251,9 +308,13 @@ describe('golden paths and shards (in process)', () => {
   });
 
   it('shard I/N: sorted index mod N, every id in exactly one shard', () => {
-    const ids = Array.from({ length: 23 }, (_, i) => ({ traceId: `tr_${(i * 7919).toString(36)}` })).sort((a, b) => (a.traceId < b.traceId ? -1 : 1));
+    const ids = Array.from({ length: 23 }, (_, i) => ({ traceId: `tr_${(i * 7919).toString(36)}` })).sort((a, b) =>
+      a.traceId < b.traceId ? -1 : 1,
+    );
     for (let n = 1; n <= 6; n++) {
-      const shares = Array.from({ length: n }, (_, i) => selectShard(ids, parseShard(`${i + 1}/${n}`)).map((t) => t.traceId));
+      const shares = Array.from({ length: n }, (_, i) =>
+        selectShard(ids, parseShard(`${i + 1}/${n}`)).map((t) => t.traceId),
+      );
       expect(shares.flat().sort()).toEqual(ids.map((t) => t.traceId));
       expect(new Set(shares.flat()).size).toBe(ids.length);
     }

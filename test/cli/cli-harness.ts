@@ -72,7 +72,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function retrace(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+export async function retrace(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+): Promise<CliResult> {
   try {
     const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
       cwd: ROOT,

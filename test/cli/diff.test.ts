@@ -9,7 +9,8 @@ import { BUILD_TIMEOUT_MS, ensureBuilt, retrace, seed, tempStore } from './cli-h
 /** `retrace diff`: the verdict decides the exit code (0 identical/equivalent, 1 diverged); every format renders. */
 const tmp = tempStore();
 const env = { RETRACE_STORE: tmp.url };
-const run = (args: unknown) => new TraceBuilder('support').llm('gpt-4o-mini', 'where is my order?').tool('lookup', args).complete().events;
+const run = (args: unknown) =>
+  new TraceBuilder('support').llm('gpt-4o-mini', 'where is my order?').tool('lookup', args).complete().events;
 
 beforeAll(async () => {
   await Promise.all([
@@ -53,7 +54,9 @@ describe('retrace diff', () => {
     const html = join(tmp.dir, 'reports', 'diff.html');
     const h = await retrace(['diff', 'recorded', 'again', '--format', 'html', '--out', html, '--json'], env);
     expect(h.code).toBe(0);
-    expect(z.object({ verdict: z.literal('identical'), out: z.literal(html) }).safeParse(JSON.parse(h.stdout)).success).toBe(true);
+    expect(
+      z.object({ verdict: z.literal('identical'), out: z.literal(html) }).safeParse(JSON.parse(h.stdout)).success,
+    ).toBe(true);
     expect(readFileSync(html, 'utf8')).toMatch(/^<!doctype html>/i);
   });
 

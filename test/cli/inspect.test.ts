@@ -30,8 +30,12 @@ beforeAll(async () => {
   await Promise.all([
     ensureBuilt(),
     seed(tmp.url, {
-      'support-ok': new TraceBuilder('support', { startMs: Date.UTC(2026, 0, 1) }).llm('gpt-4o-mini', 'where is my order?').tool('lookup_order').complete().events,
-      'billing-failed': new TraceBuilder('billing', { startMs: Date.UTC(2026, 0, 2) }).llm().fail('card declined').events,
+      'support-ok': new TraceBuilder('support', { startMs: Date.UTC(2026, 0, 1) })
+        .llm('gpt-4o-mini', 'where is my order?')
+        .tool('lookup_order')
+        .complete().events,
+      'billing-failed': new TraceBuilder('billing', { startMs: Date.UTC(2026, 0, 2) }).llm().fail('card declined')
+        .events,
       'billing-recent': new TraceBuilder('billing', { startMs: recent }).llm().complete().events,
     }),
     seed(tmp.url, { 'other-tenant': new TraceBuilder('support').complete().events }, 'team-b'),
@@ -44,7 +48,16 @@ describe('retrace list', () => {
     const r = await retrace(['list'], env);
     expect(r.code).toBe(0);
     const [header, ...rows] = r.stdout.trim().split('\n');
-    expect(header?.split(/\s{2,}/)).toEqual(['ID', 'AGENT', 'STATUS', 'EVENTS', 'TOKENS', 'COST', 'STARTED', 'DURATION']);
+    expect(header?.split(/\s{2,}/)).toEqual([
+      'ID',
+      'AGENT',
+      'STATUS',
+      'EVENTS',
+      'TOKENS',
+      'COST',
+      'STARTED',
+      'DURATION',
+    ]);
     expect(rows.map((l) => l.split(/\s+/)[0])).toEqual(['billing-recent', 'billing-failed', 'support-ok']);
     expect(rows[1]).toMatch(/billing-failed\s+billing\s+failed\s+4\s+15\s+\$0\.0001\s+2026-01-02 00:00:00Z\s+3ms/);
     expect(r.stdout).not.toContain('other-tenant');
@@ -64,7 +77,9 @@ describe('retrace list', () => {
 
   it('filters by --status, --agent and --since', async () => {
     const ids = async (...args: string[]) =>
-      TracePageSchema.parse(JSON.parse((await retrace(['list', '--json', ...args], env)).stdout)).traces.map((t) => t.traceId);
+      TracePageSchema.parse(JSON.parse((await retrace(['list', '--json', ...args], env)).stdout)).traces.map(
+        (t) => t.traceId,
+      );
     expect(await ids('--status', 'failed')).toEqual(['billing-failed']);
     expect(await ids('--agent', 'support')).toEqual(['support-ok']);
     expect(await ids('--since', '7d')).toEqual(['billing-recent']);
@@ -103,12 +118,15 @@ describe('retrace show', () => {
     expect(r.code).toBe(0);
     const events = z.array(StoredEventSchema).parse(JSON.parse(r.stdout));
     expect(events.map((e) => [e.seq, e.type])).toEqual([
-      [0, 'agent_started'], [1, 'llm_request'], [2, 'llm_response'], [3, 'agent_failed'],
+      [0, 'agent_started'],
+      [1, 'llm_request'],
+      [2, 'llm_response'],
+      [3, 'agent_failed'],
     ]);
     expect(events.every((e) => e.traceId === 'billing-failed' && e.tenantId === 'default')).toBe(true);
   });
 
-  it('an unknown trace id: exit 2 with the store\'s message', async () => {
+  it("an unknown trace id: exit 2 with the store's message", async () => {
     const r = await retrace(['show', 'no-such-trace'], env);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('error: No trace "no-such-trace" for tenant "default".');
@@ -121,10 +139,13 @@ describe('retrace show', () => {
     expect(r.stderr).toContain('No trace "other-tenant"');
   });
 
-  it.each(['../../etc/passwd', '..', 'a\\b', '.hidden'])('a path-traversal id %j: exit 2 with the store\'s message', async (id) => {
-    const r = await retrace(['show', id], env);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^error: Invalid trace id /);
-    expect(r.stderr).toContain('→ A trace id is 1–128 characters');
-  });
+  it.each(['../../etc/passwd', '..', 'a\\b', '.hidden'])(
+    "a path-traversal id %j: exit 2 with the store's message",
+    async (id) => {
+      const r = await retrace(['show', id], env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^error: Invalid trace id /);
+      expect(r.stderr).toContain('→ A trace id is 1–128 characters');
+    },
+  );
 });

@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(() => tmp.cleanup());
 
 describe('retrace record', () => {
-  it('records a Node process, prints the trace id, keeps the agent\'s stdout', async () => {
+  it("records a Node process, prints the trace id, keeps the agent's stdout", async () => {
     const r = await retrace(['record', '--agent', 'demo', '--trace-id', 'rec-ok', '--', 'node', agent, '0'], env);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('hello from agent');
@@ -34,7 +34,7 @@ describe('retrace record', () => {
     expect(show.stdout).toMatch(/agent_completed .*"stdout":"hello from agent\\n"/);
   });
 
-  it('passes the command\'s exit code through; --json reports the run', async () => {
+  it("passes the command's exit code through; --json reports the run", async () => {
     const r = await retrace(['record', '--json', '--', 'node', agent, '4'], env);
     expect(r.code).toBe(4);
     const out = RecordOutputSchema.parse(JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))));

@@ -20,7 +20,7 @@ describe('retrace replay (input errors)', () => {
     [['replay', 'nope'], 'No trace "nope" for tenant "default".'],
     [['replay', '../../etc/passwd'], 'Invalid trace id "../../etc/passwd"'],
     [['replay', 'recorded', '--on-miss', 'sometimes'], 'Invalid value for --on-miss'],
-    [['replay', 'recorded', '--until', '-1'], "Invalid value for --until"],
+    [['replay', 'recorded', '--until', '-1'], 'Invalid value for --until'],
     [['replay', 'recorded', '--format', 'pdf'], 'Invalid value for --format'],
     [['replay', 'recorded', '--timeout', 'soon'], 'Invalid value for --timeout'],
     [['replay'], "missing required argument 'traceId'"],
@@ -30,7 +30,7 @@ describe('retrace replay (input errors)', () => {
     expect(r.stderr).toContain(message);
   });
 
-  it('an --until past the end of the trace is the engine\'s input error (exit 2)', async () => {
+  it("an --until past the end of the trace is the engine's input error (exit 2)", async () => {
     const r = await retrace(['replay', 'recorded', '--until', '999'], env);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--until 999 is outside the trace');

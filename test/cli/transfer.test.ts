@@ -11,14 +11,19 @@ import { BUILD_TIMEOUT_MS, ensureBuilt, retrace, seed, tempStore } from './cli-h
 const ImportOutputSchema = z.strictObject({
   tenantId: z.string(),
   file: z.string(),
-  traces: z.array(z.strictObject({ traceId: z.string(), events: z.number().int(), result: z.enum(['imported', 'unchanged']) })),
+  traces: z.array(
+    z.strictObject({ traceId: z.string(), events: z.number().int(), result: z.enum(['imported', 'unchanged']) }),
+  ),
 });
 
 const source = tempStore('source.db');
 const env = { RETRACE_STORE: source.url };
 
 function ndjson(text: string): StoredEvent[] {
-  return text.trim().split('\n').map((l) => StoredEventSchema.parse(JSON.parse(l)) as unknown as StoredEvent);
+  return text
+    .trim()
+    .split('\n')
+    .map((l) => StoredEventSchema.parse(JSON.parse(l)) as unknown as StoredEvent);
 }
 
 async function readAll(url: string, tenant: string, traceId: string): Promise<StoredEvent[]> {
@@ -76,7 +81,7 @@ describe('retrace export', () => {
     expect(existsSync(missing)).toBe(false);
   });
 
-  it('a path-traversal trace id: exit 2 with the store\'s message', async () => {
+  it("a path-traversal trace id: exit 2 with the store's message", async () => {
     const r = await retrace(['export', '../../etc/passwd'], env);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('Invalid trace id "../../etc/passwd": it contains a path separator.');
@@ -117,7 +122,8 @@ describe('retrace import', () => {
     const a = (await retrace(['export', 'alpha'], env)).stdout.trim().split('\n');
     const b = (await retrace(['export', 'beta'], env)).stdout.trim().split('\n');
     const mixed: string[] = [];
-    for (let i = 0; i < Math.max(a.length, b.length); i++) mixed.push(...[a[i], b[i]].filter((l): l is string => l !== undefined));
+    for (let i = 0; i < Math.max(a.length, b.length); i++)
+      mixed.push(...[a[i], b[i]].filter((l): l is string => l !== undefined));
     const file = join(source.dir, 'mixed.ndjson');
     writeFileSync(file, `${mixed.join('\n')}\n`);
     const target = tempStore();
@@ -137,7 +143,11 @@ describe('retrace import', () => {
   it.each([
     ['not JSON', (line: string) => `${line.slice(0, 20)}`, 'not valid JSON'],
     ['a schema violation', (line: string) => line.replace('"seq":2', '"seq":"two"'), 'fails its schema at seq'],
-    ['an altered payload', (line: string) => line.replace('"latencyMs":12', '"latencyMs":13'), 'hash-chain broken at seq 2'],
+    [
+      'an altered payload',
+      (line: string) => line.replace('"latencyMs":12', '"latencyMs":13'),
+      'hash-chain broken at seq 2',
+    ],
   ])('one malformed line (%s): nothing imported, the line number reported, exit 2', async (_name, corrupt, message) => {
     const lines = [
       ...(await retrace(['export', 'beta'], env)).stdout.trim().split('\n'),
@@ -160,7 +170,7 @@ describe('retrace import', () => {
     }
   });
 
-  it('a gap in a trace\'s seq is rejected with its line', async () => {
+  it("a gap in a trace's seq is rejected with its line", async () => {
     const lines = (await retrace(['export', 'alpha'], env)).stdout.trim().split('\n');
     lines.splice(3, 1);
     const file = join(source.dir, 'gap.ndjson');
@@ -180,7 +190,10 @@ describe('retrace import', () => {
     try {
       await seed(target.url, { alpha: new TraceBuilder('someone-else').complete().events });
       const file = join(source.dir, 'conflict.ndjson');
-      writeFileSync(file, (await retrace(['export', 'beta'], env)).stdout + (await retrace(['export', 'alpha'], env)).stdout);
+      writeFileSync(
+        file,
+        (await retrace(['export', 'beta'], env)).stdout + (await retrace(['export', 'alpha'], env)).stdout,
+      );
       const r = await retrace(['import', file], { RETRACE_STORE: target.url });
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('Trace "alpha" already exists in tenant "default" with different events');

@@ -27,7 +27,11 @@ const env = { RETRACE_STORE: tmp.url };
 function tamper(path: string, traceId: string, seq: number, edit: (payload: Record<string, unknown>) => void): void {
   const db = new Database(path);
   try {
-    const row = db.prepare<[string, number], { id: number; body: string }>('SELECT id, body FROM events WHERE trace_id = ? AND seq = ?').get(traceId, seq);
+    const row = db
+      .prepare<[string, number], { id: number; body: string }>(
+        'SELECT id, body FROM events WHERE trace_id = ? AND seq = ?',
+      )
+      .get(traceId, seq);
     if (!row) throw new Error(`no event ${traceId}#${seq}`);
     const body = JSON.parse(row.body) as { payload: Record<string, unknown> };
     edit(body.payload);

@@ -66,7 +66,10 @@ describe('diffTraces: verdicts and classification', () => {
       ['control-flow-change', 'added'],
       ['prompt-drift', 'changed'],
     ]);
-    expect(r.firstDivergence).toMatchObject({ a: null, b: { index: 6, type: 'tool_call', label: 'tool_call fetch_page' } });
+    expect(r.firstDivergence).toMatchObject({
+      a: null,
+      b: { index: 6, type: 'tool_call', label: 'tool_call fetch_page' },
+    });
     // the final llm_request (A #6, B #8) is paired, and its prompt differs by exactly one added message
     expect(r.differences[2]?.patch).toHaveLength(1);
     expect(r.differences[2]?.patch[0]).toMatchObject({ op: 'add', path: '/payload/body/messages/4' });
@@ -78,7 +81,9 @@ describe('diffTraces: verdicts and classification', () => {
   it('changed tool arguments are tool-argument drift', async () => {
     const r = await diffTraces(...pair('tool-args-changed'));
     const d = r.differences.find((x) => x.class === 'tool-argument-drift');
-    expect(d?.sentence).toBe('the tool_call to search has different arguments (args.query: "reset password" → "password reset")');
+    expect(d?.sentence).toBe(
+      'the tool_call to search has different arguments (args.query: "reset password" → "password reset")',
+    );
   });
 
   it('completed vs failed is an error change naming the error', async () => {
@@ -101,12 +106,19 @@ describe('diffTraces: verdicts and classification', () => {
   it('reordered calls are one "moved" control-flow change each', async () => {
     const build = (id: string, order: string[]): StoredEvent[] => {
       const t = new StoredTraceBuilder(id);
-      t.add('agent_started', { agent: 'x', input: null, environment: { node: 'v20', platform: 'linux', arch: 'x64', retraceVersion: '0.1.0' } });
+      t.add('agent_started', {
+        agent: 'x',
+        input: null,
+        environment: { node: 'v20', platform: 'linux', arch: 'x64', retraceVersion: '0.1.0' },
+      });
       for (const tool of order) {
         t.add('tool_call', { tool, args: {}, argsHash: 'h', occurrence: 0 });
         t.add('tool_response', { tool, result: tool, latencyMs: 1 }, { parent: true });
       }
-      t.add('agent_completed', { output: 1, totals: { llmCalls: 0, toolCalls: 2, inputTokens: 0, outputTokens: 0, costUsd: 0, durationMs: 1 } });
+      t.add('agent_completed', {
+        output: 1,
+        totals: { llmCalls: 0, toolCalls: 2, inputTokens: 0, outputTokens: 0, costUsd: 0, durationMs: 1 },
+      });
       return t.events;
     };
     const r = await diffTraces(build('a', ['search', 'fetch']), build('b', ['fetch', 'search']));
@@ -119,11 +131,22 @@ describe('diffTraces: verdicts and classification', () => {
     const a = supportRun({ traceId: 'a' });
     const b = supportRun({ traceId: 'b' }).map((e) => {
       if (e.type !== 'llm_request' || e.seq !== 2) return e;
-      return { ...e, payload: { ...e.payload, model: 'gpt-4o', body: { ...(e.payload.body as object), model: 'gpt-4o', temperature: 0.7 } } };
+      return {
+        ...e,
+        payload: {
+          ...e.payload,
+          model: 'gpt-4o',
+          body: { ...(e.payload.body as object), model: 'gpt-4o', temperature: 0.7 },
+        },
+      };
     });
     const r = await diffTraces(a, b);
     expect(r.differences).toHaveLength(1);
-    expect(r.differences[0]).toMatchObject({ class: 'model-parameter-change', change: 'changed', paths: ['model', 'temperature'] });
+    expect(r.differences[0]).toMatchObject({
+      class: 'model-parameter-change',
+      change: 'changed',
+      paths: ['model', 'temperature'],
+    });
   });
 
   it('accepts async iterables and labels', async () => {
@@ -194,14 +217,25 @@ describe('diffTraces: policies', () => {
     }
     writeFileSync(join(dir, 'bad.json'), '{ "types": ');
     await expect(diffTraces([], [], { policyFile: join(dir, 'bad.json') })).rejects.toThrow(/not valid JSON/);
-    await expect(diffTraces([], [], { policyFile: join(dir, 'missing.json') })).rejects.toThrow(/Cannot read the diff policy file/);
+    await expect(diffTraces([], [], { policyFile: join(dir, 'missing.json') })).rejects.toThrow(
+      /Cannot read the diff policy file/,
+    );
   });
 });
 
 describe('diffTraces: stored traces and bad input', () => {
   let store: EventStore;
   const toNew = (events: StoredEvent[]): NewEvent[] =>
-    events.map((e) => ({ eventId: e.eventId, timestamp: e.timestamp, type: e.type, payload: e.payload, ...(e.parentEventId ? { parentEventId: e.parentEventId } : {}) }) as NewEvent);
+    events.map(
+      (e) =>
+        ({
+          eventId: e.eventId,
+          timestamp: e.timestamp,
+          type: e.type,
+          payload: e.payload,
+          ...(e.parentEventId ? { parentEventId: e.parentEventId } : {}),
+        }) as NewEvent,
+    );
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'retrace-diff-store-'));
@@ -217,25 +251,33 @@ describe('diffTraces: stored traces and bad input', () => {
   });
 
   it('diffs two stored traces by id', async () => {
-    const r = await diffTraces({ store, tenantId: 'acme', traceId: 'run-a' }, { store, tenantId: 'acme', traceId: 'run-b' });
+    const r = await diffTraces(
+      { store, tenantId: 'acme', traceId: 'run-a' },
+      { store, tenantId: 'acme', traceId: 'run-b' },
+    );
     expect(r.a.traceId).toBe('run-a');
     expect(r.differences.map((d) => d.change)).toEqual(['added', 'added', 'changed']);
   });
 
   it('a trace that does not exist is TraceNotFoundError', async () => {
-    await expect(diffTraces({ store, tenantId: 'acme', traceId: 'run-a' }, { store, tenantId: 'acme', traceId: 'nope' })).rejects.toBeInstanceOf(
-      TraceNotFoundError,
-    );
+    await expect(
+      diffTraces({ store, tenantId: 'acme', traceId: 'run-a' }, { store, tenantId: 'acme', traceId: 'nope' }),
+    ).rejects.toBeInstanceOf(TraceNotFoundError);
   });
 
   it('traces of different tenants are refused, stored or given as events', async () => {
-    const err = await diffTraces({ store, tenantId: 'acme', traceId: 'run-a' }, { store, tenantId: 'other', traceId: 'run-c' }).catch((e: unknown) => e);
+    const err = await diffTraces(
+      { store, tenantId: 'acme', traceId: 'run-a' },
+      { store, tenantId: 'other', traceId: 'run-c' },
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CrossTenantDiffError);
     expect((err as CrossTenantDiffError).hint).toMatch(/within one tenant/);
-    await expect(diffTraces(supportRun({ traceId: 'x' }), supportRun({ traceId: 'y', tenantId: 'other' }))).rejects.toBeInstanceOf(CrossTenantDiffError);
-    await expect(diffTraces({ store, tenantId: 'acme', traceId: 'run-a' }, supportRun({ traceId: 'y', tenantId: 'other' }))).rejects.toBeInstanceOf(
-      CrossTenantDiffError,
-    );
+    await expect(
+      diffTraces(supportRun({ traceId: 'x' }), supportRun({ traceId: 'y', tenantId: 'other' })),
+    ).rejects.toBeInstanceOf(CrossTenantDiffError);
+    await expect(
+      diffTraces({ store, tenantId: 'acme', traceId: 'run-a' }, supportRun({ traceId: 'y', tenantId: 'other' })),
+    ).rejects.toBeInstanceOf(CrossTenantDiffError);
   });
 
   it('rejects a bad option value with a clear error', async () => {
@@ -261,7 +303,8 @@ describe('diffTraces: large inputs', () => {
   it('long traces fold unchanged stretches into gap rows around the differences', async () => {
     const build = (id: string, changeAt: number): StoredEvent[] => {
       const t = new StoredTraceBuilder(id);
-      for (let i = 0; i < 1000; i++) t.add('decision_made', { decision: 'step', data: { i, v: i === changeAt ? 'changed' : 'same' } });
+      for (let i = 0; i < 1000; i++)
+        t.add('decision_made', { decision: 'step', data: { i, v: i === changeAt ? 'changed' : 'same' } });
       return t.events;
     };
     const r = await diffTraces(build('a', -1), build('b', 500), { context: 2 });
@@ -283,8 +326,14 @@ describe('diffTraces: large inputs', () => {
       for (const n of names) t.add('tool_call', { tool: n, args: {}, argsHash: 'h', occurrence: 0 });
       return t.events;
     };
-    const a = build('a', Array.from({ length: 50 }, (_, i) => `t${i}`));
-    const b = build('b', Array.from({ length: 50 }, (_, i) => `u${i}`));
+    const a = build(
+      'a',
+      Array.from({ length: 50 }, (_, i) => `t${i}`),
+    );
+    const b = build(
+      'b',
+      Array.from({ length: 50 }, (_, i) => `u${i}`),
+    );
     const r = await diffTraces(a, b, { maxEdits: 5 });
     expect(r.alignment).toBe('positional');
     expect(r.verdict).toBe('diverged');

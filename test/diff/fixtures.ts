@@ -49,7 +49,14 @@ export class StoredTraceBuilder {
   }
 }
 
-const ENV = { node: 'v20.20.2', platform: 'linux', arch: 'x64', retraceVersion: '0.1.0', hostname: 'ci-runner-1', cwd: '/srv/agent' };
+const ENV = {
+  node: 'v20.20.2',
+  platform: 'linux',
+  arch: 'x64',
+  retraceVersion: '0.1.0',
+  hostname: 'ci-runner-1',
+  cwd: '/srv/agent',
+};
 
 export interface ScenarioOptions {
   traceId: string;
@@ -96,7 +103,12 @@ export function supportRun(o: ScenarioOptions): StoredEvent[] {
       method: 'POST',
       url: 'https://api.openai.com/v1/chat/completions',
       headers: { 'content-type': 'application/json', 'x-stainless-retry-count': '0' },
-      body: { model, temperature: 0, messages: structuredClone(msgs), tools: [{ type: 'function', function: { name: 'search' } }] },
+      body: {
+        model,
+        temperature: 0,
+        messages: structuredClone(msgs),
+        tools: [{ type: 'function', function: { name: 'search' } }],
+      },
       stream: false,
       requestHash: sha256Hex(JSON.stringify(msgs)),
       occurrence: 0,
@@ -109,7 +121,11 @@ export function supportRun(o: ScenarioOptions): StoredEvent[] {
         model,
         status: 200,
         headers: { 'x-request-id': `req_${n}_${j}` },
-        body: { id: `chatcmpl-${n}${j}`, created: 1767268800 + j, choices: [{ index: 0, message: reply, finish_reason: 'stop' }] },
+        body: {
+          id: `chatcmpl-${n}${j}`,
+          created: 1767268800 + j,
+          choices: [{ index: 0, message: reply, finish_reason: 'stop' }],
+        },
         usage: { inputTokens: 120 + n * 40, outputTokens: 20 + n },
         costUsd: 0.0001 * (n + 1),
         latencyMs: 400 + n * 10 + j,
@@ -122,9 +138,17 @@ export function supportRun(o: ScenarioOptions): StoredEvent[] {
     t.add('tool_call', { tool: name, args, argsHash: sha256Hex(JSON.stringify(args)).slice(0, 16), occurrence: 0 });
     t.add('tool_response', { tool: name, result, latencyMs: 30 + j }, { parent: true });
   };
-  const callSearch = { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'search', arguments: JSON.stringify({ query }) } }] };
+  const callSearch = {
+    role: 'assistant',
+    content: null,
+    tool_calls: [
+      { id: 'call_1', type: 'function', function: { name: 'search', arguments: JSON.stringify({ query }) } },
+    ],
+  };
   llm('gpt-4o-mini', messages, callSearch, 0);
-  const result = o.searchResult ?? { hits: [{ title: 'Resetting your password', url: 'https://help.example.com/reset' }] };
+  const result = o.searchResult ?? {
+    hits: [{ title: 'Resetting your password', url: 'https://help.example.com/reset' }],
+  };
   tool('search', { query, limit: 3 }, result);
   messages.push(callSearch, { role: 'tool', tool_call_id: 'call_1', content: JSON.stringify(result) });
   if (o.extraTool) {
@@ -134,7 +158,11 @@ export function supportRun(o: ScenarioOptions): StoredEvent[] {
   }
   if (o.fail) {
     t.add('agent_failed', {
-      error: { name: 'RateLimitError', message: '429 Too Many Requests', stack: `RateLimitError: 429\n    at run (/srv/agent/agents/support.js:${40 + j}:11)` },
+      error: {
+        name: 'RateLimitError',
+        message: '429 Too Many Requests',
+        stack: `RateLimitError: 429\n    at run (/srv/agent/agents/support.js:${40 + j}:11)`,
+      },
       totals: { llmCalls: 1, toolCalls: 1, inputTokens: 120, outputTokens: 20, costUsd: 0.0001, durationMs: 900 + j },
     });
     return t.events;
@@ -156,10 +184,19 @@ export function supportRun(o: ScenarioOptions): StoredEvent[] {
 /** The fixture pairs the issue lists; each is [A, B]. */
 export const FIXTURE_PAIRS: Record<string, () => [StoredEvent[], StoredEvent[]]> = {
   identical: () => [supportRun({ traceId: 'run-a' }), supportRun({ traceId: 'run-b' })],
-  'only-timestamps': () => [supportRun({ traceId: 'run-a' }), supportRun({ traceId: 'run-b', startMs: Date.UTC(2026, 0, 2, 9, 30), jitter: 7 })],
-  'prompt-changed': () => [supportRun({ traceId: 'run-a' }), supportRun({ traceId: 'run-b', question: 'How do I change my password?' })],
+  'only-timestamps': () => [
+    supportRun({ traceId: 'run-a' }),
+    supportRun({ traceId: 'run-b', startMs: Date.UTC(2026, 0, 2, 9, 30), jitter: 7 }),
+  ],
+  'prompt-changed': () => [
+    supportRun({ traceId: 'run-a' }),
+    supportRun({ traceId: 'run-b', question: 'How do I change my password?' }),
+  ],
   'tool-call-inserted': () => [supportRun({ traceId: 'run-a' }), supportRun({ traceId: 'run-b', extraTool: true })],
-  'tool-args-changed': () => [supportRun({ traceId: 'run-a' }), supportRun({ traceId: 'run-b', searchQuery: 'password reset' })],
+  'tool-args-changed': () => [
+    supportRun({ traceId: 'run-a' }),
+    supportRun({ traceId: 'run-b', searchQuery: 'password reset' }),
+  ],
   'failed-vs-completed': () => [supportRun({ traceId: 'run-a' }), supportRun({ traceId: 'run-b', fail: true })],
   'different-lengths': () => [supportRun({ traceId: 'run-a' }), supportRun({ traceId: 'run-b', secondRound: true })],
   'one-empty': () => [supportRun({ traceId: 'run-a' }), []],

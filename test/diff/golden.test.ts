@@ -1,7 +1,14 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { diffTraces, renderHtml, renderJson, renderJunit, renderMarkdown, type DiffReport } from '../../src/diff/index.js';
+import {
+  diffTraces,
+  renderHtml,
+  renderJson,
+  renderJunit,
+  renderMarkdown,
+  type DiffReport,
+} from '../../src/diff/index.js';
 import { FIXTURE_PAIRS } from './fixtures.js';
 
 /**
@@ -22,7 +29,8 @@ const RENDERERS: Record<string, (r: DiffReport, name: string) => string> = {
 function checkGolden(file: string, actual: string): void {
   const path = GOLDEN_DIR + file;
   if (UPDATE || !existsSync(path)) {
-    if (!UPDATE) throw new Error(`golden file ${file} is missing: run UPDATE_GOLDEN=1 npx vitest run test/diff/golden.test.ts`);
+    if (!UPDATE)
+      throw new Error(`golden file ${file} is missing: run UPDATE_GOLDEN=1 npx vitest run test/diff/golden.test.ts`);
     mkdirSync(GOLDEN_DIR, { recursive: true });
     writeFileSync(path, actual);
     return;

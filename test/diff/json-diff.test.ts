@@ -14,9 +14,29 @@ describe('diffJson', () => {
   it('produces a patch that turns A into B (fast-json-patch applies it)', () => {
     const cases: [unknown, unknown][] = [
       [{ a: 1 }, { a: 2 }],
-      [{ a: 1, b: [1, 2, 3] }, { b: [0, 1, 2, 3, 4], c: 'x' }],
-      [{ m: [{ r: 'u', c: 'hi' }, { r: 'a', c: 'yo' }] }, { m: [{ r: 'u', c: 'hello' }, { r: 'a', c: 'yo' }, { r: 'u', c: 'new' }] }],
-      [[1, 2, 3, 4, 5], [5, 4, 3, 2, 1]],
+      [
+        { a: 1, b: [1, 2, 3] },
+        { b: [0, 1, 2, 3, 4], c: 'x' },
+      ],
+      [
+        {
+          m: [
+            { r: 'u', c: 'hi' },
+            { r: 'a', c: 'yo' },
+          ],
+        },
+        {
+          m: [
+            { r: 'u', c: 'hello' },
+            { r: 'a', c: 'yo' },
+            { r: 'u', c: 'new' },
+          ],
+        },
+      ],
+      [
+        [1, 2, 3, 4, 5],
+        [5, 4, 3, 2, 1],
+      ],
       [{ x: [[1, 2], [3]] }, { x: [[1], [3, 4], []] }],
       [{ k: null }, { k: { deep: [1] } }],
       [{ 'a/b': 1, 'c~d': 2 }, { 'a/b': 3 }],
@@ -25,7 +45,10 @@ describe('diffJson', () => {
   });
 
   it('one message inserted at the front of a long conversation is one add, not a rewrite of every index', () => {
-    const messages = Array.from({ length: 50_000 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `message ${i}` }));
+    const messages = Array.from({ length: 50_000 }, (_, i) => ({
+      role: i % 2 ? 'assistant' : 'user',
+      content: `message ${i}`,
+    }));
     const a = { body: { messages } };
     const b = { body: { messages: [{ role: 'system', content: 'be brief' }, ...messages] } };
     const ops = diffJson(a, b);
@@ -33,8 +56,20 @@ describe('diffJson', () => {
   });
 
   it('a changed message inside a conversation is one replace at its path, with the old value', () => {
-    const a = { messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'user', content: 'c' }] };
-    const b = { messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'user', content: 'C' }] };
+    const a = {
+      messages: [
+        { role: 'user', content: 'a' },
+        { role: 'assistant', content: 'b' },
+        { role: 'user', content: 'c' },
+      ],
+    };
+    const b = {
+      messages: [
+        { role: 'user', content: 'a' },
+        { role: 'assistant', content: 'b' },
+        { role: 'user', content: 'C' },
+      ],
+    };
     expect(diffJson(a, b)).toEqual([{ op: 'replace', path: '/messages/2/content', value: 'C', oldValue: 'c' }]);
   });
 

@@ -6,7 +6,10 @@ function lcsLength(a: number[], b: number[]): number {
   const dp = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
   for (let i = 1; i <= a.length; i++)
     for (let j = 1; j <= b.length; j++)
-      (dp[i] as number[])[j] = a[i - 1] === b[j - 1] ? (dp[i - 1] as number[])[j - 1]! + 1 : Math.max((dp[i - 1] as number[])[j]!, (dp[i] as number[])[j - 1]!);
+      (dp[i] as number[])[j] =
+        a[i - 1] === b[j - 1]
+          ? (dp[i - 1] as number[])[j - 1]! + 1
+          : Math.max((dp[i - 1] as number[])[j]!, (dp[i] as number[])[j - 1]!);
   return (dp[a.length] as number[])[b.length]!;
 }
 
@@ -26,7 +29,7 @@ function matchedCount(a: number[], b: number[], hunks: Hunk[]): number {
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 describe('diffSequences (Myers)', () => {

@@ -38,11 +38,19 @@ describe('README: the recorder hook in ten lines', () => {
     const snippet = readmeSnippet();
     expect(snippet.trim().split('\n').length).toBeLessThanOrEqual(14);
     const file = join(dir, 'hook.mts');
-    writeFileSync(file, snippet.replace("from 'agent-retrace'", `from ${JSON.stringify(join(root, 'src', 'index.ts'))}`));
+    writeFileSync(
+      file,
+      snippet.replace("from 'agent-retrace'", `from ${JSON.stringify(join(root, 'src', 'index.ts'))}`),
+    );
     const db = join(dir, 'readme.db');
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file], {
       cwd: root,
-      env: { ...process.env, RETRACE_STORE: `sqlite:${db}`, OPENAI_BASE_URL: stub.openaiBaseUrl, OPENAI_API_KEY: 'sk-test-readme' },
+      env: {
+        ...process.env,
+        RETRACE_STORE: `sqlite:${db}`,
+        OPENAI_BASE_URL: stub.openaiBaseUrl,
+        OPENAI_API_KEY: 'sk-test-readme',
+      },
     });
     const traceId = stdout.trim().split('\n').pop() ?? '';
     const store = await openStore(`sqlite:${db}`);

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { transition } from 'xstate';
-import { advanceLifecycle, initialLifecycle, traceLifecycleMachine, type LifecycleSnapshot } from '../../src/events/lifecycle.js';
+import {
+  advanceLifecycle,
+  initialLifecycle,
+  traceLifecycleMachine,
+  type LifecycleSnapshot,
+} from '../../src/events/lifecycle.js';
 import { REQUEST_TYPES, RESPONSE_OF, TERMINAL_TYPES, type EventType } from '../../src/events/payloads.js';
 
 type Ev = { eventId: string; type: EventType; parentEventId?: string };
@@ -10,15 +15,19 @@ function reference(state: LifecycleSnapshot, events: readonly Ev[]): LifecycleSn
   let snap = traceLifecycleMachine.resolveState(state);
   for (const e of events) {
     const answers = (RESPONSE_OF as Partial<Record<EventType, string>>)[e.type];
-    const event = e.type === 'agent_started'
-      ? { type: 'START' as const }
-      : TERMINAL_TYPES.has(e.type)
-        ? { type: 'END' as const, outcome: e.type === 'agent_completed' ? ('completed' as const) : ('failed' as const) }
-        : REQUEST_TYPES.has(e.type)
-          ? { type: 'REQUEST' as const, eventId: e.eventId, kind: e.type as 'llm_request' }
-          : answers
-            ? { type: 'RESPONSE' as const, parentEventId: e.parentEventId, answers: answers as 'llm_request' }
-            : { type: 'NOTE' as const };
+    const event =
+      e.type === 'agent_started'
+        ? { type: 'START' as const }
+        : TERMINAL_TYPES.has(e.type)
+          ? {
+              type: 'END' as const,
+              outcome: e.type === 'agent_completed' ? ('completed' as const) : ('failed' as const),
+            }
+          : REQUEST_TYPES.has(e.type)
+            ? { type: 'REQUEST' as const, eventId: e.eventId, kind: e.type as 'llm_request' }
+            : answers
+              ? { type: 'RESPONSE' as const, parentEventId: e.parentEventId, answers: answers as 'llm_request' }
+              : { type: 'NOTE' as const };
     if (!snap.can(event)) return 'refused';
     [snap] = transition(traceLifecycleMachine, snap, event);
   }
@@ -37,8 +46,18 @@ function rng(seed: number): () => number {
 }
 
 const TYPES: EventType[] = [
-  'agent_started', 'llm_request', 'llm_response', 'tool_call', 'tool_response', 'http_request', 'http_response',
-  'decision_made', 'memory_updated', 'nondeterminism', 'agent_completed', 'agent_failed',
+  'agent_started',
+  'llm_request',
+  'llm_response',
+  'tool_call',
+  'tool_response',
+  'http_request',
+  'http_response',
+  'decision_made',
+  'memory_updated',
+  'nondeterminism',
+  'agent_completed',
+  'agent_failed',
 ];
 
 describe('lifecycle: the running fast path decides exactly like the machine', () => {
@@ -58,7 +77,7 @@ describe('lifecycle: the running fast path decides exactly like the machine', ()
         const answers = (RESPONSE_OF as Partial<Record<EventType, EventType>>)[type];
         if (answers) {
           const pool = next() < 0.8 ? ids.filter((x) => x.type === answers) : ids;
-          const parent = next() < 0.1 ? undefined : pool[Math.floor(next() * pool.length)]?.id ?? 'nope';
+          const parent = next() < 0.1 ? undefined : (pool[Math.floor(next() * pool.length)]?.id ?? 'nope');
           events.push({ eventId, type, ...(parent !== undefined ? { parentEventId: parent } : {}) });
         } else {
           events.push({ eventId, type });

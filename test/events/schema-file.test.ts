@@ -6,7 +6,9 @@ import { EVENT_TYPES } from '../../src/events/payloads.js';
 
 describe('docs/event-schema.json', () => {
   it('is current with the zod schemas (run `npm run schema` after changing them)', () => {
-    const onDisk = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'event-schema.json'), 'utf8')) as unknown;
+    const onDisk = JSON.parse(
+      readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'event-schema.json'), 'utf8'),
+    ) as unknown;
     expect(onDisk).toEqual(JSON.parse(JSON.stringify(eventJsonSchema())));
   });
 

@@ -24,24 +24,36 @@ describe('canonical JSON', () => {
 describe('request identity', () => {
   it('ignores key order, base URL, volatile fields and query credentials', () => {
     const official = keyOf('https://api.openai.com/v1/chat/completions', chat());
-    const proxied = keyOf('http://127.0.0.1:4010/proxy/v1/chat/completions', JSON.stringify({ messages: [{ content: 'hi', role: 'user' }], model: 'gpt-4o-mini', user: 'u-123' }), [
-      { baseUrl: 'http://127.0.0.1:4010/proxy/v1', provider: 'openai-compatible' },
-    ]);
+    const proxied = keyOf(
+      'http://127.0.0.1:4010/proxy/v1/chat/completions',
+      JSON.stringify({ messages: [{ content: 'hi', role: 'user' }], model: 'gpt-4o-mini', user: 'u-123' }),
+      [{ baseUrl: 'http://127.0.0.1:4010/proxy/v1', provider: 'openai-compatible' }],
+    );
     expect(proxied).toBe(official);
-    expect(keyOf('https://example.com/api?b=2&a=1&key=secret1', '{}')).toBe(keyOf('https://example.com/api?a=1&b=2&key=other', '{}'));
+    expect(keyOf('https://example.com/api?b=2&a=1&key=secret1', '{}')).toBe(
+      keyOf('https://example.com/api?a=1&b=2&key=other', '{}'),
+    );
     expect(keyOf('http://localhost:1111/x', 'a')).toBe(keyOf('http://localhost:2222/x', 'a'));
   });
 
   it('changes when the prompt, the model or the operation changes', () => {
     const base = keyOf('https://api.openai.com/v1/chat/completions', chat());
-    expect(keyOf('https://api.openai.com/v1/chat/completions', chat({ messages: [{ role: 'user', content: 'hi!' }] }))).not.toBe(base);
+    expect(
+      keyOf('https://api.openai.com/v1/chat/completions', chat({ messages: [{ role: 'user', content: 'hi!' }] })),
+    ).not.toBe(base);
     expect(keyOf('https://api.openai.com/v1/chat/completions', chat({ model: 'gpt-4o' }))).not.toBe(base);
     expect(keyOf('https://api.openai.com/v1/responses', chat())).not.toBe(base);
   });
 
   it('recognises providers by host or by configured base URL only', () => {
-    expect(detectLlmEndpoint('POST', 'https://api.anthropic.com/v1/messages')).toEqual({ provider: 'anthropic', operation: 'messages' });
-    expect(detectLlmEndpoint('POST', 'https://api.openai.com/v1/embeddings')).toEqual({ provider: 'openai', operation: 'embeddings' });
+    expect(detectLlmEndpoint('POST', 'https://api.anthropic.com/v1/messages')).toEqual({
+      provider: 'anthropic',
+      operation: 'messages',
+    });
+    expect(detectLlmEndpoint('POST', 'https://api.openai.com/v1/embeddings')).toEqual({
+      provider: 'openai',
+      operation: 'embeddings',
+    });
     expect(detectLlmEndpoint('GET', 'https://api.openai.com/v1/models')).toBeUndefined();
     expect(detectLlmEndpoint('POST', 'http://other.host/v1/chat/completions')).toBeUndefined();
   });
@@ -52,7 +64,12 @@ describe('request identity', () => {
   });
 
   it('keys tool arguments by value, not by key order or prototype', () => {
-    class Args { constructor(readonly q: string, readonly n: number) {} }
+    class Args {
+      constructor(
+        readonly q: string,
+        readonly n: number,
+      ) {}
+    }
     expect(toolArgsHash('search', { n: 1, q: 'x' })).toBe(toolArgsHash('search', new Args('x', 1)));
     expect(toolArgsHash('search', { q: 'x' })).not.toBe(toolArgsHash('lookup', { q: 'x' }));
     expect(toolArgsHash('search', { when: new Date(0) })).not.toBe(toolArgsHash('search', { when: new Date(1) }));

@@ -38,23 +38,41 @@ export class TraceBuilder {
     const req = this.push({
       type: 'llm_request',
       payload: {
-        provider: 'openai', operation: 'chat.completions', model, method: 'POST', url: 'https://api.openai.com/v1/chat/completions',
-        headers: {}, body: { model, messages: [{ role: 'user', content: text }] }, stream: false, requestHash: 'h'.repeat(8), occurrence: 0,
+        provider: 'openai',
+        operation: 'chat.completions',
+        model,
+        method: 'POST',
+        url: 'https://api.openai.com/v1/chat/completions',
+        headers: {},
+        body: { model, messages: [{ role: 'user', content: text }] },
+        stream: false,
+        requestHash: 'h'.repeat(8),
+        occurrence: 0,
       },
     });
     this.push({
       type: 'llm_response',
       parentEventId: req,
       payload: {
-        provider: 'openai', operation: 'chat.completions', model, status: 200, body: { choices: [{ message: { role: 'assistant', content: text } }] },
-        usage: tokens, costUsd: 0.0001, latencyMs: 12, finishReason: 'stop',
+        provider: 'openai',
+        operation: 'chat.completions',
+        model,
+        status: 200,
+        body: { choices: [{ message: { role: 'assistant', content: text } }] },
+        usage: tokens,
+        costUsd: 0.0001,
+        latencyMs: 12,
+        finishReason: 'stop',
       },
     });
     return this;
   }
 
   tool(name = 'search', args: unknown = { q: 'x' }, result: unknown = { hits: 1 }): this {
-    const call = this.push({ type: 'tool_call', payload: { tool: name, args, argsHash: 'a'.repeat(8), occurrence: 0 } });
+    const call = this.push({
+      type: 'tool_call',
+      payload: { tool: name, args, argsHash: 'a'.repeat(8), occurrence: 0 },
+    });
     this.push({ type: 'tool_response', parentEventId: call, payload: { tool: name, result, latencyMs: 3 } });
     return this;
   }
@@ -65,12 +83,24 @@ export class TraceBuilder {
   }
 
   complete(output: unknown = { answer: 'done' }): this {
-    this.push({ type: 'agent_completed', payload: { output, totals: { llmCalls: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, durationMs: 5 } } });
+    this.push({
+      type: 'agent_completed',
+      payload: {
+        output,
+        totals: { llmCalls: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, durationMs: 5 },
+      },
+    });
     return this;
   }
 
   fail(message = 'boom'): this {
-    this.push({ type: 'agent_failed', payload: { error: { name: 'Error', message }, totals: { llmCalls: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, durationMs: 5 } } });
+    this.push({
+      type: 'agent_failed',
+      payload: {
+        error: { name: 'Error', message },
+        totals: { llmCalls: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, durationMs: 5 },
+      },
+    });
     return this;
   }
 }

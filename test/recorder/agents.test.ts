@@ -12,7 +12,8 @@ import { readTrace, tempStore, typesOf } from './helpers.js';
  * into the embedded store; every event is checked in order.
  */
 const KEY = 'sk-proj-Xq3vT8mN2pL5rK9wB4yH7jD1fG6sA0cE';
-const ANTHROPIC_KEY = 'sk-ant-api03-Zr8kP2mQ5nW9xT3vB7yL1hJ4dF6gS0aC-eR2tY5uI8oP1aS4dF7gH0jK3lZ6xC9vB2nM5qW8eR1tY4u-AbCdEfAA';
+const ANTHROPIC_KEY =
+  'sk-ant-api03-Zr8kP2mQ5nW9xT3vB7yL1hJ4dF6gS0aC-eR2tY5uI8oP1aS4dF7gH0jK3lZ6xC9vB2nM5qW8eR1tY4u-AbCdEfAA';
 
 let stub: LlmStub;
 let t: ReturnType<typeof tempStore>;
@@ -34,7 +35,9 @@ afterAll(async () => {
 });
 
 /** the fixtures' AgentContext from a run's ctx */
-const agentCtx = (ctx: RunContext): AgentContext => ({ tool: ((name: string, fn: (...a: unknown[]) => unknown) => ctx.tool(name, fn)) as AgentContext['tool'] });
+const agentCtx = (ctx: RunContext): AgentContext => ({
+  tool: ((name: string, fn: (...a: unknown[]) => unknown) => ctx.tool(name, fn)) as AgentContext['tool'],
+});
 
 function payload<T extends StoredEvent['type']>(e: StoredEvent | undefined, type: T): StoredEventOf<T>['payload'] {
   expect(e?.type).toBe(type);
@@ -60,30 +63,48 @@ describe('example agents recorded through the real SDKs', () => {
       baseURL: stub.openaiBaseUrl,
       apiKey: KEY,
       customerId: 'C-7',
-      question: 'Where is my order? call lookup_order({"orderId":"A-1001"}) then call refund_order({"orderId":"A-1001","reason":"late"})',
+      question:
+        'Where is my order? call lookup_order({"orderId":"A-1001"}) then call refund_order({"orderId":"A-1001","reason":"late"})',
     };
-    const { output, traceId } = await recorder.run({ agent: 'support', entry: 'fixtures/agents/support-agent.ts#supportAgent', input }, (ctx) =>
-      supportAgent(input, agentCtx(ctx)),
+    const { output, traceId } = await recorder.run(
+      { agent: 'support', entry: 'fixtures/agents/support-agent.ts#supportAgent', input },
+      (ctx) => supportAgent(input, agentCtx(ctx)),
     );
     expect(output.toolCalls.map((c) => c.name)).toEqual(['lookup_order', 'refund_order']);
     const events = await readTrace(t.store, 'agents', traceId);
     expect(typesOf(events)).toEqual([
       'agent_started',
-      'llm_request', 'llm_response',
-      'tool_call', 'tool_response',
-      'llm_request', 'llm_response',
-      'tool_call', 'tool_response',
-      'llm_request', 'llm_response',
+      'llm_request',
+      'llm_response',
+      'tool_call',
+      'tool_response',
+      'llm_request',
+      'llm_response',
+      'tool_call',
+      'tool_response',
+      'llm_request',
+      'llm_response',
       'agent_completed',
     ]);
     const main = events.filter((e) => e.type !== 'nondeterminism');
     const started = payload(main[0], 'agent_started');
-    expect(started).toMatchObject({ agent: 'support', entry: 'fixtures/agents/support-agent.ts#supportAgent', mode: 'api' });
+    expect(started).toMatchObject({
+      agent: 'support',
+      entry: 'fixtures/agents/support-agent.ts#supportAgent',
+      mode: 'api',
+    });
     expect(started.input).toMatchObject({ customerId: 'C-7', apiKey: '[REDACTED]' });
     expect(started.environment.node).toBe(process.version);
 
     const req1 = payload(main[1], 'llm_request');
-    expect(req1).toMatchObject({ provider: 'openai-compatible', operation: 'chat.completions', model: 'gpt-4o-mini', method: 'POST', stream: false, occurrence: 0 });
+    expect(req1).toMatchObject({
+      provider: 'openai-compatible',
+      operation: 'chat.completions',
+      model: 'gpt-4o-mini',
+      method: 'POST',
+      stream: false,
+      occurrence: 0,
+    });
     expect(req1.url).toBe(`${stub.openaiBaseUrl}/chat/completions`);
     expect(req1.headers.authorization).toBe('[REDACTED]');
     expect(req1.requestHash).toMatch(/^[0-9a-f]{64}$/);
@@ -104,7 +125,10 @@ describe('example agents recorded through the real SDKs', () => {
     expect(main[4]?.parentEventId).toBe(main[3]?.eventId);
     expect(result1.result).toEqual({ orderId: 'A-1001', status: 'shipped', total: 42.5, currency: 'EUR' });
 
-    expect(payload(main[7], 'tool_call')).toMatchObject({ tool: 'refund_order', args: { orderId: 'A-1001', reason: 'late' } });
+    expect(payload(main[7], 'tool_call')).toMatchObject({
+      tool: 'refund_order',
+      args: { orderId: 'A-1001', reason: 'late' },
+    });
     expect(payload(main[8], 'tool_response').result).toMatchObject({ refunded: true, amount: 42.5 });
     expect(payload(main[10], 'llm_response').finishReason).toBe('stop');
 
@@ -127,7 +151,12 @@ describe('example agents recorded through the real SDKs', () => {
     expect(typesOf(events)).toEqual(['agent_started', 'llm_request', 'llm_response', 'agent_completed']);
     const main = events.filter((e) => e.type !== 'nondeterminism');
     const req = payload(main[1], 'llm_request');
-    expect(req).toMatchObject({ provider: 'anthropic', operation: 'messages', model: 'claude-haiku-4-5', stream: true });
+    expect(req).toMatchObject({
+      provider: 'anthropic',
+      operation: 'messages',
+      model: 'claude-haiku-4-5',
+      stream: true,
+    });
     expect(req.headers['x-api-key'] ?? req.headers.authorization).toBe('[REDACTED]');
     const res = payload(main[2], 'llm_response');
     expect(res.status).toBe(200);
@@ -149,7 +178,9 @@ describe('example agents recorded through the real SDKs', () => {
 
   test('streaming agent (openai chat completions, final-chunk usage)', async () => {
     const input = { baseURL: stub.openaiBaseUrl, apiKey: KEY, topic: 'tides' };
-    const { output, traceId } = await recorder.run({ agent: 'openai-streaming', input }, () => openaiStreamingAgent(input));
+    const { output, traceId } = await recorder.run({ agent: 'openai-streaming', input }, () =>
+      openaiStreamingAgent(input),
+    );
     const events = await readTrace(t.store, 'agents', traceId);
     expect(typesOf(events)).toEqual(['agent_started', 'llm_request', 'llm_response', 'agent_completed']);
     const res = payload(events.filter((e) => e.type === 'llm_response')[0], 'llm_response');
@@ -161,7 +192,9 @@ describe('example agents recorded through the real SDKs', () => {
 
   test('parallel agent (429 then retry, three parallel tools, nondeterminism)', async () => {
     const input = { baseURL: stub.openaiBaseUrl, apiKey: KEY, city: 'Paris' };
-    const { output, traceId } = await recorder.run({ agent: 'parallel', input }, (ctx) => parallelAgent(input, agentCtx(ctx)));
+    const { output, traceId } = await recorder.run({ agent: 'parallel', input }, (ctx) =>
+      parallelAgent(input, agentCtx(ctx)),
+    );
     const events = await readTrace(t.store, 'agents', traceId);
     const main = events.filter((e) => e.type !== 'nondeterminism');
     const types = main.map((e) => e.type);

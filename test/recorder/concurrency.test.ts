@@ -36,12 +36,19 @@ test('20 concurrent runs produce 20 traces with no event in the wrong trace', as
     Array.from({ length: N }, (_, run) =>
       recorder.run({ agent: 'conc', input: { run } }, async (ctx) => {
         await sleep((run * 5) % 13);
-        const first = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `run ${run} first` }] });
+        const first = await client.chat.completions.create({
+          model: 'gpt-4o-mini',
+          messages: [{ role: 'user', content: `run ${run} first` }],
+        });
         // parallel tool calls, interleaving with every other run's
         const values = await Promise.all([0, 1, 2].map((item) => lookup({ run, item })));
         ctx.event('decision_made', { decision: `run ${run} decides`, data: { run } });
         await sleep((run * 3) % 7);
-        const streamed = await client.chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: `run ${run} second` }] });
+        const streamed = await client.chat.completions.create({
+          model: 'gpt-4o-mini',
+          stream: true,
+          messages: [{ role: 'user', content: `run ${run} second` }],
+        });
         let text = '';
         for await (const c of streamed) text += c.choices[0]?.delta.content ?? '';
         const bound = ctx.tool('bound', async (n: number) => n * 2);
@@ -65,13 +72,17 @@ test('20 concurrent runs produce 20 traces with no event in the wrong trace', as
     expect(types.filter((x) => x === 'decision_made')).toHaveLength(1);
     for (const e of events) {
       if (e.type === 'llm_request') expect(JSON.stringify(e.payload.body)).toContain(`run ${run} `);
-      if (e.type === 'tool_call' && e.payload.tool === 'lookup') expect((e.payload.args as { run: number }).run).toBe(run);
+      if (e.type === 'tool_call' && e.payload.tool === 'lookup')
+        expect((e.payload.args as { run: number }).run).toBe(run);
       if (e.type === 'tool_call' && e.payload.tool === 'bound') expect([run, run + 1]).toContain(e.payload.args);
-      if (e.type === 'tool_response' && e.payload.tool === 'lookup') expect((e.payload.result as { run: number }).run).toBe(run);
+      if (e.type === 'tool_response' && e.payload.tool === 'lookup')
+        expect((e.payload.result as { run: number }).run).toBe(run);
       if (e.type === 'decision_made') expect(e.payload.data).toEqual({ run });
     }
     // the three parallel lookups: three distinct argument hashes, each occurrence 0
-    const calls = events.filter((e): e is StoredEventOf<'tool_call'> => e.type === 'tool_call' && e.payload.tool === 'lookup');
+    const calls = events.filter(
+      (e): e is StoredEventOf<'tool_call'> => e.type === 'tool_call' && e.payload.tool === 'lookup',
+    );
     expect(new Set(calls.map((c) => c.payload.argsHash)).size).toBe(3);
     expect(calls.every((c) => c.payload.occurrence === 0)).toBe(true);
     const llm = events.find((e): e is StoredEventOf<'llm_response'> => e.type === 'llm_response');

@@ -26,10 +26,20 @@ class SpySink implements EventSink {
   calls: Array<{ count: number; expected: AppendOptions['expectedRevision']; next: number; types: string[] }> = [];
   gate: Promise<void> = Promise.resolve();
   constructor(private readonly inner: SqliteEventStore) {}
-  async append(tenant: string, traceId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
+  async append(
+    tenant: string,
+    traceId: string,
+    events: readonly NewEvent[],
+    options?: AppendOptions,
+  ): Promise<AppendResult> {
     await this.gate;
     const r = await this.inner.append(tenant, traceId, events, options);
-    this.calls.push({ count: events.length, expected: options?.expectedRevision, next: r.nextExpectedRevision, types: events.map((e) => e.type) });
+    this.calls.push({
+      count: events.length,
+      expected: options?.expectedRevision,
+      next: r.nextExpectedRevision,
+      types: events.map((e) => e.type),
+    });
     return r;
   }
 }
@@ -86,7 +96,11 @@ describe('batched writes', () => {
   test('a failing store does not fail the agent: the output comes back with recordingError', async () => {
     const warnings: unknown[] = [];
     const recorder = createRecorder({
-      sink: { append: async () => { throw new Error('disk full'); } },
+      sink: {
+        append: async () => {
+          throw new Error('disk full');
+        },
+      },
       captureHttp: false,
       onWriteError: (err) => warnings.push(err),
     });
@@ -114,7 +128,9 @@ function child(path: string, mode: string) {
   let err = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   const line = (prefix: string) =>
     new Promise<string>((resolve, reject) => {
       const check = () => {
@@ -141,7 +157,14 @@ describe('process exit and crashes', () => {
     const summary = await t.store.summary('dur', traceId);
     expect(summary?.status).toBe('incomplete');
     const events = await readTrace(t.store, 'dur', traceId);
-    expect(typesOf(events)).toEqual(['agent_started', 'tool_call', 'tool_response', 'decision_made', 'tool_call', 'tool_response']);
+    expect(typesOf(events)).toEqual([
+      'agent_started',
+      'tool_call',
+      'tool_response',
+      'decision_made',
+      'tool_call',
+      'tool_response',
+    ]);
     expect((await t.store.list('dur', { status: 'incomplete' })).traces.map((s) => s.traceId)).toContain(traceId);
   });
 
@@ -164,7 +187,15 @@ describe('process exit and crashes', () => {
     const traceId = await c.line('TRACE');
     expect((await c.exited).code).toBe(0);
     const events = await readTrace(t.store, 'dur', traceId);
-    expect(typesOf(events)).toEqual(['agent_started', 'tool_call', 'tool_response', 'decision_made', 'tool_call', 'tool_response', 'agent_failed']);
+    expect(typesOf(events)).toEqual([
+      'agent_started',
+      'tool_call',
+      'tool_response',
+      'decision_made',
+      'tool_call',
+      'tool_response',
+      'agent_failed',
+    ]);
     const last = events.at(-1);
     expect(last?.type === 'agent_failed' && last.payload.error.name).toBe('ProcessExit');
   });
@@ -175,7 +206,16 @@ describe('process exit and crashes', () => {
     const traceId = await c.line('TRACE');
     expect((await c.exited).code).toBe(0);
     const events = await readTrace(t.store, 'dur', traceId);
-    expect(typesOf(events)).toEqual(['agent_started', 'llm_request', 'llm_response', 'llm_request', 'llm_response', 'llm_request', 'llm_response', 'agent_failed']);
+    expect(typesOf(events)).toEqual([
+      'agent_started',
+      'llm_request',
+      'llm_response',
+      'llm_request',
+      'llm_response',
+      'llm_request',
+      'llm_response',
+      'agent_failed',
+    ]);
     const requests = events.flatMap((e) => (e.type === 'llm_request' ? [e.payload] : []));
     expect(requests.map((r) => r.occurrence)).toEqual([0, 1, 0]);
     expect(requests[0]?.requestHash).toBe(requests[1]?.requestHash);
@@ -185,7 +225,11 @@ describe('process exit and crashes', () => {
     expect(responses.map((r) => r.usage)).toEqual(Array(3).fill({ inputTokens: 11, outputTokens: 2, totalTokens: 13 }));
     const last = events.at(-1);
     expect(last?.type === 'agent_failed' && last.payload.error.name).toBe('ProcessExit');
-    expect(last?.type === 'agent_failed' && last.payload.totals).toMatchObject({ llmCalls: 3, inputTokens: 33, outputTokens: 6 });
+    expect(last?.type === 'agent_failed' && last.payload.totals).toMatchObject({
+      llmCalls: 3,
+      inputTokens: 33,
+      outputTokens: 6,
+    });
   });
 
   test('an uncaught exception mid-run: flushed and ended with that error', async () => {
@@ -196,6 +240,9 @@ describe('process exit and crashes', () => {
     expect(c.stderr()).toContain('escaped the agent');
     const events = await readTrace(t.store, 'dur', traceId);
     const last = events.at(-1);
-    expect(last?.type === 'agent_failed' && last.payload.error).toMatchObject({ name: 'Error', message: 'escaped the agent' });
+    expect(last?.type === 'agent_failed' && last.payload.error).toMatchObject({
+      name: 'Error',
+      message: 'escaped the agent',
+    });
   });
 });

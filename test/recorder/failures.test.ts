@@ -31,12 +31,27 @@ afterAll(async () => {
   await t.cleanup();
 });
 
-const client = () => new OpenAI({ baseURL: stub.openaiBaseUrl, apiKey: 'sk-test-failures-000000000000000000', maxRetries: 0 });
+const client = () =>
+  new OpenAI({ baseURL: stub.openaiBaseUrl, apiKey: 'sk-test-failures-000000000000000000', maxRetries: 0 });
 
 /** what an agent can observe of an error */
 function observable(err: unknown): Record<string, unknown> {
-  const e = err as { constructor: { name: string }; name?: string; message?: string; status?: number; code?: unknown; cause?: { code?: unknown } };
-  return { class: e.constructor.name, name: e.name, message: e.message, status: e.status, code: e.code, causeCode: e.cause?.code };
+  const e = err as {
+    constructor: { name: string };
+    name?: string;
+    message?: string;
+    status?: number;
+    code?: unknown;
+    cause?: { code?: unknown };
+  };
+  return {
+    class: e.constructor.name,
+    name: e.name,
+    message: e.message,
+    status: e.status,
+    code: e.code,
+    causeCode: e.cause?.code,
+  };
 }
 
 async function caught(fn: () => Promise<unknown>): Promise<unknown> {
@@ -48,7 +63,10 @@ async function caught(fn: () => Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection');
 }
 
-async function recordedFailure(agent: string, fn: () => Promise<unknown>): Promise<{ error: unknown; events: StoredEvent[] }> {
+async function recordedFailure(
+  agent: string,
+  fn: () => Promise<unknown>,
+): Promise<{ error: unknown; events: StoredEvent[] }> {
   let traceId = '';
   const error = await caught(() =>
     recorder.run({ agent }, async (ctx) => {
@@ -68,7 +86,11 @@ function only<T extends StoredEvent['type']>(events: StoredEvent[], type: T): St
 describe('HTTP errors', () => {
   for (const status of [429, 500]) {
     test(`${status} from the provider: recorded with status and error; the SDK error is unchanged`, async () => {
-      const call = () => client().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `boom [[fail:${status}]]` }] });
+      const call = () =>
+        client().chat.completions.create({
+          model: 'gpt-4o-mini',
+          messages: [{ role: 'user', content: `boom [[fail:${status}]]` }],
+        });
       const bare = await caught(call);
       const { error, events } = await recordedFailure(`http-${status}`, call);
       expect(observable(error)).toEqual(observable(bare));
@@ -98,7 +120,8 @@ describe('network errors', () => {
   });
 
   test('the SDK against a dropped connection: APIConnectionError, recorded as status 0', async () => {
-    const call = () => client().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x [[drop]]' }] });
+    const call = () =>
+      client().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x [[drop]]' }] });
     const bare = await caught(call);
     const { error, events } = await recordedFailure('net-sdk', call);
     expect(observable(error)).toEqual(observable(bare));
@@ -127,7 +150,11 @@ describe('network errors', () => {
   test('a stream cut mid-way: the chunks that arrived are recorded with the error', async () => {
     const c = client();
     const { events } = await recordedFailure('net-cut', async () => {
-      const stream = await c.chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'long answer please [[cut:3]]' }] });
+      const stream = await c.chat.completions.create({
+        model: 'gpt-4o-mini',
+        stream: true,
+        messages: [{ role: 'user', content: 'long answer please [[cut:3]]' }],
+      });
       for await (const _ of stream) {
         // consume until it breaks
       }
@@ -201,15 +228,19 @@ describe('tools and agents that throw', () => {
   });
 
   test('a synchronous throw and a thrown non-Error value are recorded too', async () => {
-    const e1 = await caught(() => recorder.run({ agent: 'sync-throw' }, () => {
-      throw new Error('sync');
-    }));
+    const e1 = await caught(() =>
+      recorder.run({ agent: 'sync-throw' }, () => {
+        throw new Error('sync');
+      }),
+    );
     expect((e1 as Error).message).toBe('sync');
     let traceId = '';
-    const e2 = await caught(() => recorder.run({ agent: 'string-throw' }, async (ctx) => {
-      traceId = ctx.traceId;
-      throw 'just a string';
-    }));
+    const e2 = await caught(() =>
+      recorder.run({ agent: 'string-throw' }, async (ctx) => {
+        traceId = ctx.traceId;
+        throw 'just a string';
+      }),
+    );
     expect(e2).toBe('just a string');
     const events = await readTrace(t.store, 'default', traceId);
     expect(only(events, 'agent_failed').error).toMatchObject({ name: 'Error', message: 'just a string' });

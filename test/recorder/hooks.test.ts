@@ -2,7 +2,12 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import OpenAI from 'openai';
 import type { StoredEvent, StoredEventOf } from '../../src/events/envelope.js';
-import { createRecorder, type InterceptedRequest, type ReplayHooks, type ToolCallInfo } from '../../src/recorder/index.js';
+import {
+  createRecorder,
+  type InterceptedRequest,
+  type ReplayHooks,
+  type ToolCallInfo,
+} from '../../src/recorder/index.js';
 import { startLlmStub, type LlmStub } from '../../fixtures/llm-stub/index.js';
 import { readTrace, tempStore, typesOf } from './helpers.js';
 
@@ -36,7 +41,10 @@ function sseResponse(frames: string[], gapMs: number): Response {
   );
 }
 
-async function recordOnce(hooks: ReplayHooks | undefined, agent: (tool: (q: string) => Promise<string>) => Promise<unknown>) {
+async function recordOnce(
+  hooks: ReplayHooks | undefined,
+  agent: (tool: (q: string) => Promise<string>) => Promise<unknown>,
+) {
   const t = tempStore();
   const recorder = createRecorder({ store: t.store, providers: [stub.openaiBaseUrl], ...(hooks ? { hooks } : {}) });
   const lookup = recorder.tool('lookup', async (q: string) => `live:${q}`);
@@ -52,9 +60,17 @@ const chatBody = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'he
 
 test('record, then answer the same agent from hooks: same events, no network, same output', async () => {
   const agent = async (lookup: (q: string) => Promise<string>) => {
-    const client = new OpenAI({ baseURL: stub.openaiBaseUrl, apiKey: 'sk-test-hooks-00000000000000000000', maxRetries: 0 });
+    const client = new OpenAI({
+      baseURL: stub.openaiBaseUrl,
+      apiKey: 'sk-test-hooks-00000000000000000000',
+      maxRetries: 0,
+    });
     const a = await client.chat.completions.create(chatBody as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming);
-    const s = await client.chat.completions.create({ ...chatBody, stream: true, stream_options: { include_usage: true } } as OpenAI.Chat.ChatCompletionCreateParamsStreaming);
+    const s = await client.chat.completions.create({
+      ...chatBody,
+      stream: true,
+      stream_options: { include_usage: true },
+    } as OpenAI.Chat.ChatCompletionCreateParamsStreaming);
     let text = '';
     for await (const c of s) text += c.choices[0]?.delta.content ?? '';
     const viaHttp = await new Promise<string>((resolve, reject) => {
@@ -78,8 +94,10 @@ test('record, then answer the same agent from hooks: same events, no network, sa
   for (const e of original.events) {
     if (e.type !== 'llm_response' && e.type !== 'http_response' && e.type !== 'tool_response') continue;
     const req = byId.get(e.parentEventId ?? '');
-    if (req?.type === 'llm_request' || req?.type === 'http_request') responses.set(`${req.payload.requestHash}#${req.payload.occurrence}`, e);
-    if (req?.type === 'tool_call') responses.set(`${req.payload.tool}:${req.payload.argsHash}#${req.payload.occurrence}`, e);
+    if (req?.type === 'llm_request' || req?.type === 'http_request')
+      responses.set(`${req.payload.requestHash}#${req.payload.occurrence}`, e);
+    if (req?.type === 'tool_call')
+      responses.set(`${req.payload.tool}:${req.payload.argsHash}#${req.payload.occurrence}`, e);
   }
   const asked: InterceptedRequest[] = [];
   const tools: ToolCallInfo[] = [];
@@ -87,9 +105,14 @@ test('record, then answer the same agent from hooks: same events, no network, sa
     async respondHttp(req) {
       asked.push(req);
       const e = responses.get(`${req.requestHash}#${req.occurrence}`);
-      if (e?.type === 'llm_response' && e.payload.chunks) return sseResponse(e.payload.chunks.map((c) => c.data), 1);
+      if (e?.type === 'llm_response' && e.payload.chunks)
+        return sseResponse(
+          e.payload.chunks.map((c) => c.data),
+          1,
+        );
       if (e?.type === 'llm_response') return Response.json(e.payload.body, { status: e.payload.status });
-      if (e?.type === 'http_response') return new Response(e.payload.body ?? '', { status: e.payload.status, headers: e.payload.headers ?? {} });
+      if (e?.type === 'http_response')
+        return new Response(e.payload.body ?? '', { status: e.payload.status, headers: e.payload.headers ?? {} });
       throw new Error(`cache miss ${req.url}`);
     },
     async respondTool(call) {
@@ -105,15 +128,19 @@ test('record, then answer the same agent from hooks: same events, no network, sa
   expect(asked[0]?.endpoint).toEqual({ provider: 'openai-compatible', operation: 'chat.completions' });
   expect(asked[0]?.headers.authorization).toMatch(/^Bearer sk-test-hooks/); // hooks see the unredacted request
   expect(tools).toEqual([expect.objectContaining({ tool: 'lookup', args: 'q1', occurrence: 0, pure: false })]);
-  expect('output' in replay.result && replay.result.output).toEqual('output' in original.result && original.result.output);
+  expect('output' in replay.result && replay.result.output).toEqual(
+    'output' in original.result && original.result.output,
+  );
   expect(typesOf(replay.events)).toEqual(typesOf(original.events));
   const strip = (events: StoredEvent[]) =>
-    events.filter((e) => e.type === 'llm_request' || e.type === 'llm_response').map((e) => {
-      const p = { ...(e.payload as Record<string, unknown>) };
-      for (const k of ['latencyMs', 'headers']) delete p[k];
-      if (Array.isArray(p.chunks)) p.chunks = (p.chunks as Array<{ data: string }>).map((c) => c.data);
-      return p;
-    });
+    events
+      .filter((e) => e.type === 'llm_request' || e.type === 'llm_response')
+      .map((e) => {
+        const p = { ...(e.payload as Record<string, unknown>) };
+        for (const k of ['latencyMs', 'headers']) delete p[k];
+        if (Array.isArray(p.chunks)) p.chunks = (p.chunks as Array<{ data: string }>).map((c) => c.data);
+        return p;
+      });
   expect(strip(replay.events)).toEqual(strip(original.events));
   const tr = replay.events.find((e): e is StoredEventOf<'tool_response'> => e.type === 'tool_response');
   expect(tr?.payload.result).toBe('live:q1');
@@ -128,7 +155,10 @@ test('a hook that throws fails the request like a network error, recorded as sta
     nextValue: () => undefined,
   };
   const { result, events } = await recordOnce(hooks, async (lookup) => {
-    const fetchError = await fetch(`${stub.openaiBaseUrl}/chat/completions`, { method: 'POST', body: JSON.stringify(chatBody) }).then(
+    const fetchError = await fetch(`${stub.openaiBaseUrl}/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify(chatBody),
+    }).then(
       () => 'no error',
       (e: Error) => e.message,
     );
@@ -137,13 +167,23 @@ test('a hook that throws fails the request like a network error, recorded as sta
       req.on('error', (e) => resolve(e.message));
       req.end();
     });
-    const toolError = await lookup('q').then(() => 'no error', (e: Error) => `${e.name}: ${e.message}`);
+    const toolError = await lookup('q').then(
+      () => 'no error',
+      (e: Error) => `${e.name}: ${e.message}`,
+    );
     return { fetchError, httpError, toolError };
   });
-  expect('output' in result && result.output).toEqual({ fetchError: 'replay cache miss', httpError: 'replay cache miss', toolError: 'ToolBroke: recorded failure' });
+  expect('output' in result && result.output).toEqual({
+    fetchError: 'replay cache miss',
+    httpError: 'replay cache miss',
+    toolError: 'ToolBroke: recorded failure',
+  });
   const responses = events.filter((e) => e.type === 'llm_response' || e.type === 'http_response');
   expect(responses.map((e) => (e.payload as { status: number }).status)).toEqual([0, 0]);
-  expect(responses.map((e) => (e.payload as { error?: { message: string } }).error?.message)).toEqual(['replay cache miss', 'replay cache miss']);
+  expect(responses.map((e) => (e.payload as { error?: { message: string } }).error?.message)).toEqual([
+    'replay cache miss',
+    'replay cache miss',
+  ]);
   const tr = events.find((e): e is StoredEventOf<'tool_response'> => e.type === 'tool_response');
   expect(tr?.payload.error).toEqual({ name: 'ToolBroke', message: 'recorded failure' });
 });

@@ -40,8 +40,29 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
 
 beforeAll(async () => {
   t = tempStore();
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(t.dir, 'key.pem'), '-out', join(t.dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
-  const https = createHttpsServer({ key: readFileSync(join(t.dir, 'key.pem')), cert: readFileSync(join(t.dir, 'cert.pem')) }, handler);
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(t.dir, 'key.pem'),
+      '-out',
+      join(t.dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+    ],
+    { stdio: 'ignore' },
+  );
+  const https = createHttpsServer(
+    { key: readFileSync(join(t.dir, 'key.pem')), cert: readFileSync(join(t.dir, 'cert.pem')) },
+    handler,
+  );
   const http = createHttpServer(handler);
   await new Promise<void>((r) => https.listen(0, '127.0.0.1', r));
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
@@ -58,12 +79,16 @@ afterAll(async () => {
 
 function viaHttps(path: string, body: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(`${httpsUrl}${path}`, { method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'text/plain' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve(text));
-    });
+    const req = httpsRequest(
+      `${httpsUrl}${path}`,
+      { method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'text/plain' } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve(text));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -75,7 +100,13 @@ test('ESM named import of node:https is intercepted and recorded', async () => {
   const events = await readTrace(t.store, 'default', traceId);
   expect(typesOf(events)).toEqual(['agent_started', 'http_request', 'http_response', 'agent_completed']);
   const req = events.find((e): e is StoredEventOf<'http_request'> => e.type === 'http_request');
-  expect(req?.payload).toMatchObject({ method: 'POST', url: `${httpsUrl}/items?page=2`, body: 'payload-1', bodyEncoding: 'utf8', occurrence: 0 });
+  expect(req?.payload).toMatchObject({
+    method: 'POST',
+    url: `${httpsUrl}/items?page=2`,
+    body: 'payload-1',
+    bodyEncoding: 'utf8',
+    occurrence: 0,
+  });
   const res = events.find((e): e is StoredEventOf<'http_response'> => e.type === 'http_response');
   expect(res?.payload).toMatchObject({ status: 201, body: output, bodyEncoding: 'utf8' });
   expect(res?.payload.headers?.['set-cookie']).toBe('[REDACTED]');
@@ -99,7 +130,9 @@ test('gzip over node:http is recorded decoded; fetch too; binary bodies as base6
     return { viaHttp, viaFetch, binary };
   });
   expect(output).toEqual({ viaHttp: '1f8b', viaFetch: { hello: 'compressed world' }, binary: '00ff01fe80' });
-  const responses = (await readTrace(t.store, 'default', traceId)).filter((e): e is StoredEventOf<'http_response'> => e.type === 'http_response');
+  const responses = (await readTrace(t.store, 'default', traceId)).filter(
+    (e): e is StoredEventOf<'http_response'> => e.type === 'http_response',
+  );
   expect(responses.map((r) => [r.payload.body, r.payload.bodyEncoding])).toEqual([
     ['{"hello":"compressed world"}', 'utf8'],
     ['{"hello":"compressed world"}', 'utf8'],
@@ -117,7 +150,9 @@ test('requests outside any run pass through unrecorded; identical requests insid
   const { traceId } = await recorder.run({ agent: 'repeat' }, async () => {
     for (let i = 0; i < 3; i++) await fetch(`${httpUrl}/same`, { method: 'POST', body: 'same' }).then((r) => r.text());
   });
-  const reqs = (await readTrace(t.store, 'default', traceId)).filter((e): e is StoredEventOf<'http_request'> => e.type === 'http_request');
+  const reqs = (await readTrace(t.store, 'default', traceId)).filter(
+    (e): e is StoredEventOf<'http_request'> => e.type === 'http_request',
+  );
   expect(reqs.map((r) => r.payload.occurrence)).toEqual([0, 1, 2]);
   expect(new Set(reqs.map((r) => r.payload.requestHash)).size).toBe(1);
 });

@@ -1,7 +1,12 @@
 import { randomUUID as namedRandomUUID, getRandomValues as namedGetRandomValues, webcrypto } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { StoredEvent, StoredEventOf } from '../../src/events/envelope.js';
-import { createRecorder, type NondeterminismSource, type Recorder, type ReplayHooks } from '../../src/recorder/index.js';
+import {
+  createRecorder,
+  type NondeterminismSource,
+  type Recorder,
+  type ReplayHooks,
+} from '../../src/recorder/index.js';
 import { readTrace, tempStore } from './helpers.js';
 
 /**
@@ -76,14 +81,28 @@ test('every source is recorded in order inside a run; outside a run nothing is',
   expect(new Date(v.Date?.[3] as number).toString()).toBe(second.dateString);
   expect(v['performance.now']).toEqual([first.perf, second.perf]);
   expect(v['Math.random']).toEqual([first.random, second.random]);
-  expect(v['crypto.randomUUID']).toEqual([first.uuid, first.nodeUuid, first.webUuid, second.uuid, second.nodeUuid, second.webUuid]);
+  expect(v['crypto.randomUUID']).toEqual([
+    first.uuid,
+    first.nodeUuid,
+    first.webUuid,
+    second.uuid,
+    second.nodeUuid,
+    second.webUuid,
+  ]);
   expect(v['crypto.getRandomValues']).toEqual([first.bytes, first.nodeBytes, second.bytes, second.nodeBytes]);
 
   // compact and positioned: values observed before the decision are written before it, one event per source
   const types = events.map((e) => (e.type === 'nondeterminism' ? `nd:${e.payload.source}` : e.type));
   const decision = types.indexOf('decision_made');
   expect(types.slice(1, decision).sort()).toEqual(
-    ['nd:Date', 'nd:Date.now', 'nd:Math.random', 'nd:crypto.getRandomValues', 'nd:crypto.randomUUID', 'nd:performance.now'].sort(),
+    [
+      'nd:Date',
+      'nd:Date.now',
+      'nd:Math.random',
+      'nd:crypto.getRandomValues',
+      'nd:crypto.randomUUID',
+      'nd:performance.now',
+    ].sort(),
   );
   // the recorder's own eventIds and timestamps are not among the recorded values
   const uuids = new Set(v['crypto.randomUUID']);
@@ -139,7 +158,15 @@ test('with ReplayHooks the recorded values are served back, and recorded again',
       h: [...bytes],
     };
   });
-  expect(output).toMatchObject({ a: 1_700_000_000_000, b: 1_700_000_000_500, d: 1_600_000_000_000, e: 12.5, f: [0.25, 0.75], g: '11111111-2222-4333-8444-555555555555', h: [1, 2, 3, 4] });
+  expect(output).toMatchObject({
+    a: 1_700_000_000_000,
+    b: 1_700_000_000_500,
+    d: 1_600_000_000_000,
+    e: 12.5,
+    f: [0.25, 0.75],
+    g: '11111111-2222-4333-8444-555555555555',
+    h: [1, 2, 3, 4],
+  });
   expect(output.c).toBeGreaterThan(1_700_000_000_500);
   const v = valuesBySource(await readTrace(local.store, 'default', traceId));
   expect(v['Date.now']).toEqual([output.a, output.b, output.c]);

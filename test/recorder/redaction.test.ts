@@ -3,7 +3,14 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { createRecorder, redactString, redactValue, redactUrl, REDACTED, type Recorder } from '../../src/recorder/index.js';
+import {
+  createRecorder,
+  redactString,
+  redactValue,
+  redactUrl,
+  REDACTED,
+  type Recorder,
+} from '../../src/recorder/index.js';
 import { startLlmStub, type LlmStub } from '../../fixtures/llm-stub/index.js';
 import { readTrace, tempStore } from './helpers.js';
 
@@ -62,7 +69,10 @@ afterAll(async () => {
 });
 
 function rawStoreBytes(): string {
-  return [t.path, `${t.path}-wal`].filter((p) => existsSync(p)).map((p) => readFileSync(p).toString('latin1')).join('\n');
+  return [t.path, `${t.path}-wal`]
+    .filter((p) => existsSync(p))
+    .map((p) => readFileSync(p).toString('latin1'))
+    .join('\n');
 }
 
 describe('key shapes', () => {
@@ -76,9 +86,12 @@ describe('key shapes', () => {
     // an AWS secret is redacted next to its key id, or under its name
     expect(redactString(`${KEYS.awsAccessKeyId} ${KEYS.awsSecret}`)).not.toContain(KEYS.awsSecret);
     expect(redactString(`aws_secret_access_key = ${KEYS.awsSecret}`)).toBe(`aws_secret_access_key = ${REDACTED}`);
-    expect(redactValue({ SecretAccessKey: KEYS.awsSecret, password: 'hunter2', max_tokens: 5, prompt: 'a token of thanks' }))
-      .toEqual({ SecretAccessKey: REDACTED, password: REDACTED, max_tokens: 5, prompt: 'a token of thanks' });
-    expect(redactUrl(`https://x.test/v1?key=${KEYS.google}&q=1`)).toBe(`https://x.test/v1?key=${encodeURIComponent(REDACTED)}&q=1`);
+    expect(
+      redactValue({ SecretAccessKey: KEYS.awsSecret, password: 'hunter2', max_tokens: 5, prompt: 'a token of thanks' }),
+    ).toEqual({ SecretAccessKey: REDACTED, password: REDACTED, max_tokens: 5, prompt: 'a token of thanks' });
+    expect(redactUrl(`https://x.test/v1?key=${KEYS.google}&q=1`)).toBe(
+      `https://x.test/v1?key=${encodeURIComponent(REDACTED)}&q=1`,
+    );
     expect(redactUrl('https://user:pw@x.test/a')).toBe('https://x.test/a');
     // ordinary text is left alone
     const prose = 'Ask the skeleton key maker about sk-8 sizes; the bearer of news said AKIA is a word.';
@@ -90,36 +103,59 @@ test('after a recorded run the raw bytes of the store file and its WAL contain n
   const openai = new OpenAI({ baseURL: stub.openaiBaseUrl, apiKey: KEYS.openaiProject });
   const anthropic = new Anthropic({ baseURL: stub.anthropicBaseUrl, apiKey: KEYS.anthropic });
   const leaky = `Here are my credentials: ${KEYS.openaiLegacy} ${KEYS.anthropicAdmin} ${KEYS.awsAccessKeyId} ${KEYS.awsSecret} ${KEYS.github} mail me at ann@example.com`;
-  const deploy = recorder.tool('deploy', async (args: { accessKeyId: string; secretAccessKey: string; sessionToken: string }) => ({
-    ok: true,
-    echoed: `${args.accessKeyId}:${args.secretAccessKey}`,
-    svc: KEYS.openaiSvc,
-  }));
+  const deploy = recorder.tool(
+    'deploy',
+    async (args: { accessKeyId: string; secretAccessKey: string; sessionToken: string }) => ({
+      ok: true,
+      echoed: `${args.accessKeyId}:${args.secretAccessKey}`,
+      svc: KEYS.openaiSvc,
+    }),
+  );
   let traceId = '';
   await expect(
     recorder.run({ agent: 'leaky', input: { apiKey: KEYS.openaiProject, note: leaky } }, async (ctx) => {
       traceId = ctx.traceId;
       // SDK calls: credentials in headers; the prompt (and the stub's echo of it) carries keys in bodies and chunks
       await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: leaky }] });
-      const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: leaky }] });
+      const stream = await openai.chat.completions.create({
+        model: 'gpt-4o-mini',
+        stream: true,
+        messages: [{ role: 'user', content: leaky }],
+      });
       for await (const _ of stream) {
         // drain
       }
-      await anthropic.messages.create({ model: 'claude-3-5-haiku-latest', max_tokens: 50, messages: [{ role: 'user', content: leaky }] });
+      await anthropic.messages.create({
+        model: 'claude-3-5-haiku-latest',
+        max_tokens: 50,
+        messages: [{ role: 'user', content: leaky }],
+      });
       // generic HTTP: query-string keys, cookies, bearer tokens, a form body
       await fetch(`${stub.url}/echo?api_key=${KEYS.openaiLegacy}&key=${KEYS.google}`, {
         headers: { cookie: KEYS.cookie, authorization: `Bearer ${KEYS.bearerJwt}`, 'x-goog-api-key': KEYS.google },
       }).then((r) => r.text());
-      await fetch(`${stub.url}/form`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `client_secret=${KEYS.github}&grant_type=x` }).then((r) => r.text());
+      await fetch(`${stub.url}/form`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `client_secret=${KEYS.github}&grant_type=x`,
+      }).then((r) => r.text());
       await new Promise<void>((resolve) => {
-        const req = httpRequest(`${stub.url}/node?token=${KEYS.github}`, { headers: { 'x-api-key': KEYS.anthropic, 'proxy-authorization': `Basic ${KEYS.github}` } }, (res) => {
-          res.resume();
-          res.on('end', resolve);
-        });
+        const req = httpRequest(
+          `${stub.url}/node?token=${KEYS.github}`,
+          { headers: { 'x-api-key': KEYS.anthropic, 'proxy-authorization': `Basic ${KEYS.github}` } },
+          (res) => {
+            res.resume();
+            res.on('end', resolve);
+          },
+        );
         req.end();
       });
       // tool arguments and results
-      await deploy({ accessKeyId: KEYS.awsTempKeyId, secretAccessKey: KEYS.awsTempSecret, sessionToken: KEYS.bearerJwt });
+      await deploy({
+        accessKeyId: KEYS.awsTempKeyId,
+        secretAccessKey: KEYS.awsTempSecret,
+        sessionToken: KEYS.bearerJwt,
+      });
       ctx.event('memory_updated', { key: 'creds', value: { api_key: KEYS.openaiProject, text: leaky } });
       // and an error message with a key in it
       throw new Error(`upstream rejected key ${KEYS.openaiProject}`);
@@ -148,7 +184,13 @@ test('after a recorded run the raw bytes of the store file and its WAL contain n
 
 test('redactDefaults: false keeps values (the user hook still runs)', async () => {
   const local = tempStore();
-  const r = createRecorder({ store: local.store, redactDefaults: false, redact: (e) => e, captureHttp: false, captureNondeterminism: false });
+  const r = createRecorder({
+    store: local.store,
+    redactDefaults: false,
+    redact: (e) => e,
+    captureHttp: false,
+    captureNondeterminism: false,
+  });
   const { traceId } = await r.run({ agent: 'raw', input: { k: 'sk-test-not-redacted-000000000000' } }, async () => 1);
   const events = await readTrace(local.store, 'default', traceId);
   expect(JSON.stringify(events[0]?.payload)).toContain('sk-test-not-redacted');

@@ -25,7 +25,11 @@ afterAll(async () => {
   await t.cleanup();
 });
 
-function runScript(script: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runScript(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, ['--import', 'tsx', '--import', REGISTER, script, ...args], {
       env: { PATH: process.env.PATH ?? '', RETRACE_STORE: `sqlite:${t.path}`, RETRACE_TENANT: 'zero', ...env },
@@ -56,7 +60,11 @@ test('the script agent, unchanged, recorded as one trace with a preset trace id'
   const events = await readTrace(t.store, 'zero', 'tr_zero_code_1');
   expect(typesOf(events)).toEqual(['agent_started', 'llm_request', 'llm_response', 'agent_completed']);
   const started = events[0] as StoredEventOf<'agent_started'>;
-  expect(started.payload).toMatchObject({ agent: 'script-agent', mode: 'process', input: { argv: ['What is the capital of France?'] } });
+  expect(started.payload).toMatchObject({
+    agent: 'script-agent',
+    mode: 'process',
+    input: { argv: ['What is the capital of France?'] },
+  });
   expect(started.payload.entry).toBeUndefined();
   expect(started.payload.environment.argv).toEqual([scriptAgentPath, 'What is the capital of France?']);
   // allow-listed env only: no API key, no *_TOKEN even when listed, no PATH
@@ -72,7 +80,11 @@ test('the script agent, unchanged, recorded as one trace with a preset trace id'
   });
   // OPENAI_BASE_URL makes the stub an LLM endpoint for the recorder too
   const req = events[1] as StoredEventOf<'llm_request'>;
-  expect(req.payload).toMatchObject({ provider: 'openai-compatible', operation: 'chat.completions', model: 'gpt-4o-mini' });
+  expect(req.payload).toMatchObject({
+    provider: 'openai-compatible',
+    operation: 'chat.completions',
+    model: 'gpt-4o-mini',
+  });
   expect(JSON.stringify(events)).not.toContain(key);
   const done = events.at(-1) as StoredEventOf<'agent_completed'>;
   expect(done.payload.output).toEqual({ exitCode: 0, stdout: r.stdout });
@@ -96,7 +108,10 @@ test('a non-zero exit ends the trace with agent_failed', async () => {
 
 test('an uncaught exception ends the trace with that error; fetch outside any agent code is still recorded', async () => {
   const script = join(t.dir, 'crash.mjs');
-  writeFileSync(script, `await fetch(${JSON.stringify(`${stub.url}/health`)}).then((r) => r.text());\nconsole.log('about to fail');\nthrow new TypeError('bad thing happened');\n`);
+  writeFileSync(
+    script,
+    `await fetch(${JSON.stringify(`${stub.url}/health`)}).then((r) => r.text());\nconsole.log('about to fail');\nthrow new TypeError('bad thing happened');\n`,
+  );
   const r = await runScript(script, [], { RETRACE_TRACE_ID: 'tr_zero_code_3' });
   expect(r.code).toBe(1);
   expect(r.stderr).toContain('bad thing happened');

@@ -69,7 +69,11 @@ test('raw fetch: the first chunk reaches the caller long before the stream ends'
     const res = await fetch(`${stub.openaiBaseUrl}/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test-streaming-key-000000000000' },
-      body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'count slowly to five' }] }),
+      body: JSON.stringify({
+        model: 'gpt-4o-mini',
+        stream: true,
+        messages: [{ role: 'user', content: 'count slowly to five' }],
+      }),
     });
     headersAt = performance.now();
     const reader = res.body!.getReader();
@@ -91,25 +95,42 @@ test('raw fetch: the first chunk reaches the caller long before the stream ends'
 test('node:http stream (named import): spread for the caller, recorded per SSE event', async () => {
   const arrivals: number[] = [];
   let body = '';
-  const { traceId } = await recorder.run({ agent: 'stream-http' }, () =>
-    new Promise<void>((resolve, reject) => {
-      const req = httpRequest(`${stub.openaiBaseUrl}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => {
-          arrivals.push(performance.now());
-          body += d;
-        });
-        res.on('end', resolve);
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end(JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'count slowly to five' }] }));
-    }),
+  const { traceId } = await recorder.run(
+    { agent: 'stream-http' },
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const req = httpRequest(
+          `${stub.openaiBaseUrl}/chat/completions`,
+          { method: 'POST', headers: { 'content-type': 'application/json' } },
+          (res) => {
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => {
+              arrivals.push(performance.now());
+              body += d;
+            });
+            res.on('end', resolve);
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.end(
+          JSON.stringify({
+            model: 'gpt-4o-mini',
+            stream: true,
+            messages: [{ role: 'user', content: 'count slowly to five' }],
+          }),
+        );
+      }),
   );
   expect(arrivals.length).toBeGreaterThan(3);
   expect(spread(arrivals)).toBeGreaterThan((arrivals.length - 2) * DELAY * 0.5);
   const events = await readTrace(t.store, 'default', traceId);
-  expect(events.map((e) => e.type).filter((x) => x !== 'nondeterminism')).toEqual(['agent_started', 'llm_request', 'llm_response', 'agent_completed']);
+  expect(events.map((e) => e.type).filter((x) => x !== 'nondeterminism')).toEqual([
+    'agent_started',
+    'llm_request',
+    'llm_response',
+    'agent_completed',
+  ]);
   const res = events.find((e): e is StoredEventOf<'llm_response'> => e.type === 'llm_response');
   expect((res?.payload.chunks ?? []).map((c) => c.data).join('')).toBe(body);
   expect(res?.payload.finishReason).toBe('stop');

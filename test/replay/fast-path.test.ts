@@ -24,7 +24,15 @@ beforeAll(async () => {
       if (path.startsWith('/v1/chat/completions')) {
         res.setHeader('content-type', 'application/json');
         res.setHeader('x-request-id', 'req_1');
-        res.end(JSON.stringify({ id: 'c1', object: 'chat.completion', model: 'gpt-4o-mini', choices: [{ index: 0, message: { role: 'assistant', content: 'héllo ✓' }, finish_reason: 'stop' }], usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 } }));
+        res.end(
+          JSON.stringify({
+            id: 'c1',
+            object: 'chat.completion',
+            model: 'gpt-4o-mini',
+            choices: [{ index: 0, message: { role: 'assistant', content: 'héllo ✓' }, finish_reason: 'stop' }],
+            usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 },
+          }),
+        );
       } else if (path === '/text') {
         res.setHeader('content-type', 'text/plain; charset=utf-8');
         res.end('plain text ✓');
@@ -56,7 +64,11 @@ afterAll(async () => {
 
 async function agent(): Promise<unknown[]> {
   const out: unknown[] = [];
-  const llm = await fetch(`${base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }) });
+  const llm = await fetch(`${base}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+  });
   out.push(await llm.json());
   for (const path of ['/text', '/untyped', '/empty', '/binary', '/nocontent', '/down']) {
     const res = await fetch(`${base}${path}`);
@@ -84,11 +96,20 @@ test('a replayed non-streamed response is recorded byte for byte as the clone pa
     const recorded = await readTrace(t.store, 'default', original.traceId);
 
     const replayWith = async (withBodyOf: boolean) => {
-      const hooks = createReplayHooks({ cache: new ReplayCache(buildReplayCache(recorded)), onMiss: 'error', fast: true, report: () => undefined });
+      const hooks = createReplayHooks({
+        cache: new ReplayCache(buildReplayCache(recorded)),
+        onMiss: 'error',
+        fast: true,
+        report: () => undefined,
+      });
       // without bodyOf the recorder reads a clone of each answer, as it did before the fast path
       const seam: ReplayHooks = withBodyOf
         ? hooks
-        : { respondHttp: (r) => hooks.respondHttp(r), nextValue: (s) => hooks.nextValue(s), respondTool: (c) => hooks.respondTool(c) };
+        : {
+            respondHttp: (r) => hooks.respondHttp(r),
+            nextValue: (s) => hooks.nextValue(s),
+            respondTool: (c) => hooks.respondTool(c),
+          };
       const replayer = createRecorder({ store: t.store, providers: [base], hooks: seam });
       const result = await replayer.run({ agent: 'fast-path-replay' }, agent);
       await replayer.close();
@@ -101,7 +122,7 @@ test('a replayed non-streamed response is recorded byte for byte as the clone pa
     expect(fast.output).toEqual(original.output);
     expect(JSON.stringify(comparable(fast.events))).toBe(JSON.stringify(comparable(slow.events)));
     expect(comparable(fast.events)).toEqual(comparable(recorded));
-    const totals = (events: StoredEvent[]) => (events.at(-1)?.payload as { totals: Record<string, number> }).totals;
+    const totals = (events: StoredEvent[]) => (events.at(-1)!.payload as { totals: Record<string, number> }).totals;
     expect({ ...totals(fast.events), durationMs: 0 }).toEqual({ ...totals(recorded), durationMs: 0 });
   } finally {
     await t.cleanup();

@@ -35,12 +35,26 @@ describe('archive → replay from S3 → restore → verify', () => {
         baseURL: stub.openaiBaseUrl,
         apiKey: 'sk-test-archive',
       };
-      const { traceId, error } = await record(hot.store, TENANT, [stub.openaiBaseUrl], 'support', absoluteAgentEntry('support'), input, supportAgent as never);
+      const { traceId, error } = await record(
+        hot.store,
+        TENANT,
+        [stub.openaiBaseUrl],
+        'support',
+        absoluteAgentEntry('support'),
+        input,
+        supportAgent as never,
+      );
       expect(error).toBeUndefined();
       const original = await readAll(hot.store, TENANT, traceId);
 
       const url = s3.url('prod');
-      const archived = await archiveTraces({ from: hot.store, tenantId: TENANT, traceIds: [traceId], to: url, prune: true });
+      const archived = await archiveTraces({
+        from: hot.store,
+        tenantId: TENANT,
+        traceIds: [traceId],
+        to: url,
+        prune: true,
+      });
       expect(archived.results[0]).toMatchObject({ outcome: 'archived' });
       expect(await hot.store.exists(TENANT, traceId)).toBe(false);
 
@@ -48,14 +62,22 @@ describe('archive → replay from S3 → restore → verify', () => {
       const requestsBefore = stub.requests.length;
       const cold = await openS3Store(url);
       try {
-        const result = await replayTrace({ store: cold, replayStore: scratch.store, tenant: TENANT, traceId, fast: true });
+        const result = await replayTrace({
+          store: cold,
+          replayStore: scratch.store,
+          tenant: TENANT,
+          traceId,
+          fast: true,
+        });
         expect(result.misses).toEqual([]);
         expect(['identical', 'equivalent']).toContain(result.verdict);
         expect(stub.requests.length).toBe(requestsBefore);
         const replayed = await readAll(scratch.store, TENANT, result.replayTraceId);
         expect(replayed[0]?.type === 'agent_started' && replayed[0].payload.replayOf?.traceId).toBe(traceId);
         // a read-only store cannot take the replay itself
-        await expect(replayTrace({ store: cold, tenant: TENANT, traceId })).rejects.toMatchObject({ code: 'STORE_READ_ONLY' });
+        await expect(replayTrace({ store: cold, tenant: TENANT, traceId })).rejects.toMatchObject({
+          code: 'STORE_READ_ONLY',
+        });
       } finally {
         await cold.close();
       }

@@ -4,7 +4,13 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmStub, type LlmStub } from '../../fixtures/llm-stub/index.js';
-import { agentEntries, openaiStreamingAgent, parallelAgent, streamingAgent, supportAgent } from '../../fixtures/agents/index.js';
+import {
+  agentEntries,
+  openaiStreamingAgent,
+  parallelAgent,
+  streamingAgent,
+  supportAgent,
+} from '../../fixtures/agents/index.js';
 import { compareTraces } from '../../src/replay/compare.js';
 import { replayTrace, type ReplayOptions, type ReplayResult } from '../../src/replay/index.js';
 import type { EventStore } from '../../src/store/index.js';
@@ -72,11 +78,18 @@ async function checkKeyOrder(): Promise<boolean> {
 
 describe('replayTrace: example agents recorded through the real SDKs replay identically', () => {
   it('the store returns recorded payloads with their key order (needed to replay agents that stringify tool results)', async () => {
-    expect(await storeKeepsKeyOrder(), 'the store must keep the written key order (hash over canonical JSON, body as written)').toBe(true);
+    expect(
+      await storeKeepsKeyOrder(),
+      'the store must keep the written key order (hash over canonical JSON, body as written)',
+    ).toBe(true);
   });
 
   it('supportAgent (tool calls)', { timeout: SLOW }, async () => {
-    const input = { ...conn(), customerId: 'c-42', question: 'Where is my order? call lookup_order({"orderId":"A-1002"})' };
+    const input = {
+      ...conn(),
+      customerId: 'c-42',
+      question: 'Where is my order? call lookup_order({"orderId":"A-1002"})',
+    };
     const { traceId } = await record(store, TENANT, providers(), 'support', agentEntries.support, input, supportAgent);
     const before = stub.requests.length;
     const result = await replay(traceId);
@@ -85,15 +98,41 @@ describe('replayTrace: example agents recorded through the real SDKs replay iden
     expect(result.outcome).toBe('completed');
   });
 
-  it('streamingAgent (Anthropic SSE) and openaiStreamingAgent (OpenAI SSE), with recorded chunk timing', { timeout: SLOW }, async () => {
-    const anthropic = await record(store, TENANT, providers(), 'streaming', agentEntries.streaming, { baseURL: stub.anthropicBaseUrl, apiKey: 'test-key', topic: 'tides' }, streamingAgent);
+  it('streamingAgent (Anthropic SSE) and openaiStreamingAgent (OpenAI SSE), with recorded chunk timing', {
+    timeout: SLOW,
+  }, async () => {
+    const anthropic = await record(
+      store,
+      TENANT,
+      providers(),
+      'streaming',
+      agentEntries.streaming,
+      { baseURL: stub.anthropicBaseUrl, apiKey: 'test-key', topic: 'tides' },
+      streamingAgent,
+    );
     await expectFaithful(anthropic.traceId, await replay(anthropic.traceId, { fast: false }));
-    const openai = await record(store, TENANT, providers(), 'openai-streaming', agentEntries.openaiStreaming, { ...conn(), topic: 'moons' }, openaiStreamingAgent);
+    const openai = await record(
+      store,
+      TENANT,
+      providers(),
+      'openai-streaming',
+      agentEntries.openaiStreaming,
+      { ...conn(), topic: 'moons' },
+      openaiStreamingAgent,
+    );
     await expectFaithful(openai.traceId, await replay(openai.traceId));
   });
 
   it('parallelAgent (parallel tools, 429 retry, uuid/random/clock)', { timeout: SLOW }, async () => {
-    const { traceId } = await record(store, TENANT, providers(), 'parallel', agentEntries.parallel, { ...conn(), city: 'Lima' }, parallelAgent);
+    const { traceId } = await record(
+      store,
+      TENANT,
+      providers(),
+      'parallel',
+      agentEntries.parallel,
+      { ...conn(), city: 'Lima' },
+      parallelAgent,
+    );
     const original = await readAll(store, TENANT, traceId);
     expect(original.some((e) => e.type === 'llm_response' && e.payload.status === 429)).toBe(true);
     await expectFaithful(traceId, await replay(traceId));
@@ -101,12 +140,27 @@ describe('replayTrace: example agents recorded through the real SDKs replay iden
 });
 
 describe('determinism', () => {
-  it('an agent using Date, Date.now, performance.now, Math.random, randomUUID, getRandomValues, parallel tools and a 429 retry replays to the same event stream 10 times in a row', { timeout: 600_000 }, async () => {
-    const { traceId } = await record(store, TENANT, providers(), 'determinism', `${DET}#determinismAgent`, conn(), determinismAgent);
+  it('an agent using Date, Date.now, performance.now, Math.random, randomUUID, getRandomValues, parallel tools and a 429 retry replays to the same event stream 10 times in a row', {
+    timeout: 600_000,
+  }, async () => {
+    const { traceId } = await record(
+      store,
+      TENANT,
+      providers(),
+      'determinism',
+      `${DET}#determinismAgent`,
+      conn(),
+      determinismAgent,
+    );
     const original = await readAll(store, TENANT, traceId);
     expect(original.some((e) => e.type === 'llm_response' && e.payload.status === 429)).toBe(true);
-    expect(new Set(original.filter((e) => e.type === 'nondeterminism').map((e) => e.type === 'nondeterminism' && e.payload.source)))
-      .toEqual(new Set(['Date.now', 'Date', 'performance.now', 'Math.random', 'crypto.randomUUID', 'crypto.getRandomValues']));
+    expect(
+      new Set(
+        original.filter((e) => e.type === 'nondeterminism').map((e) => e.type === 'nondeterminism' && e.payload.source),
+      ),
+    ).toEqual(
+      new Set(['Date.now', 'Date', 'performance.now', 'Math.random', 'crypto.randomUUID', 'crypto.getRandomValues']),
+    );
     const before = stub.requests.length;
     let first: Awaited<ReturnType<typeof readAll>> | undefined;
     for (let i = 0; i < 10; i++) {
@@ -120,7 +174,15 @@ describe('determinism', () => {
   });
 
   it('a trace that ended in agent_failed replays to the same failure, same error', { timeout: SLOW }, async () => {
-    const { traceId, error } = await record(store, TENANT, providers(), 'failing', `${DET}#failingAgent`, conn(), failingAgent);
+    const { traceId, error } = await record(
+      store,
+      TENANT,
+      providers(),
+      'failing',
+      `${DET}#failingAgent`,
+      conn(),
+      failingAgent,
+    );
     expect(error).toBeInstanceOf(RangeError);
     const result = await replay(traceId);
     await expectFaithful(traceId, result);
@@ -135,13 +197,18 @@ describe('divergence: a changed prompt in a copy of the agent', () => {
     mkdirSync(copyDir, { recursive: true });
     cpSync(join(repoRoot, 'fixtures/agents/context.ts'), join(copyDir, 'context.ts'));
     const source = readFileSync(join(repoRoot, 'fixtures/agents/support-agent.ts'), 'utf8');
-    const changed = source.replace('You are a support agent for customer', 'You are a friendly support agent for customer');
+    const changed = source.replace(
+      'You are a support agent for customer',
+      'You are a friendly support agent for customer',
+    );
     expect(changed).not.toBe(source);
     writeFileSync(join(copyDir, 'support-agent.ts'), changed);
   });
   afterAll(() => rmSync(copyDir, { recursive: true, force: true }));
 
-  it('stops at exactly that request under the default policy, and flags it under nearest', { timeout: SLOW }, async () => {
+  it('stops at exactly that request under the default policy, and flags it under nearest', {
+    timeout: SLOW,
+  }, async () => {
     const input = { ...conn(), customerId: 'c-7', question: 'call lookup_order({"orderId":"A-1001"})' };
     const { traceId } = await record(store, TENANT, providers(), 'support', agentEntries.support, input, supportAgent);
     const original = await readAll(store, TENANT, traceId);
@@ -168,7 +235,15 @@ describe('divergence: a changed prompt in a copy of the agent', () => {
 describe('isolation: a strict replay makes no network connection and cannot write outside its temp dir', () => {
   it('replays with the LLM server gone', { timeout: SLOW }, async () => {
     const own = await startLlmStub({ chunkDelayMs: 2 });
-    const { traceId } = await record(store, TENANT, [own.openaiBaseUrl], 'openai-streaming', agentEntries.openaiStreaming, { baseURL: own.openaiBaseUrl, apiKey: 'k', topic: 'offline' }, openaiStreamingAgent);
+    const { traceId } = await record(
+      store,
+      TENANT,
+      [own.openaiBaseUrl],
+      'openai-streaming',
+      agentEntries.openaiStreaming,
+      { baseURL: own.openaiBaseUrl, apiKey: 'k', topic: 'offline' },
+      openaiStreamingAgent,
+    );
     await own.close();
     const result = await replay(traceId);
     await expectFaithful(traceId, result);
@@ -176,7 +251,15 @@ describe('isolation: a strict replay makes no network connection and cannot writ
 
   it('refuses an agent that opens a raw socket, and reports it', { timeout: SLOW }, async () => {
     const port = Number(new URL(stub.url).port);
-    const { traceId } = await record(store, TENANT, providers(), 'connecting', `${DET}#connectingAgent`, { ...conn(), port }, connectingAgent);
+    const { traceId } = await record(
+      store,
+      TENANT,
+      providers(),
+      'connecting',
+      `${DET}#connectingAgent`,
+      { ...conn(), port },
+      connectingAgent,
+    );
     const recorded = await readAll(store, TENANT, traceId);
     expect(recorded.at(-1)).toMatchObject({ type: 'agent_completed', payload: { output: { outcome: 'connected' } } });
     const before = stub.requests.length;
@@ -189,7 +272,15 @@ describe('isolation: a strict replay makes no network connection and cannot writ
   it('refuses an agent that writes into the repository (ERR_ACCESS_DENIED)', { timeout: SLOW }, async () => {
     const target = join(repoRoot, 'test/.tmp', `escape-${process.pid}.txt`);
     mkdirSync(join(repoRoot, 'test/.tmp'), { recursive: true });
-    const { traceId } = await record(store, TENANT, providers(), 'writing', `${DET}#writingAgent`, { ...conn(), target }, writingAgent);
+    const { traceId } = await record(
+      store,
+      TENANT,
+      providers(),
+      'writing',
+      `${DET}#writingAgent`,
+      { ...conn(), target },
+      writingAgent,
+    );
     rmSync(target, { force: true });
     const result = await replay(traceId);
     expect(result.output).toEqual({ wrote: false, code: 'ERR_ACCESS_DENIED' });
@@ -199,8 +290,18 @@ describe('isolation: a strict replay makes no network connection and cannot writ
 });
 
 describe('replay to a point, and fork', () => {
-  it('until N: stops after event N; the replay trace is that prefix, linked with replayOf.until', { timeout: SLOW }, async () => {
-    const { traceId } = await record(store, TENANT, providers(), 'determinism', `${DET}#determinismAgent`, conn(), determinismAgent);
+  it('until N: stops after event N; the replay trace is that prefix, linked with replayOf.until', {
+    timeout: SLOW,
+  }, async () => {
+    const { traceId } = await record(
+      store,
+      TENANT,
+      providers(),
+      'determinism',
+      `${DET}#determinismAgent`,
+      conn(),
+      determinismAgent,
+    );
     const original = await readAll(store, TENANT, traceId);
     const until = original.find((e) => e.type === 'llm_response' && e.payload.status === 200)!.seq;
     const result = await replay(traceId, { until });
@@ -225,7 +326,9 @@ describe('replay to a point, and fork', () => {
     const original = await readAll(store, TENANT, traceId);
     const response = original.find((e) => e.type === 'llm_response')!;
     if (response.type !== 'llm_response') throw new Error('no response');
-    const body = JSON.parse(JSON.stringify(response.payload.body)) as { choices: Array<{ message: { content: string } }> };
+    const body = JSON.parse(JSON.stringify(response.payload.body)) as {
+      choices: Array<{ message: { content: string } }>;
+    };
     body.choices[0]!.message.content = 'EDITED ANSWER';
     const file = join(st.dir, 'override.json');
     writeFileSync(file, JSON.stringify({ seq: response.seq, body }));
@@ -239,12 +342,24 @@ describe('replay to a point, and fork', () => {
 describe('bad input: clear errors, no child process left behind', () => {
   let traceId: string;
   beforeAll(async () => {
-    traceId = (await record(store, TENANT, providers(), 'support', agentEntries.support, { ...conn(), customerId: 'c-1', question: 'hi' }, supportAgent)).traceId;
+    traceId = (
+      await record(
+        store,
+        TENANT,
+        providers(),
+        'support',
+        agentEntries.support,
+        { ...conn(), customerId: 'c-1', question: 'hi' },
+        supportAgent,
+      )
+    ).traceId;
   });
 
-  it('unknown trace id, and another tenant\'s trace', async () => {
+  it("unknown trace id, and another tenant's trace", async () => {
     await expect(replay('tr_does_not_exist')).rejects.toMatchObject({ code: 'TRACE_NOT_FOUND' });
-    await expect(replayTrace({ store, tenant: 'other-tenant', traceId })).rejects.toMatchObject({ code: 'TRACE_NOT_FOUND' });
+    await expect(replayTrace({ store, tenant: 'other-tenant', traceId })).rejects.toMatchObject({
+      code: 'TRACE_NOT_FOUND',
+    });
   });
 
   it('no entry recorded and none given', async () => {
@@ -256,10 +371,13 @@ describe('bad input: clear errors, no child process left behind', () => {
   });
 
   it('entry module missing, or not exporting the name', { timeout: SLOW }, async () => {
-    await expect(replay(traceId, { agent: 'nowhere/agent.ts#supportAgent' })).rejects.toMatchObject({ code: 'REPLAY_ENTRY_NOT_FOUND' });
+    await expect(replay(traceId, { agent: 'nowhere/agent.ts#supportAgent' })).rejects.toMatchObject({
+      code: 'REPLAY_ENTRY_NOT_FOUND',
+    });
     let pid = -1;
-    await expect(replay(traceId, { agent: `${agentEntries.support.split('#')[0]}#noSuchAgent`, onSpawn: (p) => (pid = p) }))
-      .rejects.toMatchObject({ code: 'REPLAY_ENTRY_EXPORT_MISSING', exportName: 'noSuchAgent' });
+    await expect(
+      replay(traceId, { agent: `${agentEntries.support.split('#')[0]}#noSuchAgent`, onSpawn: (p) => (pid = p) }),
+    ).rejects.toMatchObject({ code: 'REPLAY_ENTRY_EXPORT_MISSING', exportName: 'noSuchAgent' });
     expect(pid).toBeGreaterThan(0);
     expect(processGone(pid)).toBe(true);
   });
@@ -268,17 +386,26 @@ describe('bad input: clear errors, no child process left behind', () => {
     const b = new TraceBuilder('corrupt').llm().complete();
     await store.append(TENANT, 'tr-corrupt', b.events);
     const db = new Database(join(st.dir, 'retrace.db'));
-    db.prepare("UPDATE events SET body = '{\"not\":\"an event\"}' WHERE tenant_id = ? AND trace_id = ? AND seq = 1").run(TENANT, 'tr-corrupt');
+    db.prepare('UPDATE events SET body = \'{"not":"an event"}\' WHERE tenant_id = ? AND trace_id = ? AND seq = 1').run(
+      TENANT,
+      'tr-corrupt',
+    );
     db.close();
     let spawned = false;
-    await expect(replay('tr-corrupt', { onSpawn: () => (spawned = true) })).rejects.toMatchObject({ code: 'CORRUPT_EVENT' });
+    await expect(replay('tr-corrupt', { onSpawn: () => (spawned = true) })).rejects.toMatchObject({
+      code: 'CORRUPT_EVENT',
+    });
     expect(spawned).toBe(false);
   });
 
   it('an override that fails its schema, or names the wrong event', async () => {
     let spawned = false;
-    await expect(replay(traceId, { override: { seq: 'two' } as never, onSpawn: () => (spawned = true) })).rejects.toMatchObject({ code: 'REPLAY_OVERRIDE_INVALID' });
-    await expect(replay(traceId, { override: { seq: 0, body: {} } })).rejects.toMatchObject({ code: 'REPLAY_OVERRIDE_INVALID' });
+    await expect(
+      replay(traceId, { override: { seq: 'two' } as never, onSpawn: () => (spawned = true) }),
+    ).rejects.toMatchObject({ code: 'REPLAY_OVERRIDE_INVALID' });
+    await expect(replay(traceId, { override: { seq: 0, body: {} } })).rejects.toMatchObject({
+      code: 'REPLAY_OVERRIDE_INVALID',
+    });
     const file = join(st.dir, 'broken.json');
     writeFileSync(file, '{ nope');
     await expect(replay(traceId, { override: file })).rejects.toMatchObject({ code: 'REPLAY_OVERRIDE_INVALID' });
@@ -287,11 +414,15 @@ describe('bad input: clear errors, no child process left behind', () => {
 
   it('a read-only store (the replay could not be stored)', async () => {
     const readOnly = Object.create(store, { readOnly: { value: true } }) as EventStore;
-    await expect(replayTrace({ store: readOnly, tenant: TENANT, traceId })).rejects.toMatchObject({ code: 'STORE_READ_ONLY' });
+    await expect(replayTrace({ store: readOnly, tenant: TENANT, traceId })).rejects.toMatchObject({
+      code: 'STORE_READ_ONLY',
+    });
   });
 
   it('an unknown miss policy and an until outside the trace', async () => {
-    await expect(replay(traceId, { onMiss: 'sometimes' as never })).rejects.toMatchObject({ code: 'REPLAY_BAD_OPTION' });
+    await expect(replay(traceId, { onMiss: 'sometimes' as never })).rejects.toMatchObject({
+      code: 'REPLAY_BAD_OPTION',
+    });
     await expect(replay(traceId, { until: 10_000 })).rejects.toMatchObject({ code: 'REPLAY_BAD_OPTION' });
   });
 });

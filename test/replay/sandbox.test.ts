@@ -15,8 +15,17 @@ function raw(exportName: string, input: unknown = {}, extra: Partial<LaunchOptio
   let pid = -1;
   const promise = launchSandbox({
     job: {
-      kind: 'raw', file, exportName, input, agent: 'sandbox-test', tenant: 't', traceId: 'tr-sandbox',
-      replayOf: { traceId: 'tr-original' }, cache: { exchanges: [], tools: [], values: {} }, onMiss: 'error', fast: true,
+      kind: 'raw',
+      file,
+      exportName,
+      input,
+      agent: 'sandbox-test',
+      tenant: 't',
+      traceId: 'tr-sandbox',
+      replayOf: { traceId: 'tr-original' },
+      cache: { exchanges: [], tools: [], values: {} },
+      onMiss: 'error',
+      fast: true,
     },
     readPaths: [agentsDir],
     cwd: process.cwd(),
@@ -66,7 +75,10 @@ describe('sandbox process', () => {
 
   it('a JavaScript agent runs with no loader: the permission model itself refuses child processes and workers', async () => {
     const spawned = await raw('spawnChild', {}, {}, hostileJs).promise;
-    expect(spawned.done).toMatchObject({ outcome: 'failed', error: { code: 'ERR_ACCESS_DENIED', message: expect.stringMatching(/^Access to this API has been restricted/) } });
+    expect(spawned.done).toMatchObject({
+      outcome: 'failed',
+      error: { code: 'ERR_ACCESS_DENIED', message: expect.stringMatching(/^Access to this API has been restricted/) },
+    });
     const worker = await raw('startWorker', {}, {}, hostileJs).promise;
     expect(worker.done).toMatchObject({ outcome: 'failed', error: { code: 'ERR_ACCESS_DENIED' } });
   });
@@ -98,7 +110,10 @@ describe('sandbox process', () => {
 
   it('reports an entry that does not export the function, and one that fails to load', async () => {
     const missing = raw('noSuchExport');
-    await expect(missing.promise).rejects.toMatchObject({ code: 'REPLAY_ENTRY_EXPORT_MISSING', exportName: 'noSuchExport' });
+    await expect(missing.promise).rejects.toMatchObject({
+      code: 'REPLAY_ENTRY_EXPORT_MISSING',
+      exportName: 'noSuchExport',
+    });
     expect(processGone(missing.pid())).toBe(true);
     const notFn = raw('notAFunction');
     await expect(notFn.promise).rejects.toMatchObject({ code: 'REPLAY_ENTRY_EXPORT_MISSING' });
@@ -109,7 +124,14 @@ describe('sandbox process', () => {
     expect(ChildMessageSchema.safeParse({ type: 'done', outcome: 'maybe' }).success).toBe(false);
     expect(ChildMessageSchema.safeParse({ type: 'append', id: 1, events: 'nope' }).success).toBe(false);
     expect(ChildMessageSchema.safeParse({ type: 'shell', cmd: 'rm -rf /' }).success).toBe(false);
-    expect(ParentMessageSchema.safeParse({ type: 'append-result', id: 1, ok: true, result: { nextExpectedRevision: 3, positions: [] } }).success).toBe(true);
+    expect(
+      ParentMessageSchema.safeParse({
+        type: 'append-result',
+        id: 1,
+        ok: true,
+        result: { nextExpectedRevision: 3, positions: [] },
+      }).success,
+    ).toBe(true);
     expect(ParentMessageSchema.safeParse({ type: 'init', job: { kind: 'raw' } }).success).toBe(false);
   });
 });

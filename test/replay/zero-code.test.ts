@@ -28,10 +28,21 @@ afterAll(async () => {
 });
 
 async function recordScript(traceId: string, question: string): Promise<string> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--import', './src/recorder/register.ts', scriptAgentPath, question], {
-    cwd: repoRoot,
-    env: { ...process.env, RETRACE_STORE: `sqlite:${join(st.dir, 'retrace.db')}`, RETRACE_TENANT: TENANT, RETRACE_TRACE_ID: traceId, OPENAI_BASE_URL: stub.openaiBaseUrl, OPENAI_API_KEY: 'test-key' },
-  });
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', '--import', './src/recorder/register.ts', scriptAgentPath, question],
+    {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        RETRACE_STORE: `sqlite:${join(st.dir, 'retrace.db')}`,
+        RETRACE_TENANT: TENANT,
+        RETRACE_TRACE_ID: traceId,
+        OPENAI_BASE_URL: stub.openaiBaseUrl,
+        OPENAI_API_KEY: 'test-key',
+      },
+    },
+  );
   return stdout;
 }
 
@@ -62,7 +73,9 @@ describe('zero-code traces (agent_started.mode "process")', () => {
     stub = await startLlmStub();
   });
 
-  it('--agent may point at a changed copy of the script: the changed request is named', { timeout: 240_000 }, async () => {
+  it('--agent may point at a changed copy of the script: the changed request is named', {
+    timeout: 240_000,
+  }, async () => {
     await recordScript('tr-zero-2', 'hello there');
     const dir = join(repoRoot, 'test/.tmp/zero-code-copy');
     mkdirSync(dir, { recursive: true });
@@ -71,10 +84,22 @@ describe('zero-code traces (agent_started.mode "process")', () => {
     writeFileSync(copy, readFileSync(copy, 'utf8').replace("model: 'gpt-4o-mini'", "model: 'gpt-4o'"));
     try {
       await withStore(async (store) => {
-        const result = await replayTrace({ store, tenant: TENANT, traceId: 'tr-zero-2', agent: copy, fast: true, timeoutMs: 120_000 });
+        const result = await replayTrace({
+          store,
+          tenant: TENANT,
+          traceId: 'tr-zero-2',
+          agent: copy,
+          fast: true,
+          timeoutMs: 120_000,
+        });
         expect(result.verdict).toBe('diverged');
         expect(result.misses[0]).toMatchObject({ policy: 'error', position: 0 });
-        expect(result.misses[0]!.diff).toContainEqual({ op: 'replace', path: '/body/model', from: 'gpt-4o-mini', value: 'gpt-4o' });
+        expect(result.misses[0]!.diff).toContainEqual({
+          op: 'replace',
+          path: '/body/model',
+          from: 'gpt-4o-mini',
+          value: 'gpt-4o',
+        });
         expect(result.outcome).toBe('failed');
       });
     } finally {

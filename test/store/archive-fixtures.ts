@@ -62,39 +62,87 @@ export async function startS3rver(bucket = 'traces'): Promise<S3Fixture> {
   };
 }
 
-const environment = { node: process.version, platform: process.platform, arch: process.arch, retraceVersion: '0.0.0-test' };
+const environment = {
+  node: process.version,
+  platform: process.platform,
+  arch: process.arch,
+  retraceVersion: '0.0.0-test',
+};
 
 /**
  * A complete trace of `n` events (n ≥ 2): agent_started, then llm_request/llm_response pairs (with a decision when n is
  * odd), then agent_completed. `startedAt` fixes the first timestamp, so lists have a known order.
  */
-export function makeTrace(n: number, opts: { agent?: string; startedAt?: Date; payloadBytes?: number } = {}): NewEvent[] {
+export function makeTrace(
+  n: number,
+  opts: { agent?: string; startedAt?: Date; payloadBytes?: number } = {},
+): NewEvent[] {
   if (n < 2) throw new RangeError('a complete trace has at least 2 events');
   const t0 = (opts.startedAt ?? new Date('2025-01-01T00:00:00.000Z')).getTime();
   const ts = (i: number) => new Date(t0 + i).toISOString();
   const filler = 'x'.repeat(opts.payloadBytes ?? 16);
   const events: NewEvent[] = [
-    { eventId: randomUUID(), type: 'agent_started', timestamp: ts(0), payload: { agent: opts.agent ?? 'test-agent', input: { q: 'hi' }, environment } },
+    {
+      eventId: randomUUID(),
+      type: 'agent_started',
+      timestamp: ts(0),
+      payload: { agent: opts.agent ?? 'test-agent', input: { q: 'hi' }, environment },
+    },
   ];
   let i = 1;
   while (events.length < n - 1) {
     if (n - 1 - events.length === 1) {
-      events.push({ eventId: randomUUID(), type: 'decision_made', timestamp: ts(i++), payload: { decision: 'go', data: filler } });
+      events.push({
+        eventId: randomUUID(),
+        type: 'decision_made',
+        timestamp: ts(i++),
+        payload: { decision: 'go', data: filler },
+      });
       continue;
     }
     const reqId = randomUUID();
     events.push({
-      eventId: reqId, type: 'llm_request', timestamp: ts(i++),
-      payload: { provider: 'openai', operation: 'chat.completions', model: 'gpt-4o-mini', method: 'POST', url: '/v1/chat/completions', headers: {}, body: { messages: [{ role: 'user', content: filler }] }, stream: false, requestHash: 'h', occurrence: 0 },
+      eventId: reqId,
+      type: 'llm_request',
+      timestamp: ts(i++),
+      payload: {
+        provider: 'openai',
+        operation: 'chat.completions',
+        model: 'gpt-4o-mini',
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: {},
+        body: { messages: [{ role: 'user', content: filler }] },
+        stream: false,
+        requestHash: 'h',
+        occurrence: 0,
+      },
     });
     events.push({
-      eventId: randomUUID(), type: 'llm_response', timestamp: ts(i++), parentEventId: reqId,
-      payload: { provider: 'openai', operation: 'chat.completions', model: 'gpt-4o-mini', status: 200, body: { text: filler }, usage: { inputTokens: 10, outputTokens: 5 }, costUsd: 0.001, latencyMs: 12 },
+      eventId: randomUUID(),
+      type: 'llm_response',
+      timestamp: ts(i++),
+      parentEventId: reqId,
+      payload: {
+        provider: 'openai',
+        operation: 'chat.completions',
+        model: 'gpt-4o-mini',
+        status: 200,
+        body: { text: filler },
+        usage: { inputTokens: 10, outputTokens: 5 },
+        costUsd: 0.001,
+        latencyMs: 12,
+      },
     });
   }
   events.push({
-    eventId: randomUUID(), type: 'agent_completed', timestamp: ts(i),
-    payload: { output: 'done', totals: { llmCalls: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, durationMs: i } },
+    eventId: randomUUID(),
+    type: 'agent_completed',
+    timestamp: ts(i),
+    payload: {
+      output: 'done',
+      totals: { llmCalls: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, durationMs: i },
+    },
   });
   return events;
 }

@@ -65,7 +65,12 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
 
     it('gives payloads back with the key order they were written in (replay re-serializes them)', async () => {
       const tenant = uniq('t');
-      await put(tenant, 'order', new TraceBuilder().tool('t', { z: 1, a: 2 }, { zeta: { y: 1, b: 2 }, alpha: [{ d: 1, c: 2 }] }).complete().events);
+      await put(
+        tenant,
+        'order',
+        new TraceBuilder().tool('t', { z: 1, a: 2 }, { zeta: { y: 1, b: 2 }, alpha: [{ d: 1, c: 2 }] }).complete()
+          .events,
+      );
       const response = (await collect(store.read(tenant, 'order'))).find((e) => e.type === 'tool_response');
       expect(JSON.stringify(response?.payload)).toContain('{"zeta":{"y":1,"b":2},"alpha":[{"d":1,"c":2}]}');
       expect((await verifyTrace(store, tenant, 'order')).ok).toBe(true);
@@ -73,10 +78,21 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
 
     it('summarises a trace: agent, status, counts, tokens', async () => {
       const tenant = uniq('t');
-      await put(tenant, 'done', new TraceBuilder('summ').llm('gpt-4o', 'a', { inputTokens: 100, outputTokens: 20 }).complete().events);
+      await put(
+        tenant,
+        'done',
+        new TraceBuilder('summ').llm('gpt-4o', 'a', { inputTokens: 100, outputTokens: 20 }).complete().events,
+      );
       await put(tenant, 'broken', new TraceBuilder('summ').fail('nope').events);
       const done = await store.summary(tenant, 'done');
-      expect(done).toMatchObject({ agent: 'summ', status: 'completed', eventCount: 4, lastSeq: 3, inputTokens: 100, outputTokens: 20 });
+      expect(done).toMatchObject({
+        agent: 'summ',
+        status: 'completed',
+        eventCount: 4,
+        lastSeq: 3,
+        inputTokens: 100,
+        outputTokens: 20,
+      });
       expect(done?.durationMs).toBeGreaterThanOrEqual(0);
       expect((await store.summary(tenant, 'broken'))?.status).toBe('failed');
       expect(await store.exists(tenant, 'done')).toBe(true);
@@ -136,7 +152,11 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       const all = await store.list(tenant);
       expect(all.traces.map((t) => t.traceId)).toEqual([...ids].reverse());
       expect(all.nextCursor).toBeUndefined();
-      expect((await store.list(tenant, { agent: 'odd' })).traces.map((t) => t.traceId)).toEqual(['list-5', 'list-3', 'list-1']);
+      expect((await store.list(tenant, { agent: 'odd' })).traces.map((t) => t.traceId)).toEqual([
+        'list-5',
+        'list-3',
+        'list-1',
+      ]);
       expect((await store.list(tenant, { status: 'failed' })).traces.map((t) => t.traceId)).toEqual(['list-3']);
       expect((await store.list(tenant, { status: 'running' })).traces).toEqual([]);
       const window = await store.list(tenant, {
@@ -157,14 +177,29 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
 
     it('rejects unsafe trace and tenant ids with a clear error', async () => {
       const tenant = uniq('t');
-      const bad = ['', 'x'.repeat(10 * 1024), '../../etc/passwd', 'a/b', 'a\\b', 'bad\u0000id', 'tab\tid', '\uD800lone', 'ünïcode', '.hidden'];
+      const bad = [
+        '',
+        'x'.repeat(10 * 1024),
+        '../../etc/passwd',
+        'a/b',
+        'a\\b',
+        'bad\u0000id',
+        'tab\tid',
+        '\uD800lone',
+        'ünïcode',
+        '.hidden',
+      ];
       for (const id of bad) {
         await expect(collect(store.read(tenant, id))).rejects.toMatchObject({ code: 'INVALID_ID' });
         await expect(store.exists(id, 'x')).rejects.toMatchObject({ code: 'INVALID_ID' });
         await expect(store.list(id)).rejects.toMatchObject({ code: 'INVALID_ID' });
         if (!store.readOnly) {
-          await expect(store.append(tenant, id, new TraceBuilder().events)).rejects.toMatchObject({ code: 'INVALID_ID' });
-          await expect(store.append(id, 'ok-trace', new TraceBuilder().events)).rejects.toMatchObject({ code: 'INVALID_ID' });
+          await expect(store.append(tenant, id, new TraceBuilder().events)).rejects.toMatchObject({
+            code: 'INVALID_ID',
+          });
+          await expect(store.append(id, 'ok-trace', new TraceBuilder().events)).rejects.toMatchObject({
+            code: 'INVALID_ID',
+          });
         }
       }
       if (!store.readOnly) expect((await store.list(tenant)).traces).toEqual([]);
@@ -175,7 +210,9 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
 
       it('refuses appends when read-only', async () => {
         if (!store.readOnly) return;
-        await expect(store.append('t', 'x', new TraceBuilder().events)).rejects.toMatchObject({ code: 'STORE_READ_ONLY' });
+        await expect(store.append('t', 'x', new TraceBuilder().events)).rejects.toMatchObject({
+          code: 'STORE_READ_ONLY',
+        });
         await expect(store.deleteTrace('t', 'x')).rejects.toMatchObject({ code: 'STORE_READ_ONLY' });
       });
 
@@ -189,7 +226,9 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         await expect(store.append(tenant, 'rev', b.events.slice(3), { expectedRevision: 1 })).rejects.toMatchObject({
           code: 'WRONG_EXPECTED_REVISION',
         });
-        await expect(store.append(tenant, 'rev', b.events.slice(3), { expectedRevision: 'no_stream' })).rejects.toMatchObject({
+        await expect(
+          store.append(tenant, 'rev', b.events.slice(3), { expectedRevision: 'no_stream' }),
+        ).rejects.toMatchObject({
           code: 'WRONG_EXPECTED_REVISION',
         });
         const r2 = await store.append(tenant, 'rev', b.events.slice(3), { expectedRevision: 2 });
@@ -202,7 +241,9 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const tenant = uniq('t');
         const b = new TraceBuilder().decision();
         await store.append(tenant, 'c', b.events.slice(0, 1));
-        const err = await store.append(tenant, 'c', b.events.slice(1), { expectedRevision: 5 }).catch((e: unknown) => e);
+        const err = await store
+          .append(tenant, 'c', b.events.slice(1), { expectedRevision: 5 })
+          .catch((e: unknown) => e);
         expect(err).toMatchObject({ code: 'WRONG_EXPECTED_REVISION' });
         expect((err as { hint: string }).hint).toMatch(/retry/i);
       });
@@ -212,8 +253,12 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const tenant = uniq('t');
         const b = new TraceBuilder();
         await store.append(tenant, 'race', b.events, { expectedRevision: 'no_stream' });
-        const one = [{ ...new TraceBuilder().events[0]!, type: 'decision_made', payload: { decision: 'A' } } as NewEvent];
-        const two = [{ ...new TraceBuilder().events[0]!, type: 'decision_made', payload: { decision: 'B' } } as NewEvent];
+        const one = [
+          { ...new TraceBuilder().events[0]!, type: 'decision_made', payload: { decision: 'A' } } as NewEvent,
+        ];
+        const two = [
+          { ...new TraceBuilder().events[0]!, type: 'decision_made', payload: { decision: 'B' } } as NewEvent,
+        ];
         const results = await Promise.allSettled([
           store.append(tenant, 'race', one, { expectedRevision: 0 }),
           store.append(tenant, 'race', two, { expectedRevision: 0 }),
@@ -237,14 +282,20 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         expect(restored.positions.every((p) => p.duplicate)).toBe(true);
         expect((await store.summary(tenant, 'idem'))?.eventCount).toBe(b.events.length);
         // an eventId may not move to another trace
-        if (fx.uniqueEventIdsAcrossTraces !== false) await expect(store.append(tenant, 'other', b.events.slice(0, 1))).rejects.toMatchObject({ code: 'DUPLICATE_EVENT_ID' });
+        if (fx.uniqueEventIdsAcrossTraces !== false)
+          await expect(store.append(tenant, 'other', b.events.slice(0, 1))).rejects.toMatchObject({
+            code: 'DUPLICATE_EVENT_ID',
+          });
       });
 
       it('rejects a whole batch when one event fails its schema, naming the field', async () => {
         if (skipIfReadOnly()) return;
         const tenant = uniq('t');
         const b = new TraceBuilder().llm();
-        const broken = [...b.events, { ...b.events[1]!, eventId: randomUUID(), payload: { provider: 'openai' } } as NewEvent];
+        const broken = [
+          ...b.events,
+          { ...b.events[1]!, eventId: randomUUID(), payload: { provider: 'openai' } } as NewEvent,
+        ];
         const err = await store.append(tenant, 'schema', broken).catch((e: unknown) => e);
         expect(err).toMatchObject({ code: 'VALIDATION_FAILED' });
         expect((err as Error).message).toMatch(/Event #3 .*payload\.operation/);
@@ -266,7 +317,11 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
         const b = new TraceBuilder().llm();
         // does not start with agent_started
         const e1 = await store.append(tenant, 'lc1', b.events.slice(1)).catch((e: unknown) => e);
-        expect(e1).toMatchObject({ code: 'LIFECYCLE_VIOLATION', rule: 'starts-with-agent_started', eventId: b.events[1]!.eventId });
+        expect(e1).toMatchObject({
+          code: 'LIFECYCLE_VIOLATION',
+          rule: 'starts-with-agent_started',
+          eventId: b.events[1]!.eventId,
+        });
         // a response with no request
         const orphan = { ...b.events[2]!, parentEventId: randomUUID() } as NewEvent;
         const e2 = await store.append(tenant, 'lc2', [b.events[0]!, orphan]).catch((e: unknown) => e);

@@ -1,18 +1,41 @@
 import {
-  AccessDeniedError, MaxAppendSizeExceededError, StreamNotFoundError, UnavailableError, WrongExpectedVersionError,
+  AccessDeniedError,
+  MaxAppendSizeExceededError,
+  StreamNotFoundError,
+  UnavailableError,
+  WrongExpectedVersionError,
 } from '@kurrent/kurrentdb-client';
 import { describe, expect, it } from 'vitest';
 import {
-  ConcurrencyError, EventTooLargeError, InvalidIdError, StoreError, TraceNotFoundError, UnsupportedStoreUrlError,
+  ConcurrencyError,
+  EventTooLargeError,
+  InvalidIdError,
+  StoreError,
+  TraceNotFoundError,
+  UnsupportedStoreUrlError,
 } from '../../src/errors.js';
 import type { StoredEvent } from '../../src/events/envelope.js';
-import { DEFAULT_MAX_APPEND_BYTES, PER_EVENT_OVERHEAD, STATE_META_ALLOWANCE, splitBySize } from '../../src/store/kurrentdb/batching.js';
+import {
+  DEFAULT_MAX_APPEND_BYTES,
+  PER_EVENT_OVERHEAD,
+  STATE_META_ALLOWANCE,
+  splitBySize,
+} from '../../src/store/kurrentdb/batching.js';
 import { translateKurrentError } from '../../src/store/kurrentdb/errors.js';
 import { parseKurrentUrl } from '../../src/store/kurrentdb/index.js';
 import { KurrentDbEventStore, type KurrentClientLike } from '../../src/store/kurrentdb/kurrentdb-store.js';
 import {
-  categoryEventsStream, decodeTenant, deterministicUuid, encodeTenant, indexStreamName, parseTraceStreamName, revisionOf,
-  seqOf, streamStateFor, traceCategory, traceStreamName,
+  categoryEventsStream,
+  decodeTenant,
+  deterministicUuid,
+  encodeTenant,
+  indexStreamName,
+  parseTraceStreamName,
+  revisionOf,
+  seqOf,
+  streamStateFor,
+  traceCategory,
+  traceStreamName,
 } from '../../src/store/kurrentdb/naming.js';
 import { openStore } from '../../src/store/open-store.js';
 import { verifyTrace } from '../../src/store/verify.js';
@@ -77,11 +100,17 @@ describe('KurrentDB error translation', () => {
   const ctx = { location: 'kurrentdb://db:2113', tenantId: 'acme', traceId: 't1' };
 
   it('WrongExpectedVersionError → ConcurrencyError in seqs, with a retry hint', () => {
-    const err = translateKurrentError(new WrongExpectedVersionError(undefined, { streamName: 's', expected: 12n, current: 15n }), { ...ctx, base: 10n });
+    const err = translateKurrentError(
+      new WrongExpectedVersionError(undefined, { streamName: 's', expected: 12n, current: 15n }),
+      { ...ctx, base: 10n },
+    );
     expect(err).toBeInstanceOf(ConcurrencyError);
     expect(err).toMatchObject({ code: 'WRONG_EXPECTED_REVISION', expected: '2', actual: '5', traceId: 't1' });
     expect((err as ConcurrencyError).hint).toMatch(/retry/i);
-    const fresh = translateKurrentError(new WrongExpectedVersionError(undefined, { streamName: 's', expected: 'no_stream', current: 0n }), ctx);
+    const fresh = translateKurrentError(
+      new WrongExpectedVersionError(undefined, { streamName: 's', expected: 'no_stream', current: 0n }),
+      ctx,
+    );
     expect(fresh).toMatchObject({ expected: 'no_stream', actual: '0' });
   });
 
@@ -110,7 +139,8 @@ describe('KurrentDB error translation', () => {
 });
 
 describe('KurrentDB append size split', () => {
-  const sized = (bytes: number, n: number) => Array.from({ length: n }, (_, i) => ({ bytes, eventId: `e${i}`, type: 'decision_made' }));
+  const sized = (bytes: number, n: number) =>
+    Array.from({ length: n }, (_, i) => ({ bytes, eventId: `e${i}`, type: 'decision_made' }));
 
   it('keeps one small batch in one append', () => {
     expect(splitBySize(sized(1000, 100))).toEqual([100]);
@@ -121,19 +151,24 @@ describe('KurrentDB append size split', () => {
     const chunks = splitBySize(events);
     expect(chunks.length).toBeGreaterThan(3);
     expect(chunks.reduce((a, b) => a + b, 0)).toBe(35);
-    for (const n of chunks) expect(n * (100_000 + PER_EVENT_OVERHEAD) + STATE_META_ALLOWANCE).toBeLessThanOrEqual(DEFAULT_MAX_APPEND_BYTES);
+    for (const n of chunks)
+      expect(n * (100_000 + PER_EVENT_OVERHEAD) + STATE_META_ALLOWANCE).toBeLessThanOrEqual(DEFAULT_MAX_APPEND_BYTES);
     expect(splitBySize(events, 4 * 1024 * 1024).length).toBe(1);
   });
 
   it('refuses a single event larger than one append can hold', () => {
-    expect(() => splitBySize([{ bytes: 1_100_000, eventId: 'big', type: 'tool_response' }])).toThrow(EventTooLargeError);
+    expect(() => splitBySize([{ bytes: 1_100_000, eventId: 'big', type: 'tool_response' }])).toThrow(
+      EventTooLargeError,
+    );
     expect(splitBySize([{ bytes: 1_100_000, eventId: 'big', type: 'tool_response' }], 16 * 1024 * 1024)).toEqual([1]);
   });
 });
 
 describe('KurrentDB store URL', () => {
   it('passes the connection string through, minus our own parameters, and hides credentials', () => {
-    const p = parseKurrentUrl('kurrentdb://admin:changeit@a:2113,b:2113?tls=false&maxAppendSize=4194304&nodePreference=leader');
+    const p = parseKurrentUrl(
+      'kurrentdb://admin:changeit@a:2113,b:2113?tls=false&maxAppendSize=4194304&nodePreference=leader',
+    );
     expect(p.connectionString).toBe('kurrentdb://admin:changeit@a:2113,b:2113?tls=false&nodePreference=leader');
     expect(p.location).toBe('kurrentdb://a:2113,b:2113');
     expect(p.maxAppendBytes).toBe(4_194_304);
@@ -161,7 +196,10 @@ describe('KurrentDB store URL', () => {
  * and is NOT used for the contract suite, which needs a real server (KURRENTDB_URL).
  */
 class ClientDouble {
-  streams = new Map<string, { events: Array<{ id: string; type: string; data: unknown; metadata: unknown; revision: bigint }>; tb: bigint }>();
+  streams = new Map<
+    string,
+    { events: Array<{ id: string; type: string; data: unknown; metadata: unknown; revision: bigint }>; tb: bigint }
+  >();
   appends: Array<{ stream: string; count: number; bytes: number }> = [];
   constructor(private readonly maxAppend = 1_048_576) {}
 
@@ -172,20 +210,34 @@ class ClientDouble {
   }
 
   async appendToStream(stream: string, evs: unknown, options: { streamState?: unknown } = {}) {
-    const list = (Array.isArray(evs) ? evs : [evs]) as Array<{ id: string; type: string; data: unknown; metadata?: unknown }>;
+    const list = (Array.isArray(evs) ? evs : [evs]) as Array<{
+      id: string;
+      type: string;
+      data: unknown;
+      metadata?: unknown;
+    }>;
     const current = this.lastRevision(stream);
     const expected = options.streamState ?? 'any';
     if (expected !== 'any' && expected !== current) {
       throw new WrongExpectedVersionError(undefined, { streamName: stream, expected: expected as bigint, current });
     }
-    const bytes = list.reduce((a, e) => a + JSON.stringify(e.data).length + (e.metadata ? JSON.stringify(e.metadata).length : 0), 0);
+    const bytes = list.reduce(
+      (a, e) => a + JSON.stringify(e.data).length + (e.metadata ? JSON.stringify(e.metadata).length : 0),
+      0,
+    );
     if (bytes > this.maxAppend) throw MaxAppendSizeExceededError.fromMaxAppendSize(this.maxAppend);
     const s = this.streams.get(stream) ?? { events: [], tb: -1n };
     this.streams.set(stream, s);
     let rev = current === 'no_stream' ? -1n : current;
     for (const e of list) {
       rev += 1n;
-      s.events.push({ id: e.id, type: e.type, data: JSON.parse(JSON.stringify(e.data)), metadata: e.metadata ? JSON.parse(JSON.stringify(e.metadata)) : undefined, revision: rev });
+      s.events.push({
+        id: e.id,
+        type: e.type,
+        data: JSON.parse(JSON.stringify(e.data)),
+        metadata: e.metadata ? JSON.parse(JSON.stringify(e.metadata)) : undefined,
+        revision: rev,
+      });
     }
     this.appends.push({ stream, count: list.length, bytes });
     return { success: true, nextExpectedRevision: rev };
@@ -211,7 +263,11 @@ class ClientDouble {
   async deleteStream(stream: string, o: { expectedRevision?: unknown } = {}) {
     const current = this.lastRevision(stream);
     if (o.expectedRevision !== undefined && o.expectedRevision !== 'any' && o.expectedRevision !== current) {
-      throw new WrongExpectedVersionError(undefined, { streamName: stream, expected: o.expectedRevision as bigint, current });
+      throw new WrongExpectedVersionError(undefined, {
+        streamName: stream,
+        expected: o.expectedRevision as bigint,
+        current,
+      });
     }
     const s = this.streams.get(stream);
     if (s && current !== 'no_stream') s.tb = current;
@@ -238,7 +294,8 @@ describe('KurrentDB store logic (client test double)', () => {
     const b = new TraceBuilder('big');
     for (let i = 0; i < 30; i++) b.decision(`d${i}`);
     b.complete();
-    for (const e of b.events) if (e.type === 'decision_made') (e.payload as { data?: unknown }).data = 'x'.repeat(100_000);
+    for (const e of b.events)
+      if (e.type === 'decision_made') (e.payload as { data?: unknown }).data = 'x'.repeat(100_000);
     const res = await store.append('acme-eu', 'big-1', b.events, { expectedRevision: 'no_stream' });
     expect(res.nextExpectedRevision).toBe(31);
     const writes = client.appends.filter((a) => a.stream === 'retrace_acme~eu-big-1');
@@ -251,7 +308,11 @@ describe('KurrentDB store logic (client test double)', () => {
       expect(stream.events[end]?.metadata).toMatchObject({ retrace: 1, state: { lastSeq: end } });
     }
     expect((await verifyTrace(store, 'acme-eu', 'big-1')).ok).toBe(true);
-    expect(await store.summary('acme-eu', 'big-1')).toMatchObject({ agent: 'big', status: 'completed', eventCount: 32 });
+    expect(await store.summary('acme-eu', 'big-1')).toMatchObject({
+      agent: 'big',
+      status: 'completed',
+      eventCount: 32,
+    });
   });
 
   it('re-appending stored events is a no-op returning their positions; a stale revision is a ConcurrencyError', async () => {
@@ -266,11 +327,16 @@ describe('KurrentDB store logic (client test double)', () => {
     // a fresh store instance (no cache) recognises them from the stream's tail
     const cold = storeWith(client);
     expect((await cold.append('acme', 'idem', b.events.slice(0, 3))).positions.every((p) => p.duplicate)).toBe(true);
-    await expect(cold.append('acme', 'idem', b.events.slice(3), { expectedRevision: 1 })).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(cold.append('acme', 'idem', b.events.slice(3), { expectedRevision: 1 })).rejects.toBeInstanceOf(
+      ConcurrencyError,
+    );
     // another writer moved the trace behind this instance's cache: the server check catches it, then the reload
     await cold.append('acme', 'idem', b.events.slice(3), { expectedRevision: 2 });
-    await expect(store.append('acme', 'idem', new TraceBuilder().decision().events.slice(1), { expectedRevision: 2 })).rejects.toMatchObject({
-      code: 'WRONG_EXPECTED_REVISION', actual: '3',
+    await expect(
+      store.append('acme', 'idem', new TraceBuilder().decision().events.slice(1), { expectedRevision: 2 }),
+    ).rejects.toMatchObject({
+      code: 'WRONG_EXPECTED_REVISION',
+      actual: '3',
     });
   });
 
@@ -299,7 +365,11 @@ describe('KurrentDB store logic (client test double)', () => {
     await store.append('acme', 'c', running.events);
     await store.append('other', 'd', new TraceBuilder('x', { startMs: base }).complete().events);
     const page = await store.list('acme');
-    expect(page.traces.map((t) => [t.traceId, t.status])).toEqual([['c', 'running'], ['b', 'failed'], ['a', 'completed']]);
+    expect(page.traces.map((t) => [t.traceId, t.status])).toEqual([
+      ['c', 'running'],
+      ['b', 'failed'],
+      ['a', 'completed'],
+    ]);
     expect(page.traces[0]?.eventCount).toBe(2);
     const p1 = await store.list('acme', { limit: 2 });
     const p2 = await store.list('acme', { limit: 2, cursor: p1.nextCursor! });

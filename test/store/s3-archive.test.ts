@@ -4,12 +4,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReadOnlyStoreError, StoreCorruptError, StoreError, TraceNotFoundError, UnsupportedStoreUrlError } from '../../src/errors.js';
+import {
+  ReadOnlyStoreError,
+  StoreCorruptError,
+  StoreError,
+  TraceNotFoundError,
+  UnsupportedStoreUrlError,
+} from '../../src/errors.js';
 import { GENESIS_HASH, type StoredEvent } from '../../src/events/envelope.js';
 import { eventHash } from '../../src/hashing/chain.js';
 import { openStore } from '../../src/store/open-store.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.js';
-import { archiveTraces, restoreTraces, S3Archive, S3EventStore, dataKey, manifestKey, parseS3Url } from '../../src/store/s3/index.js';
+import {
+  archiveTraces,
+  restoreTraces,
+  S3Archive,
+  S3EventStore,
+  dataKey,
+  manifestKey,
+  parseS3Url,
+} from '../../src/store/s3/index.js';
 import type { EventStore } from '../../src/store/types.js';
 import { makeTrace, startS3rver, type S3Fixture } from './archive-fixtures.js';
 
@@ -55,7 +69,14 @@ async function seed(store: EventStore, tenant: string, trace: string, events = m
 describe('S3 URL', () => {
   it('parses bucket, prefix and zod-checked parameters', () => {
     const loc = parseS3Url('s3://my-bucket/a/b/?endpoint=http%3A%2F%2F127.0.0.1%3A9000&region=eu-west-1');
-    expect(loc).toMatchObject({ bucket: 'my-bucket', prefix: 'a/b', endpoint: 'http://127.0.0.1:9000', region: 'eu-west-1', forcePathStyle: true, display: 's3://my-bucket/a/b' });
+    expect(loc).toMatchObject({
+      bucket: 'my-bucket',
+      prefix: 'a/b',
+      endpoint: 'http://127.0.0.1:9000',
+      region: 'eu-west-1',
+      forcePathStyle: true,
+      display: 's3://my-bucket/a/b',
+    });
     expect(parseS3Url('s3://bkt').prefix).toBe('');
     expect(parseS3Url('s3://bkt/p?forcePathStyle=false&endpoint=https://minio.local').forcePathStyle).toBe(false);
   });
@@ -70,13 +91,32 @@ describe('S3 URL', () => {
 describe('S3 archive round trip', () => {
   it('archive (with prune) → read from the S3 store → restore into a fresh SQLite store: identical events, valid chain', async () => {
     const hot = freshSqlite();
-    const a = await seed(hot, 'acme', 'tr-a', makeTrace(25, { agent: 'alpha', startedAt: new Date('2025-02-01T00:00:00Z') }));
-    const b = await seed(hot, 'acme', 'tr-b', makeTrace(8, { agent: 'beta', startedAt: new Date('2025-03-01T00:00:00Z') }));
+    const a = await seed(
+      hot,
+      'acme',
+      'tr-a',
+      makeTrace(25, { agent: 'alpha', startedAt: new Date('2025-02-01T00:00:00Z') }),
+    );
+    const b = await seed(
+      hot,
+      'acme',
+      'tr-b',
+      makeTrace(8, { agent: 'beta', startedAt: new Date('2025-03-01T00:00:00Z') }),
+    );
     const keep = await seed(hot, 'acme', 'tr-keep');
     const url = s3.url('rt');
 
-    const report = await archiveTraces({ from: hot, tenantId: 'acme', traceIds: ['tr-a', 'tr-b'], to: url, prune: true });
-    expect(report.results.map((r) => [r.traceId, r.outcome, r.pruned])).toEqual([['tr-a', 'archived', true], ['tr-b', 'archived', true]]);
+    const report = await archiveTraces({
+      from: hot,
+      tenantId: 'acme',
+      traceIds: ['tr-a', 'tr-b'],
+      to: url,
+      prune: true,
+    });
+    expect(report.results.map((r) => [r.traceId, r.outcome, r.pruned])).toEqual([
+      ['tr-a', 'archived', true],
+      ['tr-b', 'archived', true],
+    ]);
     expect(report.events).toBe(33);
     expect(await hot.exists('acme', 'tr-a')).toBe(false);
     expect(await hot.exists('acme', 'tr-b')).toBe(false);
@@ -93,14 +133,27 @@ describe('S3 archive round trip', () => {
       expect(part.map((e) => e.seq)).toEqual([3, 4, 5]);
       const page = await cold.list('acme');
       expect(page.traces.map((t) => t.traceId)).toEqual(['tr-b', 'tr-a']);
-      expect(page.traces[1]).toMatchObject({ agent: 'alpha', status: 'completed', eventCount: 25, lastSeq: 24, inputTokens: 110, outputTokens: 55 });
+      expect(page.traces[1]).toMatchObject({
+        agent: 'alpha',
+        status: 'completed',
+        eventCount: 25,
+        lastSeq: 24,
+        inputTokens: 110,
+        outputTokens: 55,
+      });
       expect(await cold.summary('acme', 'tr-a')).toEqual(page.traces[1]);
       expect(await cold.exists('acme', 'tr-keep')).toBe(false);
       await expect(cold.append('acme', 'tr-a', makeTrace(2))).rejects.toBeInstanceOf(ReadOnlyStoreError);
       await expect(cold.deleteTrace('acme', 'tr-a')).rejects.toBeInstanceOf(ReadOnlyStoreError);
 
       const target = freshSqlite();
-      const restored = await restoreTraces({ from: cold, to: target, tenantId: 'acme', traceIds: ['tr-a', 'tr-b'], batchSize: 10 });
+      const restored = await restoreTraces({
+        from: cold,
+        to: target,
+        tenantId: 'acme',
+        traceIds: ['tr-a', 'tr-b'],
+        batchSize: 10,
+      });
       expect(restored.results.map((r) => r.outcome)).toEqual(['restored', 'restored']);
       const ra = await readAll(target, 'acme', 'tr-a');
       expect(ra).toEqual(a);
@@ -124,10 +177,19 @@ describe('S3 archive round trip', () => {
     await seed(hot, 'acme', 'new-1', makeTrace(4, { startedAt: new Date('2025-06-01T00:00:00Z') }));
     await hot.append('acme', 'old-running', makeTrace(4, { startedAt: new Date('2024-01-02T00:00:00Z') }).slice(0, 2));
     const report = await archiveTraces({
-      from: hot, tenantId: 'acme', olderThanMs: 30 * 86_400_000, now: new Date('2024-06-01T00:00:00Z'), to: s3.url('age'),
+      from: hot,
+      tenantId: 'acme',
+      olderThanMs: 30 * 86_400_000,
+      now: new Date('2024-06-01T00:00:00Z'),
+      to: s3.url('age'),
     });
     expect(report.results.map((r) => [r.traceId, r.outcome])).toEqual([['old-1', 'archived']]);
-    const report2 = await archiveTraces({ from: hot, tenantId: 'acme', traceIds: ['old-running', 'nope'], to: s3.url('age') });
+    const report2 = await archiveTraces({
+      from: hot,
+      tenantId: 'acme',
+      traceIds: ['old-running', 'nope'],
+      to: s3.url('age'),
+    });
     expect(report2.results.map((r) => r.outcome)).toEqual(['skipped', 'failed']);
     expect(report2.results[1]?.error).toBeInstanceOf(TraceNotFoundError);
     await hot.close();
@@ -158,7 +220,9 @@ describe('S3 archive isolation and integrity', () => {
     await hot.close();
   });
 
-  async function archivedOne(prefix: string): Promise<{ archive: S3Archive; cold: S3EventStore; events: StoredEvent[]; hot: SqliteEventStore }> {
+  async function archivedOne(
+    prefix: string,
+  ): Promise<{ archive: S3Archive; cold: S3EventStore; events: StoredEvent[]; hot: SqliteEventStore }> {
     const hot = freshSqlite();
     const events = await seed(hot, 'acme', 't1', makeTrace(30));
     await archiveTraces({ from: hot, tenantId: 'acme', traceIds: ['t1'], to: s3.url(prefix) });
@@ -177,9 +241,11 @@ describe('S3 archive isolation and integrity', () => {
 
   async function expectNoEvents(cold: EventStore, err: new (...a: never[]) => Error, message: RegExp): Promise<void> {
     const got: StoredEvent[] = [];
-    await expect((async () => { for await (const e of cold.read('acme', 't1')) got.push(e); })()).rejects.toSatisfy(
-      (e: unknown) => e instanceof err && message.test((e as Error).message),
-    );
+    await expect(
+      (async () => {
+        for await (const e of cold.read('acme', 't1')) got.push(e);
+      })(),
+    ).rejects.toSatisfy((e: unknown) => e instanceof err && message.test((e as Error).message));
     expect(got).toEqual([]);
   }
 
@@ -197,14 +263,30 @@ describe('S3 archive isolation and integrity', () => {
     const { archive, cold, hot } = await archivedOne('corrupt');
     const key = dataKey('corrupt', 'acme', 't1');
     const text = gunzipSync(await get(archive, key)).toString('utf8');
-    const tampered = gzipSync(Buffer.from(text.replace('"decision":"go"', '"decision":"no"').replace('gpt-4o-mini', 'gpt-4o-maxi')));
+    const tampered = gzipSync(
+      Buffer.from(text.replace('"decision":"go"', '"decision":"no"').replace('gpt-4o-mini', 'gpt-4o-maxi')),
+    );
     await put(archive, key, tampered);
     await expectNoEvents(cold, StoreCorruptError, /manifest/);
     // the manifest edited to match the tampered object: now the hash chain catches it
-    const m = JSON.parse((await get(archive, manifestKey('corrupt', 'acme', 't1'))).toString('utf8')) as Record<string, unknown>;
+    const m = JSON.parse((await get(archive, manifestKey('corrupt', 'acme', 't1'))).toString('utf8')) as Record<
+      string,
+      unknown
+    >;
     const { sha256Hex } = await import('../../src/hashing/canonical-json.js');
     const raw = gunzipSync(tampered);
-    await put(archive, manifestKey('corrupt', 'acme', 't1'), Buffer.from(JSON.stringify({ ...m, sha256: sha256Hex(raw), uncompressedBytes: raw.length, compressedBytes: tampered.length })));
+    await put(
+      archive,
+      manifestKey('corrupt', 'acme', 't1'),
+      Buffer.from(
+        JSON.stringify({
+          ...m,
+          sha256: sha256Hex(raw),
+          uncompressedBytes: raw.length,
+          compressedBytes: tampered.length,
+        }),
+      ),
+    );
     const { CorruptEventError } = await import('../../src/errors.js');
     await expectNoEvents(cold, CorruptEventError, /hash chain/);
     // a manifest that is not one retrace wrote
@@ -246,15 +328,22 @@ describe('S3 archive: no overwrite', () => {
     const cold = S3EventStore.fromUrl(s3.url('noow'));
     // capture what goes over the wire: create-only writes must carry If-None-Match for real S3
     const puts: Array<{ Key?: string; IfNoneMatch?: string }> = [];
-    cold.archive.client.middlewareStack.add((next, context) => async (args) => {
-      if (context.commandName === 'PutObjectCommand') puts.push(args.input as { Key?: string; IfNoneMatch?: string });
-      return next(args);
-    }, { step: 'initialize', name: 'capturePuts' });
+    cold.archive.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'PutObjectCommand') puts.push(args.input as { Key?: string; IfNoneMatch?: string });
+        return next(args);
+      },
+      { step: 'initialize', name: 'capturePuts' },
+    );
 
-    expect((await archiveTraces({ from: hot, tenantId: 'acme', traceIds: ['dup'], to: cold })).results[0]?.outcome).toBe('archived');
+    expect(
+      (await archiveTraces({ from: hot, tenantId: 'acme', traceIds: ['dup'], to: cold })).results[0]?.outcome,
+    ).toBe('archived');
     expect(puts.length).toBe(3);
     expect(puts.every((p) => p.IfNoneMatch === '*')).toBe(true);
-    expect((await archiveTraces({ from: hot, tenantId: 'acme', traceIds: ['dup'], to: cold })).results[0]?.outcome).toBe('already-archived');
+    expect(
+      (await archiveTraces({ from: hot, tenantId: 'acme', traceIds: ['dup'], to: cold })).results[0]?.outcome,
+    ).toBe('already-archived');
 
     await hot.deleteTrace('acme', 'dup');
     await seed(hot, 'acme', 'dup', makeTrace(9, { agent: 'second' }));
@@ -281,7 +370,11 @@ describe('S3 archive of 1,000 traces', () => {
     };
     for (let i = 0; i < 1000; i++) {
       const id = `bulk-${String(i).padStart(4, '0')}`;
-      await hot.append('bulk', id, makeTrace(2, { agent: i % 10 === 0 ? 'tenth' : 'other', startedAt: new Date(t0 + i * 60_000) }));
+      await hot.append(
+        'bulk',
+        id,
+        makeTrace(2, { agent: i % 10 === 0 ? 'tenth' : 'other', startedAt: new Date(t0 + i * 60_000) }),
+      );
     }
     lap('seeded');
     const url = s3.url('bulk');
@@ -320,9 +413,12 @@ describe('S3 archive of 1,000 traces', () => {
     expect(tenth.traces.length).toBe(100);
     expect(tenth.nextCursor).toBeUndefined();
     const window = await cold.list('bulk', {
-      startedAfter: new Date(t0 + 100 * 60_000).toISOString(), startedBefore: new Date(t0 + 109 * 60_000).toISOString(),
+      startedAfter: new Date(t0 + 100 * 60_000).toISOString(),
+      startedBefore: new Date(t0 + 109 * 60_000).toISOString(),
     });
-    expect(window.traces.map((t) => t.traceId)).toEqual(Array.from({ length: 10 }, (_, k) => `bulk-${String(109 - k).padStart(4, '0')}`));
+    expect(window.traces.map((t) => t.traceId)).toEqual(
+      Array.from({ length: 10 }, (_, k) => `bulk-${String(109 - k).padStart(4, '0')}`),
+    );
     await cold.close();
     await hot.close();
   });

@@ -77,7 +77,7 @@ describe('embedded store under faults', () => {
     await store.close();
   });
 
-  it('shows a live writer\'s unfinished trace as running, and as incomplete once it is killed', async () => {
+  it("shows a live writer's unfinished trace as running, and as incomplete once it is killed", async () => {
     const db = join(dir, 'hang.db');
     const child = writer(['hang', db, 'hanging']);
     let ready!: () => void;
@@ -118,7 +118,7 @@ describe('embedded store under faults', () => {
 
     const other = join(dir, 'other-app.db');
     const foreign = new Database(other);
-    foreign.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users (name) VALUES (\'ada\')');
+    foreign.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users (name) VALUES ('ada')");
     foreign.close();
     const before = statSync(other).size;
     const err = await openStore(`sqlite:${other}`).catch((e: unknown) => e);
@@ -154,7 +154,9 @@ describe('embedded store under faults', () => {
         await s.close();
       }
     })().catch((e: unknown) => e);
-    expect(outcome).toMatchObject({ code: expect.stringMatching(/^(STORE_CORRUPT|NOT_A_RETRACE_STORE|CORRUPT_EVENT)$/) });
+    expect(outcome).toMatchObject({
+      code: expect.stringMatching(/^(STORE_CORRUPT|NOT_A_RETRACE_STORE|CORRUPT_EVENT)$/),
+    });
   });
 
   it('reports a tampered event through verify, naming the seq and the rule', async () => {
@@ -163,8 +165,13 @@ describe('embedded store under faults', () => {
     await store.append('t', 'tampered', new TraceBuilder().llm('gpt-4o', 'original prompt').complete().events);
     await store.close();
     const raw = new Database(db);
-    const row = raw.prepare("SELECT id, body FROM events WHERE trace_id = 'tampered' AND seq = 1").get() as { id: number; body: string };
-    raw.prepare('UPDATE events SET body = ? WHERE id = ?').run(row.body.replace('original prompt', 'edited prompt!!'), row.id);
+    const row = raw.prepare("SELECT id, body FROM events WHERE trace_id = 'tampered' AND seq = 1").get() as {
+      id: number;
+      body: string;
+    };
+    raw
+      .prepare('UPDATE events SET body = ? WHERE id = ?')
+      .run(row.body.replace('original prompt', 'edited prompt!!'), row.id);
     raw.close();
     const reopened = await openStore(`sqlite:${db}`);
     const verdict = await verifyTrace(reopened, 't', 'tampered');
@@ -177,7 +184,10 @@ describe('embedded store under faults', () => {
     const db = join(dir, 'atomic.db');
     const store = await openStore(`sqlite:${db}`);
     const b = new TraceBuilder().llm().tool();
-    const events = [...b.events, { eventId: randomUUID(), timestamp: 'yesterday', type: 'decision_made', payload: { decision: 'x' } }];
+    const events = [
+      ...b.events,
+      { eventId: randomUUID(), timestamp: 'yesterday', type: 'decision_made', payload: { decision: 'x' } },
+    ];
     const err = await store.append('t', 'atomic', events as never).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'VALIDATION_FAILED', field: 'timestamp' });
     expect(await store.exists('t', 'atomic')).toBe(false);

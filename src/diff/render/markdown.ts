@@ -27,7 +27,10 @@ export function renderMarkdown(report: DiffReport, options: MarkdownOptions = {}
   const out: string[] = [];
   out.push(`${h} ${ICON[report.verdict]} retrace diff: runs ${report.verdict}`, '');
   out.push(report.summary, '');
-  out.push(`Compared run **${a.label}** (\`${traceName(a)}\`) with run **${b.label}** (\`${traceName(b)}\`)${a.tenantId ? `, tenant \`${a.tenantId}\`` : ''}.`, '');
+  out.push(
+    `Compared run **${a.label}** (\`${traceName(a)}\`) with run **${b.label}** (\`${traceName(b)}\`)${a.tenantId ? `, tenant \`${a.tenantId}\`` : ''}.`,
+    '',
+  );
 
   const first = report.firstDivergence;
   const firstDiff = first ? report.differences.find((d) => d.id === first.differenceId) : undefined;
@@ -41,7 +44,9 @@ export function renderMarkdown(report: DiffReport, options: MarkdownOptions = {}
     out.push(`${h}# Differences (${report.differences.length})`, '');
     out.push(`| # | Kind | Run ${cell(a.label)} | Run ${cell(b.label)} | What changed |`, '|--:|---|---|---|---|');
     for (const d of report.differences.slice(0, maxRows)) {
-      out.push(`| ${d.id} | ${classTitle(d.class)} | ${cell(refText(d.a))} | ${cell(refText(d.b))} | ${cell(d.sentence)} |`);
+      out.push(
+        `| ${d.id} | ${classTitle(d.class)} | ${cell(refText(d.a))} | ${cell(refText(d.b))} | ${cell(d.sentence)} |`,
+      );
     }
     if (report.differences.length > maxRows) {
       out.push('', `…and ${report.differences.length - maxRows} more differences (see the JSON or HTML report).`);
@@ -50,10 +55,17 @@ export function renderMarkdown(report: DiffReport, options: MarkdownOptions = {}
   }
 
   out.push(`${h}# Totals`, '', `| | Run ${cell(a.label)} | Run ${cell(b.label)} | Change |`, '|---|--:|--:|--:|');
-  for (const line of totalsLines(a.totals, b.totals)) out.push(`| ${line.name} | ${line.a} | ${line.b} | ${line.delta} |`);
+  for (const line of totalsLines(a.totals, b.totals))
+    out.push(`| ${line.name} | ${line.a} | ${line.b} | ${line.delta} |`);
   out.push('');
-  const ignored = a.ignoredEvents + b.ignoredEvents > 0 ? ` Events not compared: ${a.ignoredEvents} in ${a.label}, ${b.ignoredEvents} in ${b.label}.` : '';
-  out.push(`<sub>Policy: ${cell(report.policy)}.${ignored} Alignment: ${report.alignment}. Report format ${report.kind} v${report.version}.</sub>`, '');
+  const ignored =
+    a.ignoredEvents + b.ignoredEvents > 0
+      ? ` Events not compared: ${a.ignoredEvents} in ${a.label}, ${b.ignoredEvents} in ${b.label}.`
+      : '';
+  out.push(
+    `<sub>Policy: ${cell(report.policy)}.${ignored} Alignment: ${report.alignment}. Report format ${report.kind} v${report.version}.</sub>`,
+    '',
+  );
   return out.join('\n');
 }
 
@@ -76,7 +88,9 @@ function patchLines(report: DiffReport, d: Difference, maxOps: number): string[]
     const ev = eventsOf(report, d);
     const e = d.change === 'added' ? ev.b : ev.a;
     const sign = d.change === 'added' ? '+' : '-';
-    lines.push(`@@ ${d.change === 'added' ? `only in ${report.b.label}` : `only in ${report.a.label}`}: ${refText(d.change === 'added' ? d.b : d.a)} @@`);
+    lines.push(
+      `@@ ${d.change === 'added' ? `only in ${report.b.label}` : `only in ${report.a.label}`}: ${refText(d.change === 'added' ? d.b : d.a)} @@`,
+    );
     for (const l of showValue(e?.payload).split('\n')) lines.push(`${sign} ${l}`);
     return lines;
   }

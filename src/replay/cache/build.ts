@@ -1,6 +1,11 @@
 import type { StoredEvent, StoredEventOf } from '../../events/envelope.js';
 import type { LlmEndpoint } from '../../hashing/providers.js';
-import { normalizeRequest, OccurrenceCounter, requestHash, type NormalizationOptions } from '../../hashing/request-key.js';
+import {
+  normalizeRequest,
+  OccurrenceCounter,
+  requestHash,
+  type NormalizationOptions,
+} from '../../hashing/request-key.js';
 import type { NondeterminismSource } from '../../recorder/hooks.js';
 import type { RecordedExchange, RecordedHttpResponse, RecordedToolCall, ReplayCacheData } from './types.js';
 
@@ -37,7 +42,11 @@ function responseOfLlm(e: StoredEventOf<'llm_response'>): RecordedHttpResponse {
 
 function responseOfHttp(e: StoredEventOf<'http_response'>): RecordedHttpResponse {
   const p = e.payload;
-  const out: RecordedHttpResponse = { status: p.status, headers: { ...(p.headers ?? {}) }, bodyEncoding: p.bodyEncoding };
+  const out: RecordedHttpResponse = {
+    status: p.status,
+    headers: { ...(p.headers ?? {}) },
+    bodyEncoding: p.bodyEncoding,
+  };
   if (p.statusText !== undefined) out.statusText = p.statusText;
   if (p.chunks) out.chunks = p.chunks;
   else if (p.body !== undefined) out.body = p.body;
@@ -95,11 +104,22 @@ export function buildReplayCache(events: readonly StoredEvent[], options: BuildC
       case 'llm_request': {
         const p = e.payload;
         const body = llmBodyText(p.body);
-        const normalized = normalizeRequest({ method: p.method, url: p.url, headers: p.headers, ...(body !== undefined ? { body } : {}) }, llmEndpoint(p), options.normalization);
+        const normalized = normalizeRequest(
+          { method: p.method, url: p.url, headers: p.headers, ...(body !== undefined ? { body } : {}) },
+          llmEndpoint(p),
+          options.normalization,
+        );
         const hash = rekey ? requestHash(normalized) : p.requestHash;
         const x: RecordedExchange = {
-          index: exchanges.length, seq: e.seq, kind: 'llm', requestHash: hash, occurrence: rekey ? counter.next(hash) : p.occurrence,
-          method: p.method, url: p.url, normalized, stream: p.stream,
+          index: exchanges.length,
+          seq: e.seq,
+          kind: 'llm',
+          requestHash: hash,
+          occurrence: rekey ? counter.next(hash) : p.occurrence,
+          method: p.method,
+          url: p.url,
+          normalized,
+          stream: p.stream,
         };
         exchanges.push(x);
         exchangeByEventId.set(e.eventId, x);
@@ -108,11 +128,22 @@ export function buildReplayCache(events: readonly StoredEvent[], options: BuildC
       case 'http_request': {
         const p = e.payload;
         const body = decodeBody(p.body, p.bodyEncoding);
-        const normalized = normalizeRequest({ method: p.method, url: p.url, headers: p.headers, ...(body !== undefined ? { body } : {}) }, undefined, options.normalization);
+        const normalized = normalizeRequest(
+          { method: p.method, url: p.url, headers: p.headers, ...(body !== undefined ? { body } : {}) },
+          undefined,
+          options.normalization,
+        );
         const hash = rekey ? requestHash(normalized) : p.requestHash;
         const x: RecordedExchange = {
-          index: exchanges.length, seq: e.seq, kind: 'http', requestHash: hash, occurrence: rekey ? counter.next(hash) : p.occurrence,
-          method: p.method, url: p.url, normalized, stream: false,
+          index: exchanges.length,
+          seq: e.seq,
+          kind: 'http',
+          requestHash: hash,
+          occurrence: rekey ? counter.next(hash) : p.occurrence,
+          method: p.method,
+          url: p.url,
+          normalized,
+          stream: false,
         };
         exchanges.push(x);
         exchangeByEventId.set(e.eventId, x);
@@ -129,7 +160,15 @@ export function buildReplayCache(events: readonly StoredEvent[], options: BuildC
       }
       case 'tool_call': {
         const p = e.payload;
-        const t: RecordedToolCall = { index: tools.length, seq: e.seq, tool: p.tool, argsHash: p.argsHash, occurrence: p.occurrence, args: p.args, pure: p.pure ?? false };
+        const t: RecordedToolCall = {
+          index: tools.length,
+          seq: e.seq,
+          tool: p.tool,
+          argsHash: p.argsHash,
+          occurrence: p.occurrence,
+          args: p.args,
+          pure: p.pure ?? false,
+        };
         tools.push(t);
         toolByEventId.set(e.eventId, t);
         break;

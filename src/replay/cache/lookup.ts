@@ -51,7 +51,10 @@ export class ReplayCache {
   nearestExchange(request: NormalizedRequest): NearestExchange | undefined {
     let best: { x: RecordedExchange; diff: JsonDiffOp[]; score: number } | undefined;
     for (const x of this.data.exchanges) {
-      const sameTarget = x.normalized.kind === request.kind && x.normalized.method === request.method && x.normalized.target === request.target;
+      const sameTarget =
+        x.normalized.kind === request.kind &&
+        x.normalized.method === request.method &&
+        x.normalized.target === request.target;
       const diff = jsonDiff(x.normalized, request);
       const score = (sameTarget ? 0 : 1e12) + diffWeight(diff) * 2 + (this.served.has(x.index) ? 1 : 0);
       if (!best || score < best.score) best = { x, diff, score };

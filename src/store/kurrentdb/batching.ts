@@ -32,7 +32,7 @@ export function splitBySize(events: readonly Sized[], maxAppendBytes = DEFAULT_M
     if (cost > budget) {
       throw new EventTooLargeError(
         `Event #${i} (${e.type}, ${e.eventId}) is ${e.bytes} bytes, more than one KurrentDB append may hold (${maxAppendBytes} bytes, MaxAppendSize). Nothing from this batch was written.`,
-        'Raise the server\'s MaxAppendSize (up to 16 MB) and pass it as ?maxAppendSize= in the store URL, or store the large blob elsewhere and record a reference.',
+        "Raise the server's MaxAppendSize (up to 16 MB) and pass it as ?maxAppendSize= in the store URL, or store the large blob elsewhere and record a reference.",
         'payload',
       );
     }

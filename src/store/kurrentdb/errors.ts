@@ -1,6 +1,4 @@
-import {
-  ConcurrencyError, EventTooLargeError, RetraceError, StoreError, TraceNotFoundError,
-} from '../../errors.js';
+import { ConcurrencyError, EventTooLargeError, RetraceError, StoreError, TraceNotFoundError } from '../../errors.js';
 import { describeStreamState } from './naming.js';
 
 /**
@@ -37,7 +35,11 @@ export function translateKurrentError(err: unknown, ctx: KurrentErrorContext): u
     case 'wrong-expected-version': {
       const e = err as { expectedState?: unknown; actualState?: unknown };
       const base = ctx.base ?? 0n;
-      return new ConcurrencyError(traceId, describeStreamState(e.expectedState, base), describeStreamState(e.actualState, base));
+      return new ConcurrencyError(
+        traceId,
+        describeStreamState(e.expectedState, base),
+        describeStreamState(e.actualState, base),
+      );
     }
     case 'stream-not-found':
     case 'no-stream':
@@ -49,7 +51,7 @@ export function translateKurrentError(err: unknown, ctx: KurrentErrorContext): u
     case 'transaction-max-size-exceeded':
       return new EventTooLargeError(
         `KurrentDB at ${ctx.location} refused an append to trace "${traceId}" as too large (${messageOf(err)}).`,
-        'Raise the server\'s MaxAppendSize (up to 16 MB) and pass the same value as ?maxAppendSize= in the store URL, or record smaller events.',
+        "Raise the server's MaxAppendSize (up to 16 MB) and pass the same value as ?maxAppendSize= in the store URL, or record smaller events.",
         'payload',
         { cause: err },
       );
@@ -85,9 +87,13 @@ export function translateKurrentError(err: unknown, ctx: KurrentErrorContext): u
   }
   // anything else from the client is still a store problem, not a bug in the caller
   if (type !== undefined) {
-    return new StoreError(`KurrentDB at ${ctx.location} failed (${type}): ${messageOf(err)}`, 'Retry; if it persists, check the server log.', {
-      cause: err,
-    });
+    return new StoreError(
+      `KurrentDB at ${ctx.location} failed (${type}): ${messageOf(err)}`,
+      'Retry; if it persists, check the server log.',
+      {
+        cause: err,
+      },
+    );
   }
   return err;
 }

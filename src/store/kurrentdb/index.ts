@@ -12,12 +12,24 @@ export * from './naming.js';
 
 /** URL schemes the KurrentDB client accepts (esdb:// still works but the client prints a deprecation warning). */
 export const KURRENTDB_SCHEMES = [
-  'kurrentdb', 'kurrent', 'kdb', 'esdb', 'kurrentdb+discover', 'kurrent+discover', 'kdb+discover', 'esdb+discover',
+  'kurrentdb',
+  'kurrent',
+  'kdb',
+  'esdb',
+  'kurrentdb+discover',
+  'kurrent+discover',
+  'kdb+discover',
+  'esdb+discover',
 ] as const;
 
 /** Our own query parameters; everything else in the URL belongs to the client's connection string. */
 const OwnParamsSchema = z.object({
-  maxAppendSize: z.coerce.number().int().min(64 * 1024).max(16 * 1024 * 1024).optional(),
+  maxAppendSize: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(16 * 1024 * 1024)
+    .optional(),
 });
 
 export interface ParsedKurrentUrl {
@@ -44,7 +56,7 @@ export function parseKurrentUrl(url: string): ParsedKurrentUrl {
   if (!own.success) {
     throw new UnsupportedStoreUrlError(
       `maxAppendSize=${params.get('maxAppendSize') ?? ''} in the store URL is not a byte count between 64 KiB and 16 MiB.`,
-      'Set it to the server\'s MaxAppendSize in bytes, e.g. ?maxAppendSize=4194304, or leave it out for the 1 MiB default.',
+      "Set it to the server's MaxAppendSize in bytes, e.g. ?maxAppendSize=4194304, or leave it out for the 1 MiB default.",
       'store',
     );
   }
@@ -56,7 +68,10 @@ export function parseKurrentUrl(url: string): ParsedKurrentUrl {
 }
 
 /** Opens a KurrentDB-backed store. The client connects lazily, so an unreachable server shows on first use. */
-export async function openKurrentStore(url: string, options: Omit<KurrentStoreOptions, 'maxAppendBytes'> = {}): Promise<EventStore> {
+export async function openKurrentStore(
+  url: string,
+  options: Omit<KurrentStoreOptions, 'maxAppendBytes'> = {},
+): Promise<EventStore> {
   const parsed = parseKurrentUrl(url);
   const { KurrentDBClient } = await import('@kurrent/kurrentdb-client');
   let client: KurrentClientLike;

@@ -3,18 +3,39 @@ import { CorruptEventError, StoreCorruptError, StoreError, TraceNotFoundError, V
 import type { NewEvent, ParsedNewEvent, StoredEvent } from '../../events/envelope.js';
 import { assertTenantId, assertTraceId } from '../../events/ids.js';
 import { safeParseStoredEvent } from '../../events/validate.js';
-import { checkExpectedRevision, emptyTraceState, planAppend, statusOf, validateBatch, type TraceState } from '../append-plan.js';
+import {
+  checkExpectedRevision,
+  emptyTraceState,
+  planAppend,
+  statusOf,
+  validateBatch,
+  type TraceState,
+} from '../append-plan.js';
 import { decodeCursor, encodeCursor, type ListCursor } from '../cursor.js';
 import { writerIdentity } from '../liveness.js';
 import {
-  LIMITS, type AppendedPosition, type AppendOptions, type AppendResult, type EventStore, type ExpectedRevision,
-  type ListFilter, type ReadRange, type TracePage, type TraceSummary,
+  LIMITS,
+  type AppendedPosition,
+  type AppendOptions,
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type ListFilter,
+  type ReadRange,
+  type TracePage,
+  type TraceSummary,
 } from '../types.js';
 import { DEFAULT_MAX_APPEND_BYTES, splitBySize } from './batching.js';
 import { isStreamNotFound, isWrongExpectedVersion, translateKurrentError } from './errors.js';
 import { deterministicUuid, indexStreamName, revisionOf, seqOf, streamStateFor, traceStreamName } from './naming.js';
 import {
-  decodeTraceMeta, encodeTraceMeta, INDEX_EVENT_TYPES, IndexEntrySchema, summaryFromState, type IndexEntry, type LoadedState,
+  decodeTraceMeta,
+  encodeTraceMeta,
+  INDEX_EVENT_TYPES,
+  IndexEntrySchema,
+  summaryFromState,
+  type IndexEntry,
+  type LoadedState,
 } from './state.js';
 
 /** The part of the client this store uses: keeps the dependency narrow and the types honest. */
@@ -60,7 +81,11 @@ export class KurrentDbEventStore implements EventStore {
   private readonly cache = new Map<string, Tail>();
   private closed = false;
 
-  constructor(private readonly client: KurrentClientLike, readonly location: string, options: KurrentStoreOptions = {}) {
+  constructor(
+    private readonly client: KurrentClientLike,
+    readonly location: string,
+    options: KurrentStoreOptions = {},
+  ) {
     this.limits = {
       maxEventBytes: options.maxEventBytes ?? LIMITS.maxEventBytes,
       maxTraceEvents: options.maxTraceEvents ?? LIMITS.maxTraceEvents,
@@ -82,7 +107,11 @@ export class KurrentDbEventStore implements EventStore {
     const recent = new Map<string, number>();
     let loaded: LoadedState | undefined;
     try {
-      for await (const r of this.client.readStream(stream, { direction: 'backwards', fromRevision: 'end', maxCount: window })) {
+      for await (const r of this.client.readStream(stream, {
+        direction: 'backwards',
+        fromRevision: 'end',
+        maxCount: window,
+      })) {
         const ev = r.event;
         if (!ev) continue;
         if (!loaded) loaded = decodeTraceMeta(ev.metadata, `the last event of trace "${traceId}"`);
@@ -122,14 +151,20 @@ export class KurrentDbEventStore implements EventStore {
     }
   }
 
-  async append(tenantId: string, traceId: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+  async append(
+    tenantId: string,
+    traceId: string,
+    events: readonly NewEvent[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
     this.ensureOpen();
     const parsed = validateBatch(tenantId, traceId, events);
     let expected: ExpectedRevision = options.expectedRevision ?? 'any';
     if (expected !== 'any' && expected !== 'no_stream' && !(Number.isInteger(expected) && expected >= 0)) {
       throw new ValidationError(
         `expectedRevision ${JSON.stringify(expected)} is not valid.`,
-        'Use "no_stream", "any", or the seq of the trace\'s last event.', 'expectedRevision',
+        'Use "no_stream", "any", or the seq of the trace\'s last event.',
+        'expectedRevision',
       );
     }
     const key = this.cacheKey(tenantId, traceId);
@@ -183,7 +218,9 @@ export class KurrentDbEventStore implements EventStore {
               ...(i === step.planned.length - 1 ? { metadata: meta as unknown as Record<string, unknown> } : {}),
             }),
           );
-          await this.client.appendToStream(stream, batch, { streamState: streamStateFor(base, cur.lastSeq, deletedAt) });
+          await this.client.appendToStream(stream, batch, {
+            streamState: streamStateFor(base, cur.lastSeq, deletedAt),
+          });
           for (const p of step.planned) {
             positions.set(p.event.eventId, { eventId: p.event.eventId, seq: p.event.seq, duplicate: false });
             tail.recent.set(p.event.eventId.toLowerCase(), p.event.seq);
@@ -226,13 +263,26 @@ export class KurrentDbEventStore implements EventStore {
     };
   }
 
-  private async writeIndex(tenantId: string, traceId: string, kind: IndexEntry['kind'], base: bigint, state?: TraceState): Promise<void> {
+  private async writeIndex(
+    tenantId: string,
+    traceId: string,
+    kind: IndexEntry['kind'],
+    base: bigint,
+    state?: TraceState,
+  ): Promise<void> {
     const entry: IndexEntry = { traceId, kind };
     if (state && kind !== 'deleted') {
       entry.summary = {
-        agent: state.agent, status: statusOf(state), eventCount: state.eventCount, lastSeq: state.lastSeq,
-        startedAt: state.startedAt, endedAt: state.endedAt, inputTokens: state.inputTokens,
-        outputTokens: state.outputTokens, costUsd: state.costUsd, replayOf: state.replayOf,
+        agent: state.agent,
+        status: statusOf(state),
+        eventCount: state.eventCount,
+        lastSeq: state.lastSeq,
+        startedAt: state.startedAt,
+        endedAt: state.endedAt,
+        inputTokens: state.inputTokens,
+        outputTokens: state.outputTokens,
+        costUsd: state.costUsd,
+        replayOf: state.replayOf,
       };
     }
     try {
@@ -265,7 +315,9 @@ export class KurrentDbEventStore implements EventStore {
       const page: ResolvedEvent[] = [];
       try {
         const it = this.client.readStream(stream, {
-          direction: 'forwards', fromRevision: revisionOf(loaded.base, from), maxCount: Math.min(READ_PAGE, to - from + 1),
+          direction: 'forwards',
+          fromRevision: revisionOf(loaded.base, from),
+          maxCount: Math.min(READ_PAGE, to - from + 1),
         });
         for await (const r of it) page.push(r);
       } catch (err) {
@@ -280,7 +332,9 @@ export class KurrentDbEventStore implements EventStore {
     if (from <= to) {
       throw new CorruptEventError(
         `Trace "${traceId}" ends at seq ${from - 1}, but its state says ${to}.`,
-        'The stream was truncated ($maxCount/$maxAge/$tb metadata?); restore the trace from an archive.', traceId, from,
+        'The stream was truncated ($maxCount/$maxAge/$tb metadata?); restore the trace from an archive.',
+        traceId,
+        from,
       );
     }
   }
@@ -290,14 +344,18 @@ export class KurrentDbEventStore implements EventStore {
     if (!parsed.ok) {
       throw new CorruptEventError(
         `Event ${seq} of trace "${traceId}" fails its schema at ${parsed.field}: ${parsed.text}.`,
-        'Something other than retrace wrote to this stream, or an incompatible version; run `retrace verify`.', traceId, seq,
+        'Something other than retrace wrote to this stream, or an incompatible version; run `retrace verify`.',
+        traceId,
+        seq,
       );
     }
     const e = parsed.event;
     if (e.seq !== seq || e.traceId !== traceId || e.tenantId !== tenantId) {
       throw new CorruptEventError(
         `Event ${seq} of trace "${traceId}" claims to be ${e.tenantId}/${e.traceId}#${e.seq}.`,
-        'The stream was altered outside retrace (or truncated); run `retrace verify`.', traceId, seq,
+        'The stream was altered outside retrace (or truncated); run `retrace verify`.',
+        traceId,
+        seq,
       );
     }
     return e;
@@ -307,7 +365,10 @@ export class KurrentDbEventStore implements EventStore {
   private async readIndex(tenantId: string): Promise<Map<string, IndexEntry>> {
     const entries = new Map<string, IndexEntry>();
     try {
-      for await (const r of this.client.readStream(indexStreamName(tenantId), { direction: 'forwards', fromRevision: 'start' })) {
+      for await (const r of this.client.readStream(indexStreamName(tenantId), {
+        direction: 'forwards',
+        fromRevision: 'start',
+      })) {
         const parsed = IndexEntrySchema.safeParse(r.event?.data);
         if (!parsed.success) {
           throw new StoreCorruptError(
@@ -338,8 +399,10 @@ export class KurrentDbEventStore implements EventStore {
         const s = e.summary;
         if (!s) return false;
         if (filter.agent !== undefined && s.agent !== filter.agent) return false;
-        if (filter.startedAfter !== undefined && !(s.startedAt !== null && s.startedAt >= filter.startedAfter)) return false;
-        if (filter.startedBefore !== undefined && !(s.startedAt !== null && s.startedAt <= filter.startedBefore)) return false;
+        if (filter.startedAfter !== undefined && !(s.startedAt !== null && s.startedAt >= filter.startedAfter))
+          return false;
+        if (filter.startedBefore !== undefined && !(s.startedAt !== null && s.startedAt <= filter.startedBefore))
+          return false;
         if (!cursor) return true;
         const [cs, ct] = keyOf(e);
         return cs < cursor[0] || (cs === cursor[0] && ct < cursor[1]);

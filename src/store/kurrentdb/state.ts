@@ -77,13 +77,28 @@ export function decodeTraceMeta(raw: unknown, where: string): LoadedState {
   };
 }
 
-export function summaryFromState(tenantId: string, traceId: string, s: LoadedState, stored: 'running' | 'completed' | 'failed'): TraceSummary {
+export function summaryFromState(
+  tenantId: string,
+  traceId: string,
+  s: LoadedState,
+  stored: 'running' | 'completed' | 'failed',
+): TraceSummary {
   const st = s.state;
   const status = deriveStatus(stored, { pid: s.writer.pid, host: s.writer.host, updatedAt: s.updatedAt });
   const durationMs = st.startedAt && st.endedAt ? Date.parse(st.endedAt) - Date.parse(st.startedAt) : null;
   return {
-    tenantId, traceId, agent: st.agent, status, eventCount: st.eventCount, lastSeq: st.lastSeq, startedAt: st.startedAt,
-    endedAt: st.endedAt, durationMs, inputTokens: st.inputTokens, outputTokens: st.outputTokens, costUsd: st.costUsd,
+    tenantId,
+    traceId,
+    agent: st.agent,
+    status,
+    eventCount: st.eventCount,
+    lastSeq: st.lastSeq,
+    startedAt: st.startedAt,
+    endedAt: st.endedAt,
+    durationMs,
+    inputTokens: st.inputTokens,
+    outputTokens: st.outputTokens,
+    costUsd: st.costUsd,
     replayOf: st.replayOf,
   };
 }

@@ -1,4 +1,11 @@
-import { isRetraceError, RetraceError, StoreCorruptError, StoreError, TraceNotFoundError, ValidationError } from '../../errors.js';
+import {
+  isRetraceError,
+  RetraceError,
+  StoreCorruptError,
+  StoreError,
+  TraceNotFoundError,
+  ValidationError,
+} from '../../errors.js';
 import { toNewEvent, type StoredEvent } from '../../events/envelope.js';
 import { assertTenantId, assertTraceId } from '../../events/ids.js';
 import type { EventStore, TraceSummary } from '../types.js';
@@ -67,7 +74,11 @@ async function selectByAge(store: EventStore, tenantId: string, olderThanMs: num
   const ids: string[] = [];
   let cursor: string | undefined;
   do {
-    const page = await store.list(tenantId, { startedBefore: before, limit: 1000, ...(cursor !== undefined ? { cursor } : {}) });
+    const page = await store.list(tenantId, {
+      startedBefore: before,
+      limit: 1000,
+      ...(cursor !== undefined ? { cursor } : {}),
+    });
     for (const t of page.traces) if (t.status !== 'running') ids.push(t.traceId);
     cursor = page.nextCursor;
   } while (cursor !== undefined);
@@ -90,23 +101,43 @@ async function mapPool<T, R>(items: readonly T[], limit: number, fn: (item: T) =
 
 function asRetraceError(err: unknown): RetraceError {
   if (isRetraceError(err)) return err;
-  return new StoreError(`Unexpected failure: ${err instanceof Error ? err.message : String(err)}`, 'Retry; report it if it persists.', { cause: err });
+  return new StoreError(
+    `Unexpected failure: ${err instanceof Error ? err.message : String(err)}`,
+    'Retry; report it if it persists.',
+    { cause: err },
+  );
 }
 
 export async function archiveTraces(options: ArchiveOptions): Promise<ArchiveReport> {
   const { from, tenantId } = options;
   assertTenantId(tenantId);
   if ((options.traceIds === undefined) === (options.olderThanMs === undefined)) {
-    throw new ValidationError('Archive needs either trace ids or an age (olderThanMs), not both and not neither.', 'Pass trace ids, or --older-than 30d.', 'traceIds');
+    throw new ValidationError(
+      'Archive needs either trace ids or an age (olderThanMs), not both and not neither.',
+      'Pass trace ids, or --older-than 30d.',
+      'traceIds',
+    );
   }
   if (options.olderThanMs !== undefined && !(Number.isFinite(options.olderThanMs) && options.olderThanMs >= 0)) {
-    throw new ValidationError(`olderThanMs ${String(options.olderThanMs)} is not a duration.`, 'Pass a non-negative number of milliseconds (e.g. 30 days = 2592000000).', 'olderThanMs');
+    throw new ValidationError(
+      `olderThanMs ${String(options.olderThanMs)} is not a duration.`,
+      'Pass a non-negative number of milliseconds (e.g. 30 days = 2592000000).',
+      'olderThanMs',
+    );
   }
-  options.traceIds?.forEach((id) => assertTraceId(id));
+  for (const id of options.traceIds ?? []) assertTraceId(id);
   const now = options.now ?? new Date();
   const { archive, owned } = toArchive(options.to);
   const report: ArchiveReport = {
-    location: archive.location, tenantId, results: [], archived: 0, alreadyArchived: 0, skipped: 0, failed: 0, pruned: 0, events: 0,
+    location: archive.location,
+    tenantId,
+    results: [],
+    archived: 0,
+    alreadyArchived: 0,
+    skipped: 0,
+    failed: 0,
+    pruned: 0,
+    events: 0,
   };
   try {
     const ids = options.traceIds ?? (await selectByAge(from, tenantId, options.olderThanMs ?? 0, now));
@@ -130,7 +161,14 @@ export async function archiveTraces(options: ArchiveOptions): Promise<ArchiveRep
   return report;
 }
 
-async function archiveOne(from: EventStore, archive: S3Archive, tenantId: string, traceId: string, prune: boolean, now: Date): Promise<ArchiveTraceResult> {
+async function archiveOne(
+  from: EventStore,
+  archive: S3Archive,
+  tenantId: string,
+  traceId: string,
+  prune: boolean,
+  now: Date,
+): Promise<ArchiveTraceResult> {
   let summary: TraceSummary | undefined;
   try {
     summary = await from.summary(tenantId, traceId);
@@ -156,7 +194,14 @@ async function archiveOne(from: EventStore, archive: S3Archive, tenantId: string
     return { traceId, outcome, eventCount: manifest.eventCount, pruned, objectKey: manifest.objectKey };
   } catch (err) {
     const error = asRetraceError(err);
-    return { traceId, outcome: 'failed', eventCount: summary?.eventCount ?? 0, pruned: false, reason: error.message, error };
+    return {
+      traceId,
+      outcome: 'failed',
+      eventCount: summary?.eventCount ?? 0,
+      pruned: false,
+      reason: error.message,
+      error,
+    };
   }
 }
 
@@ -192,7 +237,7 @@ export interface RestoreReport {
 /** Copies archived traces back into a hot store with their original eventIds: running it twice changes nothing. */
 export async function restoreTraces(options: RestoreOptions): Promise<RestoreReport> {
   assertTenantId(options.tenantId);
-  options.traceIds.forEach((id) => assertTraceId(id));
+  for (const id of options.traceIds) assertTraceId(id);
   const owned = typeof options.from === 'string';
   const source: EventStore = typeof options.from === 'string' ? S3EventStore.fromUrl(options.from) : options.from;
   const batchSize = Math.max(1, Math.trunc(options.batchSize ?? 1000));
@@ -212,7 +257,13 @@ export async function restoreTraces(options: RestoreOptions): Promise<RestoreRep
   return report;
 }
 
-async function restoreOne(source: EventStore, target: EventStore, tenantId: string, traceId: string, batchSize: number): Promise<RestoreTraceResult> {
+async function restoreOne(
+  source: EventStore,
+  target: EventStore,
+  tenantId: string,
+  traceId: string,
+  batchSize: number,
+): Promise<RestoreTraceResult> {
   let events: StoredEvent[] = [];
   try {
     // the source verifies the whole trace before the first event arrives (S3: sha256 + hash chain)
@@ -233,7 +284,12 @@ async function restoreOne(source: EventStore, target: EventStore, tenantId: stri
         'Restore into another store or tenant, or remove the conflicting trace from the target first.',
       );
     }
-    return { traceId, outcome: duplicates === events.length ? 'already-present' : 'restored', eventCount: events.length, duplicates };
+    return {
+      traceId,
+      outcome: duplicates === events.length ? 'already-present' : 'restored',
+      eventCount: events.length,
+      duplicates,
+    };
   } catch (err) {
     const error = asRetraceError(err);
     return { traceId, outcome: 'failed', eventCount: events.length, duplicates: 0, reason: error.message, error };

@@ -1,5 +1,9 @@
 import {
-  GetObjectCommand, HeadObjectCommand, ListObjectsCommand, PutObjectCommand, type S3Client,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsCommand,
+  PutObjectCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { isNotFound, isPreconditionFailed, translateS3Error } from './client.js';
 
@@ -9,7 +13,11 @@ import { isNotFound, isPreconditionFailed, translateS3Error } from './client.js'
  * that on real S3 a racing writer gets 412 instead of overwriting.
  */
 export class S3Bucket {
-  constructor(readonly client: S3Client, readonly bucket: string, readonly display: string) {}
+  constructor(
+    readonly client: S3Client,
+    readonly bucket: string,
+    readonly display: string,
+  ) {}
 
   private where(key: string): string {
     return `s3://${this.bucket}/${key}`;
@@ -41,12 +49,24 @@ export class S3Bucket {
    * 'exists' when the key was already there: never overwrites. `checkedAbsent`: the caller looked for this key
    * moments ago (a GET that found nothing), so the HeadObject round trip is skipped.
    */
-  async putIfAbsent(key: string, body: Buffer, contentType: string, checkedAbsent = false): Promise<'written' | 'exists'> {
+  async putIfAbsent(
+    key: string,
+    body: Buffer,
+    contentType: string,
+    checkedAbsent = false,
+  ): Promise<'written' | 'exists'> {
     if (!checkedAbsent && (await this.exists(key))) return 'exists';
     try {
-      await this.client.send(new PutObjectCommand({
-        Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, ContentLength: body.length, IfNoneMatch: '*',
-      }));
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          ContentLength: body.length,
+          IfNoneMatch: '*',
+        }),
+      );
       return 'written';
     } catch (err) {
       if (isPreconditionFailed(err)) return 'exists';
@@ -58,11 +78,20 @@ export class S3Bucket {
    * One page of keys under `prefix`, ascending, after `marker`. ListObjects (v1) with Marker rather than V2: s3rver's
    * V2 continuation tokens fail under OpenSSL 3 (library notes §3), and v1 paging is just as exact on real S3.
    */
-  async listPage(prefix: string, marker: string | undefined, maxKeys: number): Promise<{ keys: string[]; truncated: boolean }> {
+  async listPage(
+    prefix: string,
+    marker: string | undefined,
+    maxKeys: number,
+  ): Promise<{ keys: string[]; truncated: boolean }> {
     try {
-      const res = await this.client.send(new ListObjectsCommand({
-        Bucket: this.bucket, Prefix: prefix, MaxKeys: maxKeys, ...(marker !== undefined ? { Marker: marker } : {}),
-      }));
+      const res = await this.client.send(
+        new ListObjectsCommand({
+          Bucket: this.bucket,
+          Prefix: prefix,
+          MaxKeys: maxKeys,
+          ...(marker !== undefined ? { Marker: marker } : {}),
+        }),
+      );
       const keys = (res.Contents ?? []).map((o) => o.Key).filter((k): k is string => typeof k === 'string');
       return { keys, truncated: res.IsTruncated === true && keys.length > 0 };
     } catch (err) {

@@ -32,7 +32,7 @@ export function httpStatusOf(err: unknown): number | undefined {
 
 export function isNotFound(err: unknown): boolean {
   const e = err as AwsLikeError | null;
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || httpStatusOf(err) === 404 && e?.name !== 'NoSuchBucket';
+  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || (httpStatusOf(err) === 404 && e?.name !== 'NoSuchBucket');
 }
 
 export function isPreconditionFailed(err: unknown): boolean {
@@ -47,9 +47,19 @@ export function translateS3Error(err: unknown, where: string): unknown {
   const name = e.name ?? '';
   const status = httpStatusOf(err);
   if (name === 'NoSuchBucket') {
-    return new StoreError(`The bucket of ${where} does not exist.`, 'Create it first (aws s3 mb s3://BUCKET), or fix the bucket name in the URL.', { cause: err });
+    return new StoreError(
+      `The bucket of ${where} does not exist.`,
+      'Create it first (aws s3 mb s3://BUCKET), or fix the bucket name in the URL.',
+      { cause: err },
+    );
   }
-  if (name === 'AccessDenied' || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || name === 'ExpiredToken' || status === 403) {
+  if (
+    name === 'AccessDenied' ||
+    name === 'InvalidAccessKeyId' ||
+    name === 'SignatureDoesNotMatch' ||
+    name === 'ExpiredToken' ||
+    status === 403
+  ) {
     return new StoreError(
       `S3 refused access to ${where} (${name || status}).`,
       'Check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_PROFILE and the bucket policy (needs s3:GetObject, s3:PutObject, s3:ListBucket).',
@@ -64,12 +74,22 @@ export function translateS3Error(err: unknown, where: string): unknown {
     );
   }
   const code = e.code ?? (err as { cause?: { code?: string } } | null)?.cause?.code;
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || name === 'TimeoutError') {
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'ECONNRESET' ||
+    code === 'ETIMEDOUT' ||
+    name === 'TimeoutError'
+  ) {
     return new StoreError(
       `Cannot reach the S3 endpoint for ${where} (${code ?? name}).`,
       'Check ?endpoint= in the store URL (or AWS_ENDPOINT_URL_S3) and that the server is running.',
       { cause: err },
     );
   }
-  return new StoreError(`S3 request for ${where} failed (${name || 'error'}${status ? ` ${status}` : ''}): ${e.message ?? String(err)}`, 'Retry; if it persists, check the endpoint, region and bucket.', { cause: err });
+  return new StoreError(
+    `S3 request for ${where} failed (${name || 'error'}${status ? ` ${status}` : ''}): ${e.message ?? String(err)}`,
+    'Retry; if it persists, check the endpoint, region and bucket.',
+    { cause: err },
+  );
 }

@@ -60,7 +60,8 @@ async function gunzipOrFail(gz: Buffer, where: string): Promise<Buffer> {
  * counts and chain tip. All-or-nothing on purpose: replay must never run on a silently partial trace.
  */
 export async function decodeTrace(gz: Buffer, m: ArchiveManifest, where: string): Promise<StoredEvent[]> {
-  const hint = 'Nothing from it was returned. Re-archive the trace from a hot store if one still has it, or restore the object from a bucket version.';
+  const hint =
+    'Nothing from it was returned. Re-archive the trace from a hot store if one still has it, or restore the object from a bucket version.';
   if (gz.length !== m.compressedBytes) {
     throw new StoreCorruptError(
       `The archived trace ${where} is ${gz.length} bytes, but its manifest says ${m.compressedBytes}: object and manifest disagree.`,
@@ -86,20 +87,43 @@ export async function decodeTrace(gz: Buffer, m: ArchiveManifest, where: string)
     try {
       json = JSON.parse(line);
     } catch {
-      throw new CorruptEventError(`Line for seq ${seq} of archived trace ${where} is not valid JSON.`, hint, m.traceId, seq);
+      throw new CorruptEventError(
+        `Line for seq ${seq} of archived trace ${where} is not valid JSON.`,
+        hint,
+        m.traceId,
+        seq,
+      );
     }
     const parsed = safeParseStoredEvent(json);
     if (!parsed.ok) {
-      throw new CorruptEventError(`Event ${seq} of archived trace ${where} fails its schema at ${parsed.field}: ${parsed.text}.`, hint, m.traceId, seq);
+      throw new CorruptEventError(
+        `Event ${seq} of archived trace ${where} fails its schema at ${parsed.field}: ${parsed.text}.`,
+        hint,
+        m.traceId,
+        seq,
+      );
     }
     const e = parsed.event;
     if (e.seq !== seq || e.traceId !== m.traceId || e.tenantId !== m.tenantId) {
-      throw new CorruptEventError(`Event ${seq} of archived trace ${where} claims to be ${e.tenantId}/${e.traceId}#${e.seq}.`, hint, m.traceId, seq);
+      throw new CorruptEventError(
+        `Event ${seq} of archived trace ${where} claims to be ${e.tenantId}/${e.traceId}#${e.seq}.`,
+        hint,
+        m.traceId,
+        seq,
+      );
     }
     // hash the JSON as stored (not the parsed form, which may have defaults filled in)
     const { hash } = json as { hash: string };
-    if (eventHash(json as { prevHash: string } & Record<string, unknown>) !== hash || (prevHash !== undefined && e.prevHash !== prevHash)) {
-      throw new CorruptEventError(`Event ${seq} of archived trace ${where} breaks the hash chain.`, hint, m.traceId, seq);
+    if (
+      eventHash(json as { prevHash: string } & Record<string, unknown>) !== hash ||
+      (prevHash !== undefined && e.prevHash !== prevHash)
+    ) {
+      throw new CorruptEventError(
+        `Event ${seq} of archived trace ${where} breaks the hash chain.`,
+        hint,
+        m.traceId,
+        seq,
+      );
     }
     prevHash = hash;
     events.push(e);

@@ -1,8 +1,14 @@
 export { S3EventStore } from './s3-store.js';
 export { S3Archive, type WriteOutcome } from './s3-archive.js';
 export {
-  archiveTraces, restoreTraces, type ArchiveOptions, type ArchiveReport, type ArchiveTraceResult, type RestoreOptions,
-  type RestoreReport, type RestoreTraceResult,
+  archiveTraces,
+  restoreTraces,
+  type ArchiveOptions,
+  type ArchiveReport,
+  type ArchiveTraceResult,
+  type RestoreOptions,
+  type RestoreReport,
+  type RestoreTraceResult,
 } from './archive.js';
 export { ArchiveManifestSchema, type ArchiveManifest } from './manifest.js';
 export { parseS3Url, type S3Location } from './url.js';

@@ -24,7 +24,10 @@ export class S3Archive {
   readonly prefix: string;
   readonly bucket: S3Bucket;
 
-  constructor(readonly loc: S3Location, readonly client: S3Client = createS3Client(loc)) {
+  constructor(
+    readonly loc: S3Location,
+    readonly client: S3Client = createS3Client(loc),
+  ) {
     this.location = loc.display;
     this.prefix = loc.prefix;
     this.bucket = new S3Bucket(client, loc.bucket, loc.display);
@@ -72,16 +75,27 @@ export class S3Archive {
    * again is a no-op ('already-archived', and a missing index entry from an interrupted run is filled in); different
    * content under an existing key is refused, never overwritten.
    */
-  async writeTrace(summary: TraceSummary, events: readonly StoredEvent[], archivedAt = new Date()): Promise<{ outcome: WriteOutcome; manifest: ArchiveManifest }> {
+  async writeTrace(
+    summary: TraceSummary,
+    events: readonly StoredEvent[],
+    archivedAt = new Date(),
+  ): Promise<{ outcome: WriteOutcome; manifest: ArchiveManifest }> {
     const { tenantId, traceId } = summary;
     if (summary.status === 'running') {
-      throw new StoreError(`Trace "${traceId}" is still running; only ended or incomplete traces are archived.`, 'Wait until it completes, or archive it once it is shown as incomplete.');
+      throw new StoreError(
+        `Trace "${traceId}" is still running; only ended or incomplete traces are archived.`,
+        'Wait until it completes, or archive it once it is shown as incomplete.',
+      );
     }
     const enc = await encodeTrace(events);
     const existing = await this.manifest(tenantId, traceId);
     if (existing) {
       this.refuseDifferent(existing.sha256, enc.sha256, manifestKey(this.prefix, tenantId, traceId));
-      await this.bucket.putIfAbsent(indexKey(this.prefix, tenantId, existing.startedAt, traceId), Buffer.from(JSON.stringify(existing)), 'application/json');
+      await this.bucket.putIfAbsent(
+        indexKey(this.prefix, tenantId, existing.startedAt, traceId),
+        Buffer.from(JSON.stringify(existing)),
+        'application/json',
+      );
       return { outcome: 'already-archived', manifest: existing };
     }
     const objectKey = dataKey(this.prefix, tenantId, traceId);
@@ -93,23 +107,46 @@ export class S3Archive {
       enc.gz = gz ?? enc.gz;
     }
     const manifest: ArchiveManifest = {
-      format: 'retrace-archive', version: 1, tenantId, traceId, objectKey,
-      eventCount: enc.eventCount, firstSeq: enc.firstSeq, lastSeq: enc.lastSeq, lastHash: enc.lastHash,
-      sha256: enc.sha256, uncompressedBytes: enc.uncompressedBytes, compressedBytes: enc.gz.length,
+      format: 'retrace-archive',
+      version: 1,
+      tenantId,
+      traceId,
+      objectKey,
+      eventCount: enc.eventCount,
+      firstSeq: enc.firstSeq,
+      lastSeq: enc.lastSeq,
+      lastHash: enc.lastHash,
+      sha256: enc.sha256,
+      uncompressedBytes: enc.uncompressedBytes,
+      compressedBytes: enc.gz.length,
       archivedAt: archivedAt.toISOString(),
-      agent: summary.agent, status: summary.status, startedAt: summary.startedAt, endedAt: summary.endedAt,
-      durationMs: summary.durationMs, inputTokens: summary.inputTokens, outputTokens: summary.outputTokens,
-      costUsd: summary.costUsd, replayOf: summary.replayOf,
+      agent: summary.agent,
+      status: summary.status,
+      startedAt: summary.startedAt,
+      endedAt: summary.endedAt,
+      durationMs: summary.durationMs,
+      inputTokens: summary.inputTokens,
+      outputTokens: summary.outputTokens,
+      costUsd: summary.costUsd,
+      replayOf: summary.replayOf,
     };
     const body = Buffer.from(JSON.stringify(manifest));
-    if ((await this.bucket.putIfAbsent(manifestKey(this.prefix, tenantId, traceId), body, 'application/json', true)) === 'exists') {
+    if (
+      (await this.bucket.putIfAbsent(manifestKey(this.prefix, tenantId, traceId), body, 'application/json', true)) ===
+      'exists'
+    ) {
       // another archiver won the race: accept its manifest only if it describes the same content
       const theirs = await this.manifest(tenantId, traceId);
       this.refuseDifferent(theirs?.sha256 ?? '(unreadable)', enc.sha256, manifestKey(this.prefix, tenantId, traceId));
       return { outcome: 'already-archived', manifest: theirs ?? manifest };
     }
     // index entries are written only after their manifest, and the manifest was absent: no entry can exist yet
-    await this.bucket.putIfAbsent(indexKey(this.prefix, tenantId, manifest.startedAt, traceId), body, 'application/json', true);
+    await this.bucket.putIfAbsent(
+      indexKey(this.prefix, tenantId, manifest.startedAt, traceId),
+      body,
+      'application/json',
+      true,
+    );
     return { outcome: 'archived', manifest };
   }
 
@@ -139,7 +176,10 @@ export class S3Archive {
           if (traces.length === limit) return { traces, nextCursor: encodeCursor(last ?? ['', '']) };
           const m = parseManifest(body, `s3://${this.loc.bucket}/${key}`);
           if (m.tenantId !== tenantId) {
-            throw new StoreCorruptError(`The archive index entry s3://${this.loc.bucket}/${key} belongs to tenant "${m.tenantId}".`, 'Objects were copied by hand into another tenant\'s prefix; remove them.');
+            throw new StoreCorruptError(
+              `The archive index entry s3://${this.loc.bucket}/${key} belongs to tenant "${m.tenantId}".`,
+              "Objects were copied by hand into another tenant's prefix; remove them.",
+            );
           }
           last = [m.startedAt ?? '', m.traceId];
           if (matches(m, filter)) traces.push(summaryOfManifest(m));

@@ -1,6 +1,14 @@
 import { ReadOnlyStoreError } from '../../errors.js';
 import type { NewEvent, StoredEvent } from '../../events/envelope.js';
-import type { AppendOptions, AppendResult, EventStore, ListFilter, ReadRange, TracePage, TraceSummary } from '../types.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  ListFilter,
+  ReadRange,
+  TracePage,
+  TraceSummary,
+} from '../types.js';
 import { summaryOfManifest } from './manifest.js';
 import { assertIds, S3Archive } from './s3-archive.js';
 
@@ -28,7 +36,12 @@ export class S3EventStore implements EventStore {
     );
   }
 
-  async append(_tenantId: string, _traceId: string, _events: readonly NewEvent[], _options?: AppendOptions): Promise<AppendResult> {
+  async append(
+    _tenantId: string,
+    _traceId: string,
+    _events: readonly NewEvent[],
+    _options?: AppendOptions,
+  ): Promise<AppendResult> {
     this.refuse('append');
   }
 

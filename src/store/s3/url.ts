@@ -8,11 +8,19 @@ import { UnsupportedStoreUrlError } from '../../errors.js';
  */
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
-const ParamsSchema = z.object({
-  endpoint: z.url({ protocol: /^https?$/ }).optional(),
-  region: z.string().regex(/^[a-z0-9-]{1,64}$/).optional(),
-  forcePathStyle: z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').optional(),
-}).strict();
+const ParamsSchema = z
+  .object({
+    endpoint: z.url({ protocol: /^https?$/ }).optional(),
+    region: z
+      .string()
+      .regex(/^[a-z0-9-]{1,64}$/)
+      .optional(),
+    forcePathStyle: z
+      .enum(['true', 'false', '1', '0'])
+      .transform((v) => v === 'true' || v === '1')
+      .optional(),
+  })
+  .strict();
 
 export interface S3Location {
   bucket: string;
@@ -35,9 +43,16 @@ export function parseS3Url(url: string): S3Location {
       'store',
     );
   }
-  const prefix = (m[2] ?? '').split('/').filter((s) => s !== '').join('/');
+  const prefix = (m[2] ?? '')
+    .split('/')
+    .filter((s) => s !== '')
+    .join('/');
   if (prefix.split('/').some((s) => s === '.' || s === '..')) {
-    throw new UnsupportedStoreUrlError(`The S3 prefix in "${url}" contains "." or "..".`, 'Use a plain key prefix such as s3://bucket/retrace.', 'store');
+    throw new UnsupportedStoreUrlError(
+      `The S3 prefix in "${url}" contains "." or "..".`,
+      'Use a plain key prefix such as s3://bucket/retrace.',
+      'store',
+    );
   }
   const raw = Object.fromEntries(new URLSearchParams((m[3] ?? '').slice(1)));
   const params = ParamsSchema.safeParse(raw);

@@ -2,21 +2,39 @@ import Database from 'better-sqlite3';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
-  CorruptEventError, DuplicateEventIdError, NotARetraceStoreError, RetraceError, StoreCorruptError, StoreError,
-  TraceNotFoundError, ValidationError,
+  CorruptEventError,
+  DuplicateEventIdError,
+  NotARetraceStoreError,
+  RetraceError,
+  StoreCorruptError,
+  StoreError,
+  TraceNotFoundError,
+  ValidationError,
 } from '../../errors.js';
 import type { NewEvent, StoredEvent } from '../../events/envelope.js';
 import { assertTenantId, assertTraceId } from '../../events/ids.js';
 import type { LifecycleSnapshot } from '../../events/lifecycle.js';
 import { safeParseStoredEvent } from '../../events/validate.js';
 import {
-  checkExpectedRevision, emptyTraceState, planAppend, statusOf, validateBatch, type TraceState,
+  checkExpectedRevision,
+  emptyTraceState,
+  planAppend,
+  statusOf,
+  validateBatch,
+  type TraceState,
 } from '../append-plan.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { deriveStatus, writerIdentity } from '../liveness.js';
 import {
-  LIMITS, type AppendOptions, type AppendResult, type EventStore, type ListFilter, type ReadRange, type TracePage,
-  type TraceStatus, type TraceSummary,
+  LIMITS,
+  type AppendOptions,
+  type AppendResult,
+  type EventStore,
+  type ListFilter,
+  type ReadRange,
+  type TracePage,
+  type TraceStatus,
+  type TraceSummary,
 } from '../types.js';
 import { APPLICATION_ID, CREATE_TABLES, LAYOUT_VERSION } from './schema.js';
 
@@ -72,7 +90,10 @@ function pin<T>(value: T): T {
 const RETRY_WITH_LOOKUP = Symbol('retry append with eventId lookups');
 
 function isEventIdConflict(err: unknown): boolean {
-  return (err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' && String((err as Error).message).includes('event_id');
+  return (
+    (err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+    String((err as Error).message).includes('event_id')
+  );
 }
 
 /** Maps better-sqlite3's errors onto ours, so callers never see a raw SqliteError. */
@@ -169,8 +190,10 @@ export class SqliteEventStore implements EventStore {
 
   private initialize(): void {
     const db = this.db;
-    const appId = (this.cached('PRAGMA application_id').pluck().get() as number);
-    const tableCount = (this.cached("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
+    const appId = this.cached('PRAGMA application_id').pluck().get() as number;
+    const tableCount = (
+      this.cached("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }
+    ).n;
     if (appId !== APPLICATION_ID && tableCount > 0) {
       throw new NotARetraceStoreError(
         `${this.location} is an SQLite database, but not a retrace store (it has other tables and no retrace marker).`,
@@ -247,13 +270,27 @@ export class SqliteEventStore implements EventStore {
       );
     }
     return {
-      lastSeq: row.last_seq, lastHash: row.last_hash, eventCount: row.event_count, totalBytes: row.total_bytes,
-      lifecycle, agent: row.agent, startedAt: row.started_at, endedAt: row.ended_at, inputTokens: row.input_tokens,
-      outputTokens: row.output_tokens, costUsd: row.cost_usd, replayOf: row.replay_of,
+      lastSeq: row.last_seq,
+      lastHash: row.last_hash,
+      eventCount: row.event_count,
+      totalBytes: row.total_bytes,
+      lifecycle,
+      agent: row.agent,
+      startedAt: row.started_at,
+      endedAt: row.ended_at,
+      inputTokens: row.input_tokens,
+      outputTokens: row.output_tokens,
+      costUsd: row.cost_usd,
+      replayOf: row.replay_of,
     };
   }
 
-  async append(tenantId: string, traceId: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+  async append(
+    tenantId: string,
+    traceId: string,
+    events: readonly NewEvent[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
     return this.appendSync(tenantId, traceId, events, options);
   }
 
@@ -261,14 +298,20 @@ export class SqliteEventStore implements EventStore {
    * The same append, synchronously: for the recorder's last flush inside a process 'exit' handler, where no promise
    * ever settles. better-sqlite3 is synchronous underneath, so this is not a second implementation.
    */
-  appendSync(tenantId: string, traceId: string, events: readonly NewEvent[], options: AppendOptions = {}): AppendResult {
+  appendSync(
+    tenantId: string,
+    traceId: string,
+    events: readonly NewEvent[],
+    options: AppendOptions = {},
+  ): AppendResult {
     this.ensureOpen();
     const parsed = validateBatch(tenantId, traceId, events);
     const expected = options.expectedRevision ?? 'any';
     if (expected !== 'any' && expected !== 'no_stream' && !(Number.isInteger(expected) && expected >= 0)) {
       throw new ValidationError(
         `expectedRevision ${JSON.stringify(expected)} is not valid.`,
-        'Use "no_stream", "any", or the seq of the trace\'s last event.', 'expectedRevision',
+        'Use "no_stream", "any", or the seq of the trace\'s last event.',
+        'expectedRevision',
       );
     }
     const writer = writerIdentity();
@@ -315,11 +358,23 @@ export class SqliteEventStore implements EventStore {
         seqOf.set(event.eventId, event.seq);
       }
       this.stmt.upsertTrace.run({
-        tenant_id: tenantId, trace_id: traceId, agent: next.agent, status: statusOf(next),
-        event_count: next.eventCount, last_seq: next.lastSeq, last_hash: next.lastHash, total_bytes: next.totalBytes,
-        started_at: next.startedAt, ended_at: next.endedAt, updated_at: new Date().toISOString(),
-        input_tokens: next.inputTokens, output_tokens: next.outputTokens, cost_usd: next.costUsd,
-        lifecycle: JSON.stringify(next.lifecycle), writer_pid: writer.pid, writer_host: writer.host,
+        tenant_id: tenantId,
+        trace_id: traceId,
+        agent: next.agent,
+        status: statusOf(next),
+        event_count: next.eventCount,
+        last_seq: next.lastSeq,
+        last_hash: next.lastHash,
+        total_bytes: next.totalBytes,
+        started_at: next.startedAt,
+        ended_at: next.endedAt,
+        updated_at: new Date().toISOString(),
+        input_tokens: next.inputTokens,
+        output_tokens: next.outputTokens,
+        cost_usd: next.costUsd,
+        lifecycle: JSON.stringify(next.lifecycle),
+        writer_pid: writer.pid,
+        writer_host: writer.host,
         replay_of: next.replayOf,
       });
       return {
@@ -372,7 +427,9 @@ export class SqliteEventStore implements EventStore {
         if (seq !== from) {
           throw new CorruptEventError(
             `Trace "${traceId}" has a gap: seq ${from} is missing (next stored is ${seq}).`,
-            'The store was altered outside retrace; restore the trace from an export or archive.', traceId, from,
+            'The store was altered outside retrace; restore the trace from an export or archive.',
+            traceId,
+            from,
           );
         }
         yield this.decode(traceId, tenantId, seq, body);
@@ -382,7 +439,9 @@ export class SqliteEventStore implements EventStore {
     if (from <= to) {
       throw new CorruptEventError(
         `Trace "${traceId}" ends at seq ${from - 1}, but its summary says ${to}.`,
-        'The store was altered outside retrace; restore the trace from an export or archive.', traceId, from,
+        'The store was altered outside retrace; restore the trace from an export or archive.',
+        traceId,
+        from,
       );
     }
   }
@@ -394,20 +453,26 @@ export class SqliteEventStore implements EventStore {
     } catch (err) {
       throw new CorruptEventError(
         `Event ${seq} of trace "${traceId}" is not valid JSON in the store.`,
-        'The store was altered outside retrace; restore the trace from an export or archive.', traceId, seq,
+        'The store was altered outside retrace; restore the trace from an export or archive.',
+        traceId,
+        seq,
       );
     }
     const parsed = safeParseStoredEvent(raw);
     if (!parsed.ok) {
       throw new CorruptEventError(
         `Event ${seq} of trace "${traceId}" fails its schema at ${parsed.field}: ${parsed.text}.`,
-        'The store was altered outside retrace, or written by an incompatible version; run `retrace verify`.', traceId, seq,
+        'The store was altered outside retrace, or written by an incompatible version; run `retrace verify`.',
+        traceId,
+        seq,
       );
     }
     if (parsed.event.seq !== seq || parsed.event.traceId !== traceId || parsed.event.tenantId !== tenantId) {
       throw new CorruptEventError(
         `Event ${seq} of trace "${traceId}" claims to be ${parsed.event.tenantId}/${parsed.event.traceId}#${parsed.event.seq}.`,
-        'The store was altered outside retrace; run `retrace verify`.', traceId, seq,
+        'The store was altered outside retrace; run `retrace verify`.',
+        traceId,
+        seq,
       );
     }
     return parsed.event;
@@ -417,9 +482,19 @@ export class SqliteEventStore implements EventStore {
     const status = deriveStatus(row.status, { pid: row.writer_pid, host: row.writer_host, updatedAt: row.updated_at });
     const durationMs = row.started_at && row.ended_at ? Date.parse(row.ended_at) - Date.parse(row.started_at) : null;
     return {
-      tenantId: row.tenant_id, traceId: row.trace_id, agent: row.agent, status, eventCount: row.event_count,
-      lastSeq: row.last_seq, startedAt: row.started_at, endedAt: row.ended_at, durationMs,
-      inputTokens: row.input_tokens, outputTokens: row.output_tokens, costUsd: row.cost_usd, replayOf: row.replay_of,
+      tenantId: row.tenant_id,
+      traceId: row.trace_id,
+      agent: row.agent,
+      status,
+      eventCount: row.event_count,
+      lastSeq: row.last_seq,
+      startedAt: row.started_at,
+      endedAt: row.ended_at,
+      durationMs,
+      inputTokens: row.input_tokens,
+      outputTokens: row.output_tokens,
+      costUsd: row.cost_usd,
+      replayOf: row.replay_of,
     };
   }
 
@@ -454,11 +529,9 @@ export class SqliteEventStore implements EventStore {
       // running vs incomplete is decided per row (is the writer alive?), so keep paging until the page is full
       for (;;) {
         const keyset = cursor ? ' AND (started_at < @cs OR (started_at = @cs AND trace_id < @ct))' : '';
-        const rows = this
-          .cached<Record<string, unknown>, TraceRow>(
-            `SELECT * FROM traces WHERE ${where.join(' AND ')}${keyset} ORDER BY started_at DESC, trace_id DESC LIMIT @lim`,
-          )
-          .all({ ...params, ...(cursor ? { cs: cursor[0], ct: cursor[1] } : {}), lim: limit + 1 });
+        const rows = this.cached<Record<string, unknown>, TraceRow>(
+          `SELECT * FROM traces WHERE ${where.join(' AND ')}${keyset} ORDER BY started_at DESC, trace_id DESC LIMIT @lim`,
+        ).all({ ...params, ...(cursor ? { cs: cursor[0], ct: cursor[1] } : {}), lim: limit + 1 });
         for (const row of rows) {
           if (traces.length === limit) return { traces, nextCursor: encodeCursor(cursor ?? ['', '']) };
           cursor = [row.started_at ?? '', row.trace_id];
@@ -493,10 +566,12 @@ export class SqliteEventStore implements EventStore {
     assertTenantId(tenantId);
     assertTraceId(traceId);
     try {
-      return this.db.transaction(() => {
-        this.stmt.deleteEvents.run(tenantId, traceId);
-        return this.stmt.deleteTrace.run(tenantId, traceId).changes > 0;
-      }).immediate();
+      return this.db
+        .transaction(() => {
+          this.stmt.deleteEvents.run(tenantId, traceId);
+          return this.stmt.deleteTrace.run(tenantId, traceId).changes > 0;
+        })
+        .immediate();
     } catch (err) {
       throw translate(err, this.location);
     }

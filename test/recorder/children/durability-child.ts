@@ -18,7 +18,15 @@ if (mode === 'exit-llm') {
     req.resume();
     req.on('end', () => {
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ id: 'c', object: 'chat.completion', model: 'gpt-4o-mini', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }], usage: { prompt_tokens: 11, completion_tokens: 2, total_tokens: 13 } }));
+      res.end(
+        JSON.stringify({
+          id: 'c',
+          object: 'chat.completion',
+          model: 'gpt-4o-mini',
+          choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: 11, completion_tokens: 2, total_tokens: 13 },
+        }),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -26,7 +34,11 @@ if (mode === 'exit-llm') {
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/v1`;
   const llm = createRecorder({ store, tenant: 'dur', flushIntervalMs: 600_000, providers: [base] });
   const ask = async (content: string) => {
-    const res = await fetch(`${base}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }) });
+    const res = await fetch(`${base}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }),
+    });
     return res.json();
   };
   void llm.run({ agent: 'child-exit-llm' }, async (ctx) => {
@@ -54,6 +66,9 @@ void recorder.run({ agent: `child-${mode}`, input: { mode } }, async (ctx) => {
   }
   process.stdout.write(`TRACE ${ctx.traceId}\n`);
   if (mode === 'exit') process.exit(0);
-  if (mode === 'throw') setTimeout(() => { throw new Error('escaped the agent'); }, 0);
+  if (mode === 'throw')
+    setTimeout(() => {
+      throw new Error('escaped the agent');
+    }, 0);
   await new Promise(() => undefined);
 });

@@ -28,14 +28,21 @@ export async function determinismAgent(input: DeterminismInput, ctx?: Ctx) {
     model: 'gpt-4o-mini',
     messages: [{ role: 'user', content: `run ${id} [[fail-once:429]] jitter ${jitter}` }],
   });
-  const lookup = wrap('lookup', async (args: { key: string; n: number }) => ({ key: args.key, n: args.n, salt: Math.random() }));
+  const lookup = wrap('lookup', async (args: { key: string; n: number }) => ({
+    key: args.key,
+    n: args.n,
+    salt: Math.random(),
+  }));
   const results = await Promise.all([1, 2, 3].map((n) => lookup({ key: id, n })));
   const second = await client.chat.completions.create({
     model: 'gpt-4o-mini',
     messages: [{ role: 'user', content: `results ${JSON.stringify(results.map((r) => r.n))} at ${when}` }],
   });
   return {
-    id, bytes, jitter, when,
+    id,
+    bytes,
+    jitter,
+    when,
     elapsed: Date.now() - started,
     perf: Math.round(performance.now() - t0),
     answers: [first.choices[0]?.message.content, second.choices[0]?.message.content],
@@ -45,7 +52,10 @@ export async function determinismAgent(input: DeterminismInput, ctx?: Ctx) {
 
 export async function failingAgent(input: DeterminismInput): Promise<never> {
   const client = new OpenAI({ baseURL: input.baseURL, apiKey: input.apiKey, maxRetries: 0 });
-  const r = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] });
+  const r = await client.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'hello' }],
+  });
   throw new RangeError(`refusing to continue after: ${r.choices[0]?.message.content ?? ''}`.slice(0, 60));
 }
 

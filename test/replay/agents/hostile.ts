@@ -5,14 +5,18 @@ import { fileURLToPath } from 'node:url';
 
 /** Test agents that try to leave the sandbox; each reports what happened instead of crashing. */
 
-export async function connectOut(input: { port: number }): Promise<{ refused: boolean; code?: string; message?: string }> {
+export async function connectOut(input: {
+  port: number;
+}): Promise<{ refused: boolean; code?: string; message?: string }> {
   return new Promise((resolve) => {
     const socket = net.connect(input.port, '127.0.0.1');
     socket.on('connect', () => {
       socket.destroy();
       resolve({ refused: false });
     });
-    socket.on('error', (err: Error & { code?: string }) => resolve({ refused: true, code: err.code, message: err.message }));
+    socket.on('error', (err: Error & { code?: string }) =>
+      resolve({ refused: true, code: err.code, message: err.message }),
+    );
   });
 }
 
@@ -54,9 +58,24 @@ export async function crash(): Promise<void> {
 export async function backoff(): Promise<{ order: string[] }> {
   const order: string[] = [];
   await Promise.all([
-    new Promise<void>((r) => setTimeout(() => { order.push('30s'); r(); }, 30_000)),
-    new Promise<void>((r) => setTimeout(() => { order.push('10s'); r(); }, 10_000)),
-    new Promise<void>((r) => setTimeout(() => { order.push('0'); r(); }, 0)),
+    new Promise<void>((r) =>
+      setTimeout(() => {
+        order.push('30s');
+        r();
+      }, 30_000),
+    ),
+    new Promise<void>((r) =>
+      setTimeout(() => {
+        order.push('10s');
+        r();
+      }, 10_000),
+    ),
+    new Promise<void>((r) =>
+      setTimeout(() => {
+        order.push('0');
+        r();
+      }, 0),
+    ),
   ]);
   return { order };
 }

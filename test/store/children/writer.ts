@@ -13,10 +13,21 @@ const [mode, db, trace, a, b] = process.argv.slice(2);
 const store = await openStore(`sqlite:${db}`);
 const ts = () => new Date().toISOString();
 const started = (): NewEvent => ({
-  eventId: randomUUID(), type: 'agent_started', timestamp: ts(),
-  payload: { agent: 'child', input: {}, environment: { node: process.version, platform: process.platform, arch: process.arch, retraceVersion: '0' } },
+  eventId: randomUUID(),
+  type: 'agent_started',
+  timestamp: ts(),
+  payload: {
+    agent: 'child',
+    input: {},
+    environment: { node: process.version, platform: process.platform, arch: process.arch, retraceVersion: '0' },
+  },
 });
-const note = (i: number): NewEvent => ({ eventId: randomUUID(), type: 'decision_made', timestamp: ts(), payload: { decision: `n${i}`, data: 'x'.repeat(500) } });
+const note = (i: number): NewEvent => ({
+  eventId: randomUUID(),
+  type: 'decision_made',
+  timestamp: ts(),
+  payload: { decision: `n${i}`, data: 'x'.repeat(500) },
+});
 
 if (mode === 'race') {
   // wait for the go signal on stdin so both racers start together
@@ -36,7 +47,24 @@ if (mode === 'race') {
   }
 } else if (mode === 'many') {
   for (let i = 0; i < Number(a); i++) {
-    await store.append('t', `${trace}-${i}`, [started(), note(0), { eventId: randomUUID(), type: 'agent_completed', timestamp: ts(), payload: { output: i, totals: { llmCalls: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, durationMs: 1 } } }], { expectedRevision: 'no_stream' });
+    await store.append(
+      't',
+      `${trace}-${i}`,
+      [
+        started(),
+        note(0),
+        {
+          eventId: randomUUID(),
+          type: 'agent_completed',
+          timestamp: ts(),
+          payload: {
+            output: i,
+            totals: { llmCalls: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, durationMs: 1 },
+          },
+        },
+      ],
+      { expectedRevision: 'no_stream' },
+    );
   }
   process.stdout.write('done\n');
 } else if (mode === 'hang') {
