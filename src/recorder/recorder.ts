@@ -35,9 +35,12 @@ export interface RecorderOptions {
   redactDefaults?: boolean;
   /** extra prices merged over pricing/models.json (object or JSON file path), or false for no costs */
   pricing?: PricingInput;
-  /** OpenAI-compatible (or Anthropic) base URLs to record as LLM calls, besides api.openai.com / api.anthropic.com
-   *  and OPENAI_BASE_URL / ANTHROPIC_BASE_URL; a string means an OpenAI-compatible server */
+  /** base URLs whose requests are LLM calls by path alone (the body shape is not checked), besides the ones
+   *  recognised by shape and OPENAI_BASE_URL / ANTHROPIC_BASE_URL; a string means an OpenAI-compatible server */
   providers?: ReadonlyArray<string | ProviderBaseUrl>;
+  /** base URLs (origin + path prefix) whose requests stay plain http_request events even when they look like LLM
+   *  calls (LLM calls are recognised by path and body shape under any host) */
+  excludeEndpoints?: readonly string[];
   /** request-identity normalization (src/hashing) */
   normalization?: NormalizationOptions;
   /** installed by the replay engine: answers HTTP, nondeterministic values and tools from a recording */
@@ -189,6 +192,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     redact,
     pricing: loadPricing(options.pricing),
     providers,
+    excludeEndpoints: options.excludeEndpoints ?? [],
     normalization: options.normalization ?? {},
     hooks: options.hooks,
     captureNondeterminism: options.captureNondeterminism !== false,
