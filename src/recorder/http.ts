@@ -188,8 +188,8 @@ class Exchange implements PendingExchange {
     const endpoint = this.init.endpoint;
     let body = response.body;
     const encoding = response.headers.get('content-encoding');
-    // fetch hands out decoded bodies; node:http gives the wire bytes
-    if (body && encoding && this.init.transport === 'http') body = decoded(body, encoding);
+    // fetch hands out decoded bodies; node:http and node:http2 give the wire bytes
+    if (body && encoding && this.init.transport !== 'fetch') body = decoded(body, encoding);
     let error: ErrorInfo | undefined;
     let bytes: Uint8Array | undefined;
     const stream = (isSse || isEventStream) && endpoint ? new StreamOutcome(endpoint) : undefined;

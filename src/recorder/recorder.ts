@@ -15,6 +15,7 @@ import { allowListedEnv, environment } from './environment.js';
 import { trackRun, untrackRun } from './exit.js';
 import type { EventSink, ReplayHooks, ToolAnswer } from './hooks.js';
 import { acquireHttpCapture } from './http.js';
+import { acquireHttp2Capture } from './http2.js';
 import { acquireNondeterminismCapture } from './nondeterminism.js';
 import { freshTraceId, originalPerformanceNow } from './originals.js';
 import { loadPricing, type PricingInput } from './pricing.js';
@@ -47,7 +48,7 @@ export interface RecorderOptions {
   hooks?: ReplayHooks;
   /** record Date/performance/Math.random/crypto values observed inside runs (default true) */
   captureNondeterminism?: boolean;
-  /** intercept fetch and node:http(s) (default true) */
+  /** intercept fetch, node:http(s) and node:http2 (default true) */
   captureHttp?: boolean;
   /** how long queued events wait before a batch write (default 100 ms: each embedded-store commit is an fsync that
    *  blocks the event loop, so fewer, larger batches; a crash loses at most this much) */
@@ -203,7 +204,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       (options.onWriteError ?? defaultWriteWarning)(error, { traceId: run.traceId, agent: run.agent }),
   };
   const releases: Array<() => void> = [];
-  if (options.captureHttp !== false) releases.push(acquireHttpCapture());
+  if (options.captureHttp !== false) releases.push(acquireHttpCapture(), acquireHttp2Capture());
   if (config.captureNondeterminism) releases.push(acquireNondeterminismCapture());
   let closed = false;
 
