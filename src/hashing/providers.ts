@@ -35,7 +35,12 @@ export function detectLlmEndpoint(
 ): LlmEndpoint | undefined {
   const config: EndpointConfig = { include: configured, ...(more.exclude ? { exclude: more.exclude } : {}) };
   return detect(
-    { method, url: rawUrl, ...(more.headers ? { headers: more.headers } : {}), ...(more.body ? { body: more.body } : {}) },
+    {
+      method,
+      url: rawUrl,
+      ...(more.headers ? { headers: more.headers } : {}),
+      ...(more.body ? { body: more.body } : {}),
+    },
     config,
   );
 }

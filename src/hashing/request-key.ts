@@ -102,7 +102,14 @@ export function normalizeRequest(
     if (value !== undefined) headers[lower] = value;
   }
   const target = endpoint ? `${fam}:${endpoint.operation}` : `${options.ignoreHost ? '' : url.hostname}${url.pathname}`;
-  const out: NormalizedRequest = { kind: endpoint ? 'llm' : 'http', method: req.method.toUpperCase(), target, query, headers, body };
+  const out: NormalizedRequest = {
+    kind: endpoint ? 'llm' : 'http',
+    method: req.method.toUpperCase(),
+    target,
+    query,
+    headers,
+    body,
+  };
   if (endpoint?.pathModel !== undefined) out.model = endpoint.pathModel;
   return out;
 }

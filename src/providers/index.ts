@@ -170,5 +170,9 @@ export function wireChunk(contentType: string | undefined, data: string): Uint8A
     return data;
   }
   if (!message || typeof message !== 'object' || typeof message.payload !== 'string') return data;
-  return frameEventMessage({ headers: message.headers ?? {}, payload: message.payload, ...(message.payloadEncoding ? { payloadEncoding: message.payloadEncoding } : {}) });
+  return frameEventMessage({
+    headers: message.headers ?? {},
+    payload: message.payload,
+    ...(message.payloadEncoding ? { payloadEncoding: message.payloadEncoding } : {}),
+  });
 }

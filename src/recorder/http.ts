@@ -360,6 +360,7 @@ class Exchange implements PendingExchange {
               inputTokens: usage.inputTokens,
               outputTokens: usage.outputTokens,
               ...(usage.cachedTokens !== undefined ? { cachedTokens: usage.cachedTokens } : {}),
+              ...(usage.reasoningTokens !== undefined ? { reasoningTokens: usage.reasoningTokens } : {}),
               ...(usage.totalTokens !== undefined ? { totalTokens: usage.totalTokens } : {}),
             },
           }

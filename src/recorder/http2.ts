@@ -177,7 +177,7 @@ function recordSession(session: http2.ClientHttp2Session, authority: URL): http2
   session.request = function (this: http2.ClientHttp2Session, ...args: unknown[]): http2.ClientHttp2Stream {
     const stream = (request as (...a: unknown[]) => http2.ClientHttp2Stream).apply(this, args);
     const run = currentRun();
-    if (!run || !run.active || run.hooks) return stream;
+    if (!run?.active || run.hooks) return stream;
     try {
       const headers = (args[0] ?? {}) as H2Headers;
       let exchange: PendingHttpExchange | undefined;

@@ -84,7 +84,11 @@ async function recordRun<I>(
     const r = await recorder.run({ agent, entry: `${FILE}#${exportName}`, input }, (ctx) =>
       fn(input, { tool: ctx.tool.bind(ctx) as never }),
     );
-    return { traceId: r.traceId, output: r.output as ProviderAgentOutput, events: await readAll(st.store, TENANT, r.traceId) };
+    return {
+      traceId: r.traceId,
+      output: r.output as ProviderAgentOutput,
+      events: await readAll(st.store, TENANT, r.traceId),
+    };
   } finally {
     await recorder.close();
   }
@@ -145,17 +149,29 @@ function expectUsage(events: StoredEvent[], output: ProviderAgentOutput): void {
 describe('providers through their real SDKs, recognised by shape, replayed with the stub stopped', () => {
   it('openai with a custom baseURL in code and no env var', { timeout: SLOW }, async () => {
     const input = { baseURL: `${stub.url}/v1`, apiKey: SECRETS.openai };
-    const { traceId, output, events } = await recordRun('openai-base', 'openaiCustomBaseAgent', input, openaiCustomBaseAgent);
+    const { traceId, output, events } = await recordRun(
+      'openai-base',
+      'openaiCustomBaseAgent',
+      input,
+      openaiCustomBaseAgent,
+    );
     const { requests, responses, http } = llm(events);
     expect(http).toEqual([]);
-    expect(requests.map((r) => r.type === 'llm_request' && [r.payload.provider, r.payload.operation, r.payload.model])).toEqual([
+    expect(
+      requests.map((r) => r.type === 'llm_request' && [r.payload.provider, r.payload.operation, r.payload.model]),
+    ).toEqual([
       ['openai-compatible', 'chat.completions', 'gpt-4o-mini'],
       ['openai-compatible', 'chat.completions', 'gpt-4o-mini'],
     ]);
     expectUsage(events, output);
     for (const r of responses) if (r.type === 'llm_response') expect(r.payload.costUsd).toBeGreaterThan(0);
     await noSecretsStored(traceId);
-    const changed = await recordRun('openai-base', 'openaiCustomBaseAgent', { ...input, model: 'gpt-4.1-mini' }, openaiCustomBaseAgent);
+    const changed = await recordRun(
+      'openai-base',
+      'openaiCustomBaseAgent',
+      { ...input, model: 'gpt-4.1-mini' },
+      openaiCustomBaseAgent,
+    );
     await modelChangeClassified(traceId, changed.traceId);
     await replayStopped(traceId);
   });
@@ -181,12 +197,18 @@ describe('providers through their real SDKs, recognised by shape, replayed with 
     await replayStopped(traceId);
   });
 
-  it('@google/genai: generateContent with a function declaration, then generateContentStream', { timeout: SLOW }, async () => {
+  it('@google/genai: generateContent with a function declaration, then generateContentStream', {
+    timeout: SLOW,
+  }, async () => {
     const input = { baseUrl: stub.url };
     const { traceId, output, events } = await recordRun('gemini', 'geminiAgent', input, geminiAgent);
     const { requests, responses, http } = llm(events);
     expect(http).toEqual([]);
-    expect(requests.map((r) => r.type === 'llm_request' && [r.payload.provider, r.payload.operation, r.payload.model, r.payload.stream])).toEqual([
+    expect(
+      requests.map(
+        (r) => r.type === 'llm_request' && [r.payload.provider, r.payload.operation, r.payload.model, r.payload.stream],
+      ),
+    ).toEqual([
       ['gemini', 'generateContent', 'gemini-2.5-flash', false],
       ['gemini', 'streamGenerateContent', 'gemini-2.5-flash', true],
     ]);
@@ -201,7 +223,9 @@ describe('providers through their real SDKs, recognised by shape, replayed with 
     await replayStopped(traceId);
   });
 
-  it('@aws-sdk/client-bedrock-runtime: Converse and ConverseStream over its default HTTP/2 handler', { timeout: SLOW }, async () => {
+  it('@aws-sdk/client-bedrock-runtime: Converse and ConverseStream over its default HTTP/2 handler', {
+    timeout: SLOW,
+  }, async () => {
     const input = { endpoint: stub.h2cUrl };
     const { traceId, output, events } = await recordRun('bedrock', 'bedrockAgent', input, bedrockAgent);
     const { requests, responses, http } = llm(events);
@@ -209,7 +233,11 @@ describe('providers through their real SDKs, recognised by shape, replayed with 
     // the stub saw HTTP/2 requests (pseudo-headers), so the SDK's NodeHttp2Handler was used
     expect(stub.requests.every((r) => r.headers[':method'] === 'POST')).toBe(true);
     const model = 'anthropic.claude-3-5-haiku-20241022-v1:0';
-    expect(requests.map((r) => r.type === 'llm_request' && [r.payload.provider, r.payload.operation, r.payload.model, r.payload.stream])).toEqual([
+    expect(
+      requests.map(
+        (r) => r.type === 'llm_request' && [r.payload.provider, r.payload.operation, r.payload.model, r.payload.stream],
+      ),
+    ).toEqual([
       ['bedrock', 'converse', model, false],
       ['bedrock', 'converse-stream', model, true],
     ]);
@@ -218,10 +246,14 @@ describe('providers through their real SDKs, recognised by shape, replayed with 
     expect(streamed?.type === 'llm_response' && streamed.payload.finishReason).toBe('end_turn');
     expectUsage(events, output);
     for (const r of responses) if (r.type === 'llm_response') expect(r.payload.costUsd).toBeGreaterThan(0);
-    for (const r of requests)
-      if (r.type === 'llm_request') expect(r.payload.headers.authorization).toBe('[REDACTED]');
+    for (const r of requests) if (r.type === 'llm_request') expect(r.payload.headers.authorization).toBe('[REDACTED]');
     await noSecretsStored(traceId);
-    const changed = await recordRun('bedrock', 'bedrockAgent', { ...input, modelId: 'amazon.nova-lite-v1:0' }, bedrockAgent);
+    const changed = await recordRun(
+      'bedrock',
+      'bedrockAgent',
+      { ...input, modelId: 'amazon.nova-lite-v1:0' },
+      bedrockAgent,
+    );
     await modelChangeClassified(traceId, changed.traceId);
     // replay: placeholder AWS credentials, the recorded streams answered over a socket-less HTTP/2 session
     const result = await replayStopped(traceId);

@@ -106,7 +106,9 @@ export const anthropic: LlmProvider = {
     return { provider: 'anthropic', operation: 'messages', api: 'anthropic' };
   },
   matchPath(url, provider) {
-    return isMessages(url.pathname.replace(/\/$/, '')) ? { provider, operation: 'messages', api: 'anthropic' } : undefined;
+    return isMessages(url.pathname.replace(/\/$/, ''))
+      ? { provider, operation: 'messages', api: 'anthropic' }
+      : undefined;
   },
   volatileBodyFields: ['metadata'],
   authHeaders: ['x-api-key', 'authorization', 'anthropic-api-key', 'x-anthropic-api-key'],

@@ -189,7 +189,9 @@ function headerBytes(name: string, value: EventHeaderValue): Buffer {
 export function frameEventMessage(message: EventMessage): Uint8Array {
   const headers = Buffer.concat(Object.entries(message.headers).map(([k, v]) => headerBytes(k, v)));
   const payload =
-    message.payloadEncoding === 'base64' ? Buffer.from(message.payload, 'base64') : Buffer.from(message.payload, 'utf8');
+    message.payloadEncoding === 'base64'
+      ? Buffer.from(message.payload, 'base64')
+      : Buffer.from(message.payload, 'utf8');
   const total = 12 + headers.length + payload.length + 4;
   const out = Buffer.alloc(total);
   out.writeUInt32BE(total, 0);

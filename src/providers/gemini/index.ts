@@ -8,7 +8,13 @@ import type { LlmEndpoint, LlmOutcome, LlmProvider, LlmUsage, MatchInput, Stream
  * key is in `x-goog-api-key` or `?key=`.
  */
 const METHOD = /\/(?:models|tunedModels)\/([^/:]+):([A-Za-z]+)$/;
-const OPERATIONS = new Set(['generateContent', 'streamGenerateContent', 'countTokens', 'embedContent', 'batchEmbedContents']);
+const OPERATIONS = new Set([
+  'generateContent',
+  'streamGenerateContent',
+  'countTokens',
+  'embedContent',
+  'batchEmbedContents',
+]);
 
 function endpointOf(url: URL, provider?: string): LlmEndpoint | undefined {
   const m = METHOD.exec(trimmedPath(url).replace(/%3A/gi, ':'));
@@ -106,5 +112,8 @@ export const gemini: LlmProvider = {
   wantsStream: (endpoint) => endpoint.operation === 'streamGenerateContent',
   outcomeFromJson,
   streamParser: () => new GeminiStream(),
-  placeholderEnv: { GEMINI_API_KEY: 'retrace-replay-placeholder-gemini-key', GOOGLE_API_KEY: 'retrace-replay-placeholder-gemini-key' },
+  placeholderEnv: {
+    GEMINI_API_KEY: 'retrace-replay-placeholder-gemini-key',
+    GOOGLE_API_KEY: 'retrace-replay-placeholder-gemini-key',
+  },
 };
