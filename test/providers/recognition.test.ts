@@ -213,7 +213,7 @@ describe('AWS event-stream framing', () => {
 
   it('refuses corrupt frames, and replays a recorded chunk as the same bytes', () => {
     const wire = Buffer.from(frameEventMessage(message));
-    wire[wire.length - 6] ^= 0xff;
+    wire.writeUInt8((wire.readUInt8(wire.length - 6) ^ 0xff) & 0xff, wire.length - 6);
     expect(() => new EventStreamSplitter().push(wire)).toThrow(EventStreamFramingError);
     expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
     const recorded = JSON.stringify(message);
