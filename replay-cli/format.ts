@@ -8,8 +8,22 @@ export function formatInt(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/** `in 177 / out 17`: which side of a call the tokens were on matters for cost and for context limits. */
 export function formatTokens(input: number, output: number): string {
-  return input === 0 && output === 0 ? DASH : formatInt(input + output);
+  return input === 0 && output === 0 ? DASH : `in ${formatInt(input)} / out ${formatInt(output)}`;
+}
+
+export const COST_UNKNOWN = 'cost unknown';
+
+/**
+ * A trace's cost. Totals add only priced calls, so a trace that used tokens but cost nothing used models the pricing
+ * table does not know: that is "cost unknown", never $0. `unpriced` (calls with usage and no cost, when the caller
+ * counted them) marks a partial sum.
+ */
+export function formatTraceCost(usd: number | null | undefined, tokens: number, unpriced = 0): string {
+  if ((usd === 0 || usd === null || usd === undefined) && tokens > 0) return COST_UNKNOWN;
+  const cost = formatCost(usd);
+  return unpriced > 0 && cost !== DASH ? `${cost} + ${unpriced} unpriced` : cost;
 }
 
 /** Agent costs are often fractions of a cent, so small amounts keep significant digits instead of rounding to $0.00. */
@@ -133,11 +147,21 @@ export function eventLatency(e: StoredEvent): number | undefined {
 
 export function eventTokens(e: StoredEvent): string {
   if (e.type !== 'llm_response' || e.payload.usage === undefined) return DASH;
-  return `${formatInt(e.payload.usage.inputTokens)}+${formatInt(e.payload.usage.outputTokens)}`;
+  return formatTokens(e.payload.usage.inputTokens, e.payload.usage.outputTokens);
 }
 
+/** A step's cost; a call with tokens whose model has no price is "cost unknown", not $0 nor blank. */
 export function eventCost(e: StoredEvent): string {
-  return e.type === 'llm_response' ? formatCost(e.payload.costUsd) : DASH;
+  if (e.type !== 'llm_response') return DASH;
+  if (e.payload.costUsd === null && e.payload.usage !== undefined) return COST_UNKNOWN;
+  return formatCost(e.payload.costUsd);
+}
+
+/** LLM responses with usage but no price (their model is not in the pricing table). */
+export function unpricedCalls(events: readonly StoredEvent[]): number {
+  let n = 0;
+  for (const e of events) if (e.type === 'llm_response' && e.payload.costUsd === null && e.payload.usage) n++;
+  return n;
 }
 
 /** A one-line preview of the payload: the part a person scans for when looking for where a run went wrong. */

@@ -54,7 +54,8 @@ export const NoticeSchema = z.discriminatedUnion('type', [
 
 const ProviderBaseUrl = z.object({
   baseUrl: z.string(),
-  provider: z.enum(['openai', 'anthropic', 'openai-compatible']),
+  /** a provider name as recorded (src/providers/index.ts providerByName) */
+  provider: z.string().min(1).max(100),
 });
 
 export const JobSchema = z.object({

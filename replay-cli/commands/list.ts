@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { TraceSummary } from '../../src/store/types.js';
-import { formatCost, formatDuration, formatInt, formatTimestamp, formatTokens } from '../format.js';
+import { formatDuration, formatInt, formatTimestamp, formatTokens, formatTraceCost } from '../format.js';
 import { DurationSchema, parseOptions, wholeNumber } from '../options.js';
 import { renderTable, type Column } from '../output.js';
 import type { RegisterCommand } from './types.js';
@@ -19,7 +19,7 @@ const COLUMNS: Column<TraceSummary>[] = [
   { header: 'status', value: (t) => t.status },
   { header: 'events', value: (t) => formatInt(t.eventCount), align: 'right' },
   { header: 'tokens', value: (t) => formatTokens(t.inputTokens, t.outputTokens), align: 'right' },
-  { header: 'cost', value: (t) => formatCost(t.costUsd), align: 'right' },
+  { header: 'cost', value: (t) => formatTraceCost(t.costUsd, t.inputTokens + t.outputTokens), align: 'right' },
   { header: 'started', value: (t) => formatTimestamp(t.startedAt) },
   { header: 'duration', value: (t) => formatDuration(t.durationMs), align: 'right' },
 ];

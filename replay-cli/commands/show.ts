@@ -7,11 +7,12 @@ import {
   eventName,
   eventPreview,
   eventTokens,
-  formatCost,
   formatDuration,
   formatInt,
   formatTimestamp,
   formatTokens,
+  formatTraceCost,
+  unpricedCalls,
 } from '../format.js';
 import { parseOptions } from '../options.js';
 import { renderTable, type Column } from '../output.js';
@@ -61,7 +62,7 @@ Examples:
                 `agent    ${summary.agent ?? '-'}`,
                 `status   ${summary.status}`,
                 `started  ${formatTimestamp(summary.startedAt)}   duration ${formatDuration(summary.durationMs)}`,
-                `events   ${formatInt(summary.eventCount)}   tokens ${formatTokens(summary.inputTokens, summary.outputTokens)}   cost ${formatCost(summary.costUsd)}`,
+                `events   ${formatInt(summary.eventCount)}   tokens ${formatTokens(summary.inputTokens, summary.outputTokens)}   cost ${formatTraceCost(summary.costUsd, summary.inputTokens + summary.outputTokens, unpricedCalls(events))}`,
                 '',
               ].join('\n'),
             );

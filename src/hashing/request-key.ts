@@ -1,4 +1,5 @@
 import { canonicalJson, sha256Hex } from './canonical-json.js';
+import { PROVIDER_AUTH_QUERY_PARAMS, providerFor, type ApiFamily } from '../providers/index.js';
 import type { LlmEndpoint } from './providers.js';
 
 /**
@@ -6,14 +7,15 @@ import type { LlmEndpoint } from './providers.js';
  * caller (the n-th identical request), so retries and repeated calls replay in order.
  *
  * normalize keeps what decides the answer and drops what changes from run to run without changing it:
- *   - LLM requests are keyed by provider family + operation, not by URL: a proxy or a changed base URL still matches;
+ *   - LLM requests are keyed by API family + operation (+ the model when the path names it), never by host: a proxy
+ *     or a changed base URL still matches;
  *   - other HTTP by method, hostname (no port: a local server on a new port still matches), path and sorted query;
  *   - credentials in the query (key, token, signature…) never take part, nor do headers except `keepHeaders`;
  *   - JSON bodies are parsed and canonicalized (key order does not matter), minus volatile fields per provider.
  */
 export interface NormalizationOptions {
   /** extra top-level body fields to drop, per provider family ('openai' covers openai-compatible) or 'http' */
-  dropBodyFields?: Partial<Record<'openai' | 'anthropic' | 'http', readonly string[]>>;
+  dropBodyFields?: Partial<Record<ApiFamily | 'http', readonly string[]>>;
   /** request headers that are part of the key (lower-case names) */
   keepHeaders?: readonly string[];
   /** key generic HTTP by path only, ignoring the hostname */
@@ -21,11 +23,13 @@ export interface NormalizationOptions {
 }
 
 /** Fields that differ between runs of the same logical request (end-user ids, metadata, cache routing hints). */
-export const DEFAULT_VOLATILE_BODY_FIELDS = {
-  openai: ['user', 'metadata', 'prompt_cache_key', 'safety_identifier', 'service_tier', 'store'],
-  anthropic: ['metadata'],
+export const DEFAULT_VOLATILE_BODY_FIELDS: Readonly<Record<ApiFamily | 'http', readonly string[]>> = {
+  openai: providerFor({ provider: 'openai', operation: '', api: 'openai' }).volatileBodyFields,
+  anthropic: providerFor({ provider: 'anthropic', operation: '', api: 'anthropic' }).volatileBodyFields,
+  gemini: providerFor({ provider: 'gemini', operation: '', api: 'gemini' }).volatileBodyFields,
+  bedrock: providerFor({ provider: 'bedrock', operation: '', api: 'bedrock' }).volatileBodyFields,
   http: [],
-} as const satisfies Record<'openai' | 'anthropic' | 'http', readonly string[]>;
+};
 
 const SECRET_QUERY =
   /^(key|api[-_]?key|apikey|token|access[-_]?token|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|code)$/i;
@@ -43,14 +47,16 @@ export interface NormalizedRequest {
   method: string;
   /** 'openai:chat.completions' for LLM requests, 'host/path' (or '/path') for HTTP */
   target: string;
+  /** the model the URL path names (Gemini, Bedrock, Azure deployments); absent when the body names it */
+  model?: string;
   query: Array<[string, string]>;
   headers: Record<string, string>;
   /** parsed JSON minus volatile fields, or the raw text */
   body: unknown;
 }
 
-function family(endpoint: LlmEndpoint): 'openai' | 'anthropic' {
-  return endpoint.provider === 'anthropic' ? 'anthropic' : 'openai';
+function family(endpoint: LlmEndpoint): ApiFamily {
+  return endpoint.api ?? (endpoint.provider === 'anthropic' ? 'anthropic' : 'openai');
 }
 
 export type ParsedBody = { json: true; value: unknown } | { json: false; value: string | null };
@@ -87,7 +93,7 @@ export function normalizeRequest(
     body = copy;
   }
   const query = [...url.searchParams.entries()]
-    .filter(([k]) => !SECRET_QUERY.test(k))
+    .filter(([k]) => !SECRET_QUERY.test(k) && !PROVIDER_AUTH_QUERY_PARAMS.has(k.toLowerCase()))
     .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
   const headers: Record<string, string> = {};
   for (const name of options.keepHeaders ?? []) {
@@ -96,7 +102,16 @@ export function normalizeRequest(
     if (value !== undefined) headers[lower] = value;
   }
   const target = endpoint ? `${fam}:${endpoint.operation}` : `${options.ignoreHost ? '' : url.hostname}${url.pathname}`;
-  return { kind: endpoint ? 'llm' : 'http', method: req.method.toUpperCase(), target, query, headers, body };
+  const out: NormalizedRequest = {
+    kind: endpoint ? 'llm' : 'http',
+    method: req.method.toUpperCase(),
+    target,
+    query,
+    headers,
+    body,
+  };
+  if (endpoint?.pathModel !== undefined) out.model = endpoint.pathModel;
+  return out;
 }
 
 export function requestHash(normalized: NormalizedRequest): string {

@@ -41,7 +41,7 @@ export interface InterceptedRequest {
   requestHash: string;
   occurrence: number;
   /** which capture path asked: global fetch, or node:http(s) through msw's interceptor */
-  transport?: 'fetch' | 'http';
+  transport?: 'fetch' | 'http' | 'http2';
 }
 
 export interface ToolCallInfo {

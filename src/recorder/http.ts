@@ -20,6 +20,7 @@ import { originalPerformanceNow } from './originals.js';
 import type { PendingExchange, Reservation, RunState } from './run.js';
 import { errorInfo } from './serialize.js';
 import { SseSplitter } from './sse.js';
+import { EVENT_STREAM_CONTENT_TYPE, EventStreamSplitter } from '../providers/bedrock/event-stream.js';
 
 /**
  * HTTP capture: ONE process-global interception layer, installed once and ref-counted, dispatching each request to the
@@ -86,7 +87,7 @@ function decoded(body: ReadableStream<Uint8Array>, encoding: string): ReadableSt
 
 interface ExchangeInit {
   run: RunState;
-  transport: 'fetch' | 'http';
+  transport: 'fetch' | 'http' | 'http2';
   method: string;
   url: string;
   endpoint: LlmEndpoint | undefined;
@@ -148,7 +149,7 @@ class Exchange implements PendingExchange {
   onKnownResponse(response: Response, body: string | Uint8Array | null): void {
     if (this.settled || this.responseSeen) return;
     const contentType = response.headers.get('content-type') ?? '';
-    if (/text\/event-stream/i.test(contentType)) {
+    if (/text\/event-stream/i.test(contentType) || EVENT_STREAM_CONTENT_TYPE.test(contentType)) {
       this.onResponse(response.clone());
       return;
     }
@@ -182,16 +183,31 @@ class Exchange implements PendingExchange {
   private async consume(response: Response, headersAt: number): Promise<void> {
     const contentType = response.headers.get('content-type') ?? '';
     const isSse = /text\/event-stream/i.test(contentType);
+    // AWS event-stream (Bedrock ConverseStream): recorded message by message, decoded, like SSE events
+    const isEventStream = !isSse && EVENT_STREAM_CONTENT_TYPE.test(contentType);
     const endpoint = this.init.endpoint;
     let body = response.body;
     const encoding = response.headers.get('content-encoding');
-    // fetch hands out decoded bodies; node:http gives the wire bytes
-    if (body && encoding && this.init.transport === 'http') body = decoded(body, encoding);
+    // fetch hands out decoded bodies; node:http and node:http2 give the wire bytes
+    if (body && encoding && this.init.transport !== 'fetch') body = decoded(body, encoding);
     let error: ErrorInfo | undefined;
     let bytes: Uint8Array | undefined;
-    const stream = isSse && endpoint ? new StreamOutcome(endpoint) : undefined;
+    const stream = (isSse || isEventStream) && endpoint ? new StreamOutcome(endpoint) : undefined;
     try {
-      if (body && isSse) {
+      if (body && isEventStream) {
+        const splitter = new EventStreamSplitter();
+        const reader = body.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          const t = ms(headersAt);
+          for (const m of splitter.push(value)) {
+            this.chunks.push({ t, data: JSON.stringify(m) });
+            const type = m.headers[':event-type'] ?? m.headers[':exception-type'];
+            stream?.onEvent(typeof type === 'string' ? type : undefined, m.payload);
+          }
+        }
+      } else if (body && isSse) {
         const splitter = new SseSplitter();
         const decoder = new TextDecoder();
         const reader = body.getReader();
@@ -229,7 +245,7 @@ class Exchange implements PendingExchange {
     }
     if (!this.settle()) return;
     const latencyMs = ms(this.init.startedAt);
-    if (isSse) {
+    if (isSse || isEventStream) {
       this.emitResponse({
         status: response.status,
         headers: this.responseHeaders ?? {},
@@ -314,7 +330,7 @@ class Exchange implements PendingExchange {
       }
       outcome = outcomeFromJson(endpoint, parsedBody);
     }
-    const model = outcome?.model ?? requestModel(this.init.requestBody());
+    const model = outcome?.model ?? requestModel(this.init.requestBody(), endpoint);
     let error = r.error;
     if (!error && (r.status >= 400 || outcome?.error)) {
       error = {
@@ -344,6 +360,7 @@ class Exchange implements PendingExchange {
               inputTokens: usage.inputTokens,
               outputTokens: usage.outputTokens,
               ...(usage.cachedTokens !== undefined ? { cachedTokens: usage.cachedTokens } : {}),
+              ...(usage.reasoningTokens !== undefined ? { reasoningTokens: usage.reasoningTokens } : {}),
               ...(usage.totalTokens !== undefined ? { totalTokens: usage.totalTokens } : {}),
             },
           }
@@ -379,7 +396,14 @@ function watchClientRequestErrors(request: Request, exchange: Exchange): void {
   };
 }
 
-interface RequestParts {
+/** What node:http2 capture (./http2.ts) drives: the same exchange fetch and node:http use. */
+export interface PendingHttpExchange {
+  failNetwork(err: unknown): void;
+  onResponse(response: Response): void;
+  onKnownResponse(response: Response, body: string | Uint8Array | null): void;
+}
+
+export interface RequestParts {
   method: string;
   url: string;
   headers: Record<string, string>;
@@ -387,19 +411,34 @@ interface RequestParts {
 }
 
 /** Records the request event (hash and occurrence from the unredacted request) and opens its exchange. */
+export function beginHttpExchange(
+  run: RunState,
+  parts: RequestParts,
+  transport: 'http2',
+): { exchange: PendingHttpExchange; intercepted: InterceptedRequest | undefined } {
+  return beginExchange(run, parts, transport);
+}
+
 function beginExchange(
   run: RunState,
   parts: RequestParts,
-  transport: 'fetch' | 'http',
+  transport: 'fetch' | 'http' | 'http2',
 ): { exchange: Exchange; intercepted: InterceptedRequest | undefined } {
   const startedAt = originalPerformanceNow();
   const { method, url, headers } = parts;
   const bodyText = parts.body?.text;
-  const endpoint = detectLlmEndpoint(method, url, run.config.providers);
-  // parsed once, for the request key and the event (normalizeRequest copies only the top level; redaction copies on
-  // write), and only when first needed
+  // parsed once, for recognition, the request key and the event (normalizeRequest copies only the top level;
+  // redaction copies on write), and only when first needed
   let parsed: ParsedBody | undefined;
   const parsedBody = (): ParsedBody => (parsed ??= parseBody(bodyText));
+  const endpoint = detectLlmEndpoint(method, url, run.config.providers, {
+    headers,
+    body: () => {
+      const p = parsedBody();
+      return p.json ? p.value : undefined;
+    },
+    exclude: run.config.excludeEndpoints,
+  });
   let requestBodyValue: { value: unknown } | undefined;
   const requestBody = (): unknown => {
     if (!requestBodyValue) {
@@ -425,12 +464,12 @@ function beginExchange(
           payload: {
             provider: endpoint.provider,
             operation: endpoint.operation,
-            model: requestModel(requestBody()),
+            model: requestModel(requestBody(), endpoint),
             method,
             url,
             headers,
             body: requestBody(),
-            stream: requestWantsStream(requestBody()),
+            stream: requestWantsStream(requestBody(), endpoint, url),
             requestHash: k.hash,
             occurrence: k.occurrence,
           },

@@ -33,6 +33,8 @@ export const PricingFileSchema = z.object({
   unit: z.literal('per_1m_tokens').optional(),
   updated: z.string().optional(),
   source: z.string().optional(),
+  /** per provider: where its prices come from and when they were last compared with it */
+  providers: z.record(z.string(), z.object({ source: z.string(), checked: z.string() })).optional(),
   models: z.record(z.string().min(1), ModelPriceSchema),
 });
 export type PricingFile = z.infer<typeof PricingFileSchema>;
@@ -58,14 +60,18 @@ export class PricingTable {
   /** exact name, then without a date/version suffix (gpt-4o-2024-08-06, claude-sonnet-4-20250514, …-latest) */
   lookup(model: string): ModelPrice | undefined {
     let name = model.toLowerCase().trim();
-    // provider-prefixed names from proxies: "openai/gpt-4o", "anthropic.claude-3-5-haiku-20241022-v1:0"
+    // provider-prefixed names from proxies and gateways: "openai/gpt-4o", "models/gemini-2.5-flash"
     const slash = name.lastIndexOf('/');
     if (slash >= 0) name = name.slice(slash + 1);
     const hit = this.byName.get(name);
     if (hit) return hit;
+    // Bedrock ids: an optional cross-region inference prefix, the vendor, a version ("us.amazon.nova-lite-v1:0")
+    const unversioned = name.replace(/-v\d+(:\d+)?$/, '');
+    const unprefixed = unversioned.replace(/^(us|eu|apac|jp|au|ca|us-gov|global)\./, '');
     const candidates = [
-      name.replace(/-v\d+(:\d+)?$/, ''),
-      name.replace(/^(anthropic|openai)\./, '').replace(/-v\d+(:\d+)?$/, ''),
+      unversioned,
+      unprefixed,
+      unprefixed.replace(/^(anthropic|openai|amazon|meta|mistral|cohere|ai21|deepseek|qwen|writer)\./, ''),
     ];
     for (const c of candidates) {
       const stripped = c.replace(/-(\d{4}-\d{2}-\d{2}|\d{8}|latest|preview)$/, '');

@@ -15,6 +15,7 @@ import { allowListedEnv, environment } from './environment.js';
 import { trackRun, untrackRun } from './exit.js';
 import type { EventSink, ReplayHooks, ToolAnswer } from './hooks.js';
 import { acquireHttpCapture } from './http.js';
+import { acquireHttp2Capture } from './http2.js';
 import { acquireNondeterminismCapture } from './nondeterminism.js';
 import { freshTraceId, originalPerformanceNow } from './originals.js';
 import { loadPricing, type PricingInput } from './pricing.js';
@@ -35,16 +36,19 @@ export interface RecorderOptions {
   redactDefaults?: boolean;
   /** extra prices merged over pricing/models.json (object or JSON file path), or false for no costs */
   pricing?: PricingInput;
-  /** OpenAI-compatible (or Anthropic) base URLs to record as LLM calls, besides api.openai.com / api.anthropic.com
-   *  and OPENAI_BASE_URL / ANTHROPIC_BASE_URL; a string means an OpenAI-compatible server */
+  /** base URLs whose requests are LLM calls by path alone (the body shape is not checked), besides the ones
+   *  recognised by shape and OPENAI_BASE_URL / ANTHROPIC_BASE_URL; a string means an OpenAI-compatible server */
   providers?: ReadonlyArray<string | ProviderBaseUrl>;
+  /** base URLs (origin + path prefix) whose requests stay plain http_request events even when they look like LLM
+   *  calls (LLM calls are recognised by path and body shape under any host) */
+  excludeEndpoints?: readonly string[];
   /** request-identity normalization (src/hashing) */
   normalization?: NormalizationOptions;
   /** installed by the replay engine: answers HTTP, nondeterministic values and tools from a recording */
   hooks?: ReplayHooks;
   /** record Date/performance/Math.random/crypto values observed inside runs (default true) */
   captureNondeterminism?: boolean;
-  /** intercept fetch and node:http(s) (default true) */
+  /** intercept fetch, node:http(s) and node:http2 (default true) */
   captureHttp?: boolean;
   /** how long queued events wait before a batch write (default 100 ms: each embedded-store commit is an fsync that
    *  blocks the event loop, so fewer, larger batches; a crash loses at most this much) */
@@ -189,6 +193,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     redact,
     pricing: loadPricing(options.pricing),
     providers,
+    excludeEndpoints: options.excludeEndpoints ?? [],
     normalization: options.normalization ?? {},
     hooks: options.hooks,
     captureNondeterminism: options.captureNondeterminism !== false,
@@ -199,7 +204,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       (options.onWriteError ?? defaultWriteWarning)(error, { traceId: run.traceId, agent: run.agent }),
   };
   const releases: Array<() => void> = [];
-  if (options.captureHttp !== false) releases.push(acquireHttpCapture());
+  if (options.captureHttp !== false) releases.push(acquireHttpCapture(), acquireHttp2Capture());
   if (config.captureNondeterminism) releases.push(acquireNondeterminismCapture());
   let closed = false;
 

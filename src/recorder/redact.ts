@@ -1,4 +1,5 @@
 import type { NewEvent } from '../events/envelope.js';
+import { PROVIDER_AUTH_HEADERS, PROVIDER_AUTH_QUERY_PARAMS } from '../providers/index.js';
 
 /**
  * Redaction (design §4): the store is immutable, so secrets are removed before the append, never after. On by default.
@@ -40,7 +41,8 @@ const SECRET_HEADER_PATTERN =
 
 export function isSecretHeader(name: string): boolean {
   const lower = name.toLowerCase();
-  return SECRET_HEADER_NAMES.has(lower) || SECRET_HEADER_PATTERN.test(lower);
+  // each provider declares its own auth headers (src/providers/*/index.ts)
+  return SECRET_HEADER_NAMES.has(lower) || PROVIDER_AUTH_HEADERS.has(lower) || SECRET_HEADER_PATTERN.test(lower);
 }
 
 /** Object keys whose string values are credentials wherever they appear in a JSON body or tool arguments. */
@@ -171,7 +173,7 @@ export function redactUrl(raw: string): string {
   }
   let changed = false;
   for (const key of new Set(url.searchParams.keys())) {
-    if (SECRET_QUERY_PATTERN.test(key)) {
+    if (SECRET_QUERY_PATTERN.test(key) || PROVIDER_AUTH_QUERY_PARAMS.has(key.toLowerCase())) {
       for (const v of url.searchParams.getAll(key)) remember(v);
       url.searchParams.set(key, REDACTED);
       changed = true;
@@ -257,7 +259,11 @@ export function redactBodyText(text: string): string {
       const params = new URLSearchParams(text);
       let changed = false;
       for (const key of new Set(params.keys())) {
-        if (SECRET_QUERY_PATTERN.test(key) || SECRET_FIELD_PATTERN.test(key)) {
+        if (
+          SECRET_QUERY_PATTERN.test(key) ||
+          PROVIDER_AUTH_QUERY_PARAMS.has(key.toLowerCase()) ||
+          SECRET_FIELD_PATTERN.test(key)
+        ) {
           for (const v of params.getAll(key)) remember(v);
           params.set(key, REDACTED);
           changed = true;

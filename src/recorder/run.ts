@@ -20,6 +20,8 @@ export interface RunConfig {
   redact(event: NewEvent, memory: Set<string>): NewEvent;
   pricing: PricingTable;
   providers: readonly ProviderBaseUrl[];
+  /** base URLs whose requests are never LLM calls */
+  excludeEndpoints: readonly string[];
   normalization: NormalizationOptions;
   hooks: ReplayHooks | undefined;
   captureNondeterminism: boolean;

@@ -8,6 +8,7 @@ import type {
 } from '../recorder/hooks.js';
 import type { ReplayCache } from './cache/lookup.js';
 import type { RecordedExchange, RecordedHttpResponse } from './cache/types.js';
+import { wireChunk } from '../providers/index.js';
 import { ReplayMissError, ReplayStoppedError } from './errors.js';
 import type { JsonDiffOp } from './json-diff.js';
 
@@ -189,6 +190,8 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
     if (NULL_BODY_STATUS.has(status)) return known(new Response_(null, init), null);
     if (chunks) {
       const list = chunks;
+      // AWS event-stream chunks are recorded decoded; src/providers frames them again
+      const contentType = headers['content-type'];
       const activity = options.activity;
       activity?.begin();
       let ended = false;
@@ -207,7 +210,8 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
               if (!fast && c.t > prev) await sleep(c.t - prev);
               prev = Math.max(prev, c.t);
               if (cancelled) return;
-              controller.enqueue(encoder.encode(c.data));
+              const wire = wireChunk(contentType, c.data);
+              controller.enqueue(typeof wire === 'string' ? encoder.encode(wire) : wire);
             }
             controller.close();
           } finally {

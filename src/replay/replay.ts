@@ -5,6 +5,7 @@ import { assertTenantId, assertTraceId, newTraceId } from '../events/ids.js';
 import type { ErrorInfo } from '../events/payloads.js';
 import type { NormalizationOptions } from '../hashing/request-key.js';
 import type { ProviderBaseUrl } from '../hashing/providers.js';
+import { placeholderEnvFor } from '../providers/index.js';
 import type { AppendResult, EventStore } from '../store/types.js';
 import { ReadOnlyStoreError } from '../errors.js';
 import { launchSandbox, nearestNodeModules } from '../../sandbox/launch.js';
@@ -71,7 +72,10 @@ export interface ReplayResult {
   unusedValues: Record<string, number>;
 }
 
-/** The LLM base URLs the recording used, so the sandbox's recorder recognises the same endpoints. */
+/**
+ * The LLM endpoints the recording used (each request's URL without its query), so the sandbox's recorder takes the
+ * same requests for LLM calls of the same provider even where recognition by body shape alone would not.
+ */
 function providersOf(events: readonly StoredEvent[]): ProviderBaseUrl[] {
   const out = new Map<string, ProviderBaseUrl>();
   for (const e of events) {
@@ -82,19 +86,17 @@ function providersOf(events: readonly StoredEvent[]): ProviderBaseUrl[] {
     } catch {
       continue;
     }
-    if (url.hostname === 'api.openai.com' || url.hostname === 'api.anthropic.com') continue;
-    const provider =
-      e.payload.provider === 'anthropic'
-        ? 'anthropic'
-        : e.payload.provider === 'openai'
-          ? 'openai'
-          : 'openai-compatible';
-    const suffix =
-      provider === 'anthropic' ? /\/v1\/messages\/?$/ : /\/(chat\/completions|responses|embeddings|completions)\/?$/;
-    const base = `${url.origin}${url.pathname.replace(suffix, '')}`;
-    out.set(`${provider} ${base}`, { baseUrl: base, provider });
+    const base = `${url.origin}${url.pathname}`;
+    out.set(`${e.payload.provider} ${base}`, { baseUrl: base, provider: e.payload.provider });
   }
   return [...out.values()];
+}
+
+/** The provider names of the recorded LLM calls. */
+function providerNamesOf(events: readonly StoredEvent[]): Set<string> {
+  const out = new Set<string>();
+  for (const e of events) if (e.type === 'llm_request') out.add(e.payload.provider);
+  return out;
 }
 
 async function readTrace(store: EventStore, tenant: string, traceId: string): Promise<StoredEvent[]> {
@@ -103,11 +105,13 @@ async function readTrace(store: EventStore, tenant: string, traceId: string): Pr
   return events;
 }
 
-/** Placeholder credentials so SDKs construct without the real keys (which a replay never needs, nor sees). */
-const PLACEHOLDER_ENV: Record<string, string> = {
-  OPENAI_API_KEY: 'sk-retrace-replay-placeholder',
-  ANTHROPIC_API_KEY: 'sk-ant-retrace-replay-placeholder',
-};
+/**
+ * Placeholder credentials so SDKs construct without the real keys (which a replay never needs, nor sees): OpenAI's
+ * and Anthropic's always, AWS's, Google's and Azure's when the recording called that provider (src/providers/).
+ */
+function placeholderEnv(events: readonly StoredEvent[]): Record<string, string> {
+  return placeholderEnvFor(['openai', 'anthropic', ...providerNamesOf(events)]);
+}
 
 /**
  * Re-executes a recorded agent run in the sandbox, answering from the recording, and stores the replay as a new
@@ -223,7 +227,7 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
       },
       readPaths,
       cwd: recordedCwd && existsSync(recordedCwd) ? recordedCwd : cwd,
-      env: { ...PLACEHOLDER_ENV, ...recordedEnv, ...(options.env ?? {}) },
+      env: { ...placeholderEnv(events), ...recordedEnv, ...(options.env ?? {}) },
       timeoutMs: options.timeoutMs ?? 60_000,
       memoryMb: options.memoryMb ?? 512,
       onAppend,

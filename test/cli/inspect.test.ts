@@ -59,7 +59,7 @@ describe('retrace list', () => {
       'DURATION',
     ]);
     expect(rows.map((l) => l.split(/\s+/)[0])).toEqual(['billing-recent', 'billing-failed', 'support-ok']);
-    expect(rows[1]).toMatch(/billing-failed\s+billing\s+failed\s+4\s+15\s+\$0\.0001\s+2026-01-02 00:00:00Z\s+3ms/);
+    expect(rows[1]).toMatch(/billing-failed\s+billing\s+failed\s+4\s+in 10 \/ out 5\s+\$0\.0001\s+2026-01-02 00:00:00Z\s+3ms/);
     expect(r.stdout).not.toContain('other-tenant');
   });
 
@@ -108,7 +108,7 @@ describe('retrace show', () => {
     const header = lines.find((l) => l.trimStart().startsWith('SEQ'));
     expect(header?.trim().split(/\s{2,}/)).toEqual(['SEQ', 'TYPE', 'NAME', 'LATENCY', 'TOKENS', 'COST', 'PREVIEW']);
     expect(r.stdout).toMatch(/ 1 {2}llm_request +gpt-4o-mini .*user: where is my order\?/);
-    expect(r.stdout).toMatch(/ 2 {2}llm_response +gpt-4o-mini +12ms +10\+5 +\$0\.0001 +where is my order\?/);
+    expect(r.stdout).toMatch(/ 2 {2}llm_response +gpt-4o-mini +12ms +in 10 \/ out 5 +\$0\.0001 +where is my order\?/);
     expect(r.stdout).toMatch(/ 3 {2}tool_call +lookup_order .*\{"q":"x"\}/);
     expect(r.stdout).toMatch(/ 5 {2}agent_completed .*output \{"answer":"done"\}/);
   });

@@ -45,17 +45,25 @@ describe('request identity', () => {
     expect(keyOf('https://api.openai.com/v1/responses', chat())).not.toBe(base);
   });
 
-  it('recognises providers by host or by configured base URL only', () => {
+  it('recognises providers by host, or by path and body shape under any other host', () => {
     expect(detectLlmEndpoint('POST', 'https://api.anthropic.com/v1/messages')).toEqual({
       provider: 'anthropic',
       operation: 'messages',
+      api: 'anthropic',
     });
     expect(detectLlmEndpoint('POST', 'https://api.openai.com/v1/embeddings')).toEqual({
       provider: 'openai',
       operation: 'embeddings',
+      api: 'openai',
     });
     expect(detectLlmEndpoint('GET', 'https://api.openai.com/v1/models')).toBeUndefined();
+    // another host: only when the body has the shape of the operation's request
     expect(detectLlmEndpoint('POST', 'http://other.host/v1/chat/completions')).toBeUndefined();
+    expect(
+      detectLlmEndpoint('POST', 'http://other.host/api/v1/chat/completions', [], {
+        body: () => ({ model: 'm', messages: [] }),
+      }),
+    ).toEqual({ provider: 'openai-compatible', operation: 'chat.completions', api: 'openai' });
   });
 
   it('numbers identical requests in order', () => {

@@ -125,7 +125,7 @@ test('record, then answer the same agent from hooks: same events, no network, sa
   const replay = await recordOnce(hooks, agent);
   expect(stub.requests.length).toBe(before); // nothing reached the network
   expect(asked).toHaveLength(3);
-  expect(asked[0]?.endpoint).toEqual({ provider: 'openai-compatible', operation: 'chat.completions' });
+  expect(asked[0]?.endpoint).toEqual({ provider: 'openai-compatible', operation: 'chat.completions', api: 'openai' });
   expect(asked[0]?.headers.authorization).toMatch(/^Bearer sk-test-hooks/); // hooks see the unredacted request
   expect(tools).toEqual([expect.objectContaining({ tool: 'lookup', args: 'q1', occurrence: 0, pure: false })]);
   expect('output' in replay.result && replay.result.output).toEqual(

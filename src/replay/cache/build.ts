@@ -1,5 +1,5 @@
 import type { StoredEvent, StoredEventOf } from '../../events/envelope.js';
-import type { LlmEndpoint } from '../../hashing/providers.js';
+import { recordedEndpoint } from '../../hashing/providers.js';
 import {
   normalizeRequest,
   OccurrenceCounter,
@@ -21,11 +21,6 @@ export interface BuildCacheOptions {
 function llmBodyText(body: unknown): string | undefined {
   if (body === undefined || body === null) return undefined;
   return typeof body === 'string' ? body : JSON.stringify(body);
-}
-
-function llmEndpoint(p: { provider: string; operation: string }): LlmEndpoint {
-  const provider = p.provider === 'anthropic' ? 'anthropic' : p.provider === 'openai' ? 'openai' : 'openai-compatible';
-  return { provider, operation: p.operation };
 }
 
 function responseOfLlm(e: StoredEventOf<'llm_response'>): RecordedHttpResponse {
@@ -106,7 +101,7 @@ export function buildReplayCache(events: readonly StoredEvent[], options: BuildC
         const body = llmBodyText(p.body);
         const normalized = normalizeRequest(
           { method: p.method, url: p.url, headers: p.headers, ...(body !== undefined ? { body } : {}) },
-          llmEndpoint(p),
+          recordedEndpoint(p),
           options.normalization,
         );
         const hash = rekey ? requestHash(normalized) : p.requestHash;
