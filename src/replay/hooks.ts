@@ -6,6 +6,7 @@ import type {
   ToolAnswer,
   ToolCallInfo,
 } from '../recorder/hooks.js';
+import { redactValue } from '../secrets/redact.js';
 import type { ReplayCache } from './cache/lookup.js';
 import type { RecordedExchange, RecordedHttpResponse } from './cache/types.js';
 import { ReplayMissError, ReplayStoppedError } from './errors.js';
@@ -247,7 +248,7 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
       const position = httpPosition++;
       if (forked) return goLive();
       if (stopped) throw stopped;
-      const hit = cache.takeExchange(req.requestHash, req.occurrence);
+      const hit = cache.takeExchange(req.requestHash, req.occurrence) ?? cache.takeRedactedMatch(req.normalized);
       if (hit) {
         if (beyondUntil(hit.seq)) {
           if (forked) return goLive();
@@ -313,7 +314,9 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
       toolPositions.set(call.tool, byName + 1);
       if (call.pure || forked) return 'run-live';
       if (stopped) return { error: { name: stopped.name, message: stopped.message } };
-      const hit = cache.takeTool(call.tool, call.argsHash, call.occurrence);
+      const hit =
+        cache.takeTool(call.tool, call.argsHash, call.occurrence) ??
+        cache.takeRedactedTool(call.tool, redactValue(call.args));
       if (hit) {
         if (beyondUntil(hit.seq))
           return forked
