@@ -6,7 +6,7 @@ import type {
   ToolAnswer,
   ToolCallInfo,
 } from '../recorder/hooks.js';
-import { redactValue } from '../secrets/redact.js';
+import { redactUrl, redactValue } from '../secrets/redact.js';
 import type { ReplayCache } from './cache/lookup.js';
 import type { RecordedExchange, RecordedHttpResponse } from './cache/types.js';
 import { ReplayMissError, ReplayStoppedError } from './errors.js';
@@ -263,14 +263,16 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
       }
       const nearest = cache.nearestExchange(req.normalized);
       const kind = req.endpoint ? 'llm' : 'http';
-      const what = `${req.method} ${req.url}`;
+      // the live request's URL may hold the replay's own credentials: reported (and stored) redacted, like a recording
+      const url = redactUrl(req.url);
+      const what = `${req.method} ${url}`;
       const miss: ReplayMiss = {
         kind,
         policy: onMiss,
         position,
         request: {
           method: req.method,
-          url: req.url,
+          url,
           target: req.normalized.target,
           requestHash: req.requestHash,
           occurrence: req.occurrence,

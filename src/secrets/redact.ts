@@ -74,14 +74,34 @@ export function redactUrl(raw: string, memory?: Set<string>): string {
   return redactString(changed ? url.toString() : raw, memory);
 }
 
+/** A string that is a JSON object or array (a prompt holding a config, argv carrying JSON, a tool's JSON arguments). */
+function jsonInString(value: string): unknown {
+  const t = value.trim();
+  const a = t[0];
+  const z = t[t.length - 1];
+  if (!((a === '{' && z === '}') || (a === '[' && z === ']'))) return undefined;
+  try {
+    return JSON.parse(t) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 function redactUrlOrString(value: string, memory?: Set<string>): string {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? redactUrl(value, memory) : redactString(value, memory);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return redactUrl(value, memory);
+  // JSON inside a string gets the field-name rules too; rewritten only when something in it was redacted
+  const parsed = jsonInString(value);
+  if (parsed !== undefined && typeof parsed === 'object' && parsed !== null) {
+    const redacted = redactValue(parsed, memory);
+    if (redacted !== parsed) return JSON.stringify(redacted);
+  }
+  return redactString(value, memory);
 }
 
 export function redactHeaders(headers: Record<string, string>, memory?: Set<string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (isSecretHeader(name)) {
+    if (isSecretHeader(name) || isSecretNamedValue(name, value)) {
       // "Bearer sk-…" / "Basic …": remember the credential itself, not the scheme
       remember(memory, value.replace(/^(Bearer|Basic|Token)\s+/i, ''));
       out[name] = value === '' ? value : REDACTED;

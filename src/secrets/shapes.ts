@@ -73,7 +73,13 @@ export const SECRET_SHAPES: readonly SecretShape[] = [
     accept: decodesToUserPassword,
   },
   // user:password@ in any URL anywhere in a string (a URL inside a query string, a log line, a DSN)
-  { name: 'url-credentials', pattern: /(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/?#@:]*:[^\s/?#]+@/gi, keepsPrefix: true },
+  // the same, percent-encoded (a redirect URL in a query string or form value, copied into a log or a prompt)
+  {
+    name: 'url-credentials',
+    pattern: /(\b[a-z][a-z0-9+.-]*%3A%2F%2F)[A-Za-z0-9._~!$'()*+,;=-]*%3A[^\s/?#&]*?(?=%40)/gi,
+    keepsPrefix: true,
+  },
+  { name: 'url-credentials', pattern: /(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/?#@:]*:[^\s/?#]+(?=@)/gi, keepsPrefix: true },
 ];
 
 /**
@@ -81,7 +87,7 @@ export const SECRET_SHAPES: readonly SecretShape[] = [
  * these literals.
  */
 export const SHAPE_PREFILTER =
-  /-----BEGIN|sk-|sk_|rk_|whsec_|hf_|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt|cbt|soat|oas)-|xox|xapp-|hooks\.slack|ya29\.|AIza|SG\.|AC[0-9a-f]|SK[0-9a-f]|npm_|eyJ|[Ss]ecret|SECRET|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|[Bb][Ee][Aa][Rr][Ee][Rr]\s|[Bb][Aa][Ss][Ii][Cc]\s|:\/\/[^\s/?#@]+@/;
+  /-----BEGIN|sk-|sk_|rk_|whsec_|hf_|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt|cbt|soat|oas)-|xox|xapp-|hooks\.slack|ya29\.|AIza|SG\.|AC[0-9a-f]|SK[0-9a-f]|npm_|eyJ|[Ss]ecret|SECRET|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|[Bb][Ee][Aa][Rr][Ee][Rr]\s|[Bb][Aa][Ss][Ii][Cc]\s|:\/\/[^\s/?#@]+@|%3[Aa]%2[Ff]%2[Ff]/;
 
 /** AWS key id, and a 40-character secret standing alone: redacted only in a string that also holds a key id. */
 export const AWS_KEY_ID = /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/;
@@ -186,7 +192,8 @@ export function looksRandom(value: string): boolean {
 
 /** The value of this named field is a credential (and would be redacted whole). */
 export function isSecretNamedValue(name: string, value: string): boolean {
-  if (value === '' || value === REDACTED) return false;
+  // "Basic [REDACTED]", "postgres://[REDACTED]@db": what was secret in it is gone already
+  if (value === '' || value.includes(REDACTED)) return false;
   const c = classifyName(name);
   return c === 'always' || (c === 'when-random' && looksRandom(value));
 }
