@@ -112,6 +112,18 @@ describe('the shape catalogue', () => {
     });
   });
 
+  it('JSON inside a string gets the field rules; percent-encoded URL credentials are found in any string', () => {
+    const prompt = `Use this config: ${JSON.stringify({ password: PASSWORD, region: 'eu' })}`;
+    // prose around JSON: shapes only (the password has none) — but a string that IS JSON gets the field rules
+    expect(redactString(prompt)).toBe(prompt);
+    const asJson = JSON.stringify({ password: PASSWORD, region: 'eu', nested: JSON.stringify({ DEPLOY_KEY }) });
+    const out = redactValue({ argv: ['node', 'agent.js', asJson] }) as { argv: string[] };
+    expect(out.argv[2]).not.toContain(PASSWORD);
+    expect(out.argv[2]).not.toContain(DEPLOY_KEY);
+    expect(JSON.parse(out.argv[2] as string)).toMatchObject({ password: REDACTED, region: 'eu' });
+    expect(redactString(`redirect: ${QUERY_WITH_CREDENTIALS}`)).not.toContain(CALLBACK_PASSWORD);
+  });
+
   it('leaves ordinary text alone', () => {
     const prose =
       'Ask the skeleton key maker about sk-8 sizes; the bearer of news said AKIA is a word. Basic instructions: ' +
