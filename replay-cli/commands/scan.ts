@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import * as z from 'zod';
 import { TraceNotFoundError } from '../../src/errors.js';
 import type { StoredEvent } from '../../src/events/envelope.js';
+import { redactUrl } from '../../src/secrets/redact.js';
 import { scanValue } from '../../src/secrets/scan.js';
 import { defaultStoreUrl } from '../../src/store/open-store.js';
 import type { EventStore } from '../../src/store/types.js';
@@ -160,7 +161,9 @@ Examples:
         const result: ScanResult = {
           ok: scanned.findings.length === 0,
           source:
-            file !== undefined ? { file } : { store: ctx.globals.store ?? defaultStoreUrl(), tenantId: ctx.tenant },
+            file !== undefined
+              ? { file }
+              : { store: redactUrl(ctx.globals.store ?? defaultStoreUrl()), tenantId: ctx.tenant },
           traces: scanned.traces,
           events: scanned.events,
           findings: scanned.findings,
