@@ -7,6 +7,7 @@ import { registerImport } from './commands/import.js';
 import { registerList } from './commands/list.js';
 import { registerRecord } from './commands/record.js';
 import { registerReplay } from './commands/replay.js';
+import { registerScan } from './commands/scan.js';
 import { registerShow } from './commands/show.js';
 import type { Bind, RegisterCommand } from './commands/types.js';
 import { registerVerify } from './commands/verify.js';
@@ -32,6 +33,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerVerify,
   registerArchive,
   registerCi,
+  registerScan,
 ];
 
 const HELP_FOOTER = `
@@ -55,6 +57,7 @@ Examples:
   $ retrace export tr_0m1abc2de_4f1c2a9b7d3e8f60 --out golden/refund.ndjson
   $ retrace import golden/refund.ndjson --store sqlite:/tmp/ci.db
   $ retrace verify
+  $ retrace scan --all
   $ retrace ci goldens/ --agent src/agent.ts#supportAgent --junit reports/retrace.xml --summary reports/retrace.md
   $ retrace ci 'goldens/**/*.ndjson' --shard 2/4 --concurrency 2 --fast
   $ retrace archive --older-than 30d --to s3://acme-traces/prod --prune`;

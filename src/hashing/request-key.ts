@@ -1,5 +1,7 @@
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 import { PROVIDER_AUTH_QUERY_PARAMS, providerFor, type ApiFamily } from '../providers/index.js';
+import { redactBodyText, redactUrl, redactValue } from '../secrets/redact.js';
+import { isSecretHeader, REDACTED } from '../secrets/shapes.js';
 import type { LlmEndpoint } from './providers.js';
 
 /**
@@ -11,7 +13,13 @@ import type { LlmEndpoint } from './providers.js';
  *     or a changed base URL still matches;
  *   - other HTTP by method, hostname (no port: a local server on a new port still matches), path and sorted query;
  *   - credentials in the query (key, token, signature…) never take part, nor do headers except `keepHeaders`;
- *   - JSON bodies are parsed and canonicalized (key order does not matter), minus volatile fields per provider.
+ *   - JSON bodies are parsed and canonicalized (key order does not matter), minus volatile fields per provider;
+ *   - everything is taken AFTER the default redaction (src/secrets/redact.ts, without a run's memory): the key reveals
+ *     nothing the stored request does not show (no dictionary attack on a redacted password), and a replay whose
+ *     secret differs from the recorded one still matches ("redact but still match"). Because the redaction is
+ *     idempotent, normalizing a stored (already redacted) request gives the key of the live one: the replay cache
+ *     re-keys recorded requests this way (src/replay/cache/build.ts), which is also how traces whose hashes were
+ *     computed before redaction still replay.
  */
 export interface NormalizationOptions {
   /** extra top-level body fields to drop, per provider family ('openai' covers openai-compatible) or 'http' */
@@ -79,14 +87,19 @@ export function normalizeRequest(
   parsed: ParsedBody = parseBody(req.body),
 ): NormalizedRequest {
   let url: URL;
+  const rawUrl = redactUrl(req.url);
   try {
-    url = new URL(req.url);
+    url = new URL(rawUrl);
   } catch {
-    url = new URL(req.url, 'http://invalid.local');
+    url = new URL(rawUrl, 'http://invalid.local');
   }
   const fam = endpoint ? family(endpoint) : 'http';
   const drop = new Set<string>([...DEFAULT_VOLATILE_BODY_FIELDS[fam], ...(options.dropBodyFields?.[fam] ?? [])]);
-  let body: unknown = parsed.value;
+  let body: unknown = parsed.json
+    ? redactValue(parsed.value)
+    : parsed.value === null
+      ? null
+      : redactBodyText(parsed.value);
   if (parsed.json && body !== null && typeof body === 'object' && !Array.isArray(body)) {
     const copy: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(body as Record<string, unknown>)) if (!drop.has(k)) copy[k] = v;
@@ -99,7 +112,7 @@ export function normalizeRequest(
   for (const name of options.keepHeaders ?? []) {
     const lower = name.toLowerCase();
     const value = Object.entries(req.headers ?? {}).find(([k]) => k.toLowerCase() === lower)?.[1];
-    if (value !== undefined) headers[lower] = value;
+    if (value !== undefined) headers[lower] = isSecretHeader(lower) && value !== '' ? REDACTED : redactUrl(value);
   }
   const target = endpoint ? `${fam}:${endpoint.operation}` : `${options.ignoreHost ? '' : url.hostname}${url.pathname}`;
   const out: NormalizedRequest = {

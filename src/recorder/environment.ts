@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Environment } from '../events/payloads.js';
-import { redactString, redactUrl } from './redact.js';
+import { redactEnvValue } from '../secrets/redact.js';
 
 let version: string | undefined;
 
@@ -47,7 +47,7 @@ export function allowListedEnv(env: NodeJS.ProcessEnv = process.env): Record<str
     if (value === undefined) continue;
     const allowed = ALWAYS.includes(name) || name.startsWith('RETRACE_') || extra.includes(name);
     if (!allowed || SECRET_NAME.test(name)) continue;
-    out[name] = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? redactUrl(value) : redactString(value);
+    out[name] = redactEnvValue(name, value);
   }
   return out;
 }

@@ -19,7 +19,9 @@ import { acquireHttp2Capture } from './http2.js';
 import { acquireNondeterminismCapture } from './nondeterminism.js';
 import { freshTraceId, originalPerformanceNow } from './originals.js';
 import { loadPricing, type PricingInput } from './pricing.js';
-import { redactEventDefaults, type RedactHook } from './redact.js';
+import { redactEvent, type RedactHook } from './redact.js';
+import { redactValue as redactArgs } from '../secrets/redact.js';
+import { storedRequestHash } from '../hashing/stored-request.js';
 import { RunState, type RunConfig, type SyncCapableSink } from './run.js';
 import { errorFromInfo, errorInfo, toJsonSafe } from './serialize.js';
 
@@ -174,10 +176,21 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
   const userRedact = options.redact;
   const defaults = options.redactDefaults !== false;
   const redact = (event: NewEvent, memory: Set<string>): NewEvent => {
-    let e = defaults ? redactEventDefaults(event, memory) : event;
+    let e = event;
+    let redactedMore = false;
+    if (defaults) ({ event: e, byMemory: redactedMore } = redactEvent(event, memory));
     if (userRedact) {
       const r = userRedact(e);
-      if (r) e = r;
+      if (r && r !== e) {
+        e = r;
+        redactedMore = true;
+      }
+    }
+    // the request key was taken after the per-event rules only (src/hashing/request-key.ts); when the run's memory or
+    // the user's hook removed more, the stored hash is taken from what is stored, so it reveals nothing more
+    if (redactedMore && (e.type === 'llm_request' || e.type === 'http_request')) {
+      const requestHash = storedRequestHash(e, options.normalization);
+      if (requestHash !== e.payload.requestHash) e = { ...e, payload: { ...e.payload, requestHash } } as NewEvent;
     }
     return e;
   };
@@ -238,7 +251,8 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       if (!run) return (await fn(...args)) as Awaited<R>;
       const argsValue: unknown = args.length === 1 ? args[0] : args;
       const started = originalPerformanceNow();
-      const argsHash = toolArgsHash(name, argsValue);
+      // over the redacted arguments, like the request key: the stored hash reveals nothing the stored args do not
+      const argsHash = toolArgsHash(name, redactArgs(argsValue));
       const occurrence = run.toolOccurrences.next(`${name}\u0000${argsHash}`);
       run.totals.toolCalls++;
       const callId = run.emit('tool_call', {

@@ -6,6 +6,7 @@ import type {
   ToolAnswer,
   ToolCallInfo,
 } from '../recorder/hooks.js';
+import { redactUrl, redactValue } from '../secrets/redact.js';
 import type { ReplayCache } from './cache/lookup.js';
 import type { RecordedExchange, RecordedHttpResponse } from './cache/types.js';
 import { wireChunk } from '../providers/index.js';
@@ -251,7 +252,7 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
       const position = httpPosition++;
       if (forked) return goLive();
       if (stopped) throw stopped;
-      const hit = cache.takeExchange(req.requestHash, req.occurrence);
+      const hit = cache.takeExchange(req.requestHash, req.occurrence) ?? cache.takeRedactedMatch(req.normalized);
       if (hit) {
         if (beyondUntil(hit.seq)) {
           if (forked) return goLive();
@@ -266,14 +267,16 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
       }
       const nearest = cache.nearestExchange(req.normalized);
       const kind = req.endpoint ? 'llm' : 'http';
-      const what = `${req.method} ${req.url}`;
+      // the live request's URL may hold the replay's own credentials: reported (and stored) redacted, like a recording
+      const url = redactUrl(req.url);
+      const what = `${req.method} ${url}`;
       const miss: ReplayMiss = {
         kind,
         policy: onMiss,
         position,
         request: {
           method: req.method,
-          url: req.url,
+          url,
           target: req.normalized.target,
           requestHash: req.requestHash,
           occurrence: req.occurrence,
@@ -317,7 +320,9 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
       toolPositions.set(call.tool, byName + 1);
       if (call.pure || forked) return 'run-live';
       if (stopped) return { error: { name: stopped.name, message: stopped.message } };
-      const hit = cache.takeTool(call.tool, call.argsHash, call.occurrence);
+      const hit =
+        cache.takeTool(call.tool, call.argsHash, call.occurrence) ??
+        cache.takeRedactedTool(call.tool, redactValue(call.args));
       if (hit) {
         if (beyondUntil(hit.seq))
           return forked

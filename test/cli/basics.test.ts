@@ -23,7 +23,19 @@ describe('retrace (global)', () => {
   it('--help lists the commands, the exit codes and examples', async () => {
     const r = await retrace(['--help'], env);
     expect(r.code).toBe(0);
-    for (const cmd of ['record', 'list', 'show', 'replay', 'diff', 'export', 'import', 'verify', 'archive', 'restore'])
+    for (const cmd of [
+      'record',
+      'list',
+      'show',
+      'replay',
+      'diff',
+      'export',
+      'import',
+      'verify',
+      'scan',
+      'archive',
+      'restore',
+    ])
       expect(r.stdout).toContain(cmd);
     expect(r.stdout).toContain('Exit codes:');
     expect(r.stdout).toContain('Examples:');
@@ -39,6 +51,7 @@ describe('retrace (global)', () => {
       'export',
       'import',
       'verify',
+      'scan',
       'archive',
       'restore',
     ]) {

@@ -1,19 +1,15 @@
 import type { StoredEvent, StoredEventOf } from '../../events/envelope.js';
-import { recordedEndpoint } from '../../hashing/providers.js';
-import {
-  normalizeRequest,
-  OccurrenceCounter,
-  requestHash,
-  type NormalizationOptions,
-} from '../../hashing/request-key.js';
+import { OccurrenceCounter, requestHash, type NormalizationOptions } from '../../hashing/request-key.js';
+import { normalizeStoredRequest } from '../../hashing/stored-request.js';
 import type { NondeterminismSource } from '../../recorder/hooks.js';
 import type { RecordedExchange, RecordedHttpResponse, RecordedToolCall, ReplayCacheData } from './types.js';
 
 export interface BuildCacheOptions {
   /**
-   * Normalization for request identity. When given, every recorded request is re-keyed with it (hash and occurrence
-   * recomputed from the stored request), so the sandbox's recorder must be created with the same options. When absent,
-   * the hash and occurrence the recorder stored are used as they are.
+   * Normalization for request identity (the sandbox's recorder must be created with the same options). Every recorded
+   * request is re-keyed from what the store holds — hash and occurrence recomputed from the stored, redacted request —
+   * so the key matches the one the replayed agent's request gets after the same redaction (src/hashing/request-key.ts),
+   * whatever way the recording computed its own (traces recorded before the key was taken after redaction included).
    */
   normalization?: NormalizationOptions;
 }
@@ -47,11 +43,6 @@ function responseOfHttp(e: StoredEventOf<'http_response'>): RecordedHttpResponse
   else if (p.body !== undefined) out.body = p.body;
   if (p.error) out.error = p.error;
   return out;
-}
-
-function decodeBody(body: string | undefined, encoding: 'utf8' | 'base64'): string | undefined {
-  if (body === undefined || encoding === 'utf8') return body;
-  return Buffer.from(body, 'base64').toString('utf8');
 }
 
 /**
@@ -91,26 +82,20 @@ export function buildReplayCache(events: readonly StoredEvent[], options: BuildC
   const values: ReplayCacheData['values'] = {};
   const exchangeByEventId = new Map<string, RecordedExchange>();
   const toolByEventId = new Map<string, RecordedToolCall>();
-  const rekey = options.normalization !== undefined;
   const counter = new OccurrenceCounter();
 
   for (const e of events) {
     switch (e.type) {
       case 'llm_request': {
         const p = e.payload;
-        const body = llmBodyText(p.body);
-        const normalized = normalizeRequest(
-          { method: p.method, url: p.url, headers: p.headers, ...(body !== undefined ? { body } : {}) },
-          recordedEndpoint(p),
-          options.normalization,
-        );
-        const hash = rekey ? requestHash(normalized) : p.requestHash;
+        const normalized = normalizeStoredRequest(e, options.normalization);
+        const hash = requestHash(normalized);
         const x: RecordedExchange = {
           index: exchanges.length,
           seq: e.seq,
           kind: 'llm',
           requestHash: hash,
-          occurrence: rekey ? counter.next(hash) : p.occurrence,
+          occurrence: counter.next(hash),
           method: p.method,
           url: p.url,
           normalized,
@@ -122,19 +107,14 @@ export function buildReplayCache(events: readonly StoredEvent[], options: BuildC
       }
       case 'http_request': {
         const p = e.payload;
-        const body = decodeBody(p.body, p.bodyEncoding);
-        const normalized = normalizeRequest(
-          { method: p.method, url: p.url, headers: p.headers, ...(body !== undefined ? { body } : {}) },
-          undefined,
-          options.normalization,
-        );
-        const hash = rekey ? requestHash(normalized) : p.requestHash;
+        const normalized = normalizeStoredRequest(e, options.normalization);
+        const hash = requestHash(normalized);
         const x: RecordedExchange = {
           index: exchanges.length,
           seq: e.seq,
           kind: 'http',
           requestHash: hash,
-          occurrence: rekey ? counter.next(hash) : p.occurrence,
+          occurrence: counter.next(hash),
           method: p.method,
           url: p.url,
           normalized,

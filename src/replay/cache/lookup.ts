@@ -1,6 +1,7 @@
 import type { NormalizedRequest } from '../../hashing/request-key.js';
 import type { NondeterminismSource } from '../../recorder/hooks.js';
 import { diffWeight, jsonDiff, type JsonDiffOp } from '../json-diff.js';
+import { matchesRedacted } from './redacted-match.js';
 import { exchangeKey, toolKey, type RecordedExchange, type RecordedToolCall, type ReplayCacheData } from './types.js';
 
 export interface NearestExchange {
@@ -37,6 +38,23 @@ export class ReplayCache {
     return x;
   }
 
+  /**
+   * The first not-yet-served recorded request that equals this one where the recording shows "[REDACTED]" in place of
+   * text (src/replay/cache/redacted-match.ts): served when the exact key missed.
+   */
+  takeRedactedMatch(request: NormalizedRequest): RecordedExchange | undefined {
+    for (const x of this.data.exchanges) {
+      if (this.served.has(x.index)) continue;
+      const n = x.normalized;
+      if (n.kind !== request.kind || n.method !== request.method || n.target !== request.target) continue;
+      if (matchesRedacted(n, request)) {
+        this.served.add(x.index);
+        return x;
+      }
+    }
+    return undefined;
+  }
+
   /** The recorded exchange at a position (the n-th HTTP-level request of the trace). */
   exchangeAt(position: number): RecordedExchange | undefined {
     const x = this.data.exchanges[position];
@@ -66,6 +84,19 @@ export class ReplayCache {
     const t = this.toolsByKey.get(toolKey(tool, argsHash, occurrence));
     if (t) this.servedTools.add(t.index);
     return t;
+  }
+
+  /** The first not-yet-served call of this tool whose recorded (redacted) arguments match these, as above. */
+  takeRedactedTool(tool: string, args: unknown): RecordedToolCall | undefined {
+    const plain = toPlain(args);
+    for (const t of this.toolsByName.get(tool) ?? []) {
+      if (this.servedTools.has(t.index)) continue;
+      if (matchesRedacted(t.args, plain)) {
+        this.servedTools.add(t.index);
+        return t;
+      }
+    }
+    return undefined;
   }
 
   /** The n-th recorded call of this tool (the `nearest` policy's "same position"). */
