@@ -249,7 +249,9 @@ const SECRET_QUERY =
   /^(?:key|api[-_]?key|apikey|token|access[-_]?token|auth|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|code|password|passwd|secret|client[-_]?secret|private[-_]?token|refresh[-_]?token|id[-_]?token)$/i;
 
 export function isSecretQueryName(name: string): boolean {
-  return SECRET_QUERY.test(name) || PROVIDER_AUTH_QUERY_PARAMS.has(name.toLowerCase()) || classifyName(name) === 'always';
+  return (
+    SECRET_QUERY.test(name) || PROVIDER_AUTH_QUERY_PARAMS.has(name.toLowerCase()) || classifyName(name) === 'always'
+  );
 }
 
 /**

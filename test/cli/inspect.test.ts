@@ -59,7 +59,9 @@ describe('retrace list', () => {
       'DURATION',
     ]);
     expect(rows.map((l) => l.split(/\s+/)[0])).toEqual(['billing-recent', 'billing-failed', 'support-ok']);
-    expect(rows[1]).toMatch(/billing-failed\s+billing\s+failed\s+4\s+in 10 \/ out 5\s+\$0\.0001\s+2026-01-02 00:00:00Z\s+3ms/);
+    expect(rows[1]).toMatch(
+      /billing-failed\s+billing\s+failed\s+4\s+in 10 \/ out 5\s+\$0\.0001\s+2026-01-02 00:00:00Z\s+3ms/,
+    );
     expect(r.stdout).not.toContain('other-tenant');
   });
 
