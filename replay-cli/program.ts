@@ -8,8 +8,10 @@ import { registerList } from './commands/list.js';
 import { registerRecord } from './commands/record.js';
 import { registerReplay } from './commands/replay.js';
 import { registerShow } from './commands/show.js';
+import { registerStub } from './commands/stub.js';
 import type { Bind, RegisterCommand } from './commands/types.js';
 import { registerVerify } from './commands/verify.js';
+import { registerVersion } from './commands/version.js';
 import { CommandContext, type CliIo } from './context.js';
 import { EXIT, handleError } from './errors.js';
 import { parseGlobalOptions } from './options.js';
@@ -32,6 +34,8 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerVerify,
   registerArchive,
   registerCi,
+  registerStub,
+  registerVersion,
 ];
 
 const HELP_FOOTER = `
@@ -57,7 +61,8 @@ Examples:
   $ retrace verify
   $ retrace ci goldens/ --agent src/agent.ts#supportAgent --junit reports/retrace.xml --summary reports/retrace.md
   $ retrace ci 'goldens/**/*.ndjson' --shard 2/4 --concurrency 2 --fast
-  $ retrace archive --older-than 30d --to s3://acme-traces/prod --prune`;
+  $ retrace archive --older-than 30d --to s3://acme-traces/prod --prune
+  $ retrace stub --port 8787`;
 
 export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Command {
   const program = new Command('retrace');
