@@ -4,12 +4,11 @@ import type { NewEvent, StoredEvent, StoredEventOf } from '../events/envelope.js
 import { assertTenantId, assertTraceId, newTraceId } from '../events/ids.js';
 import type { ErrorInfo } from '../events/payloads.js';
 import type { NormalizationOptions } from '../hashing/request-key.js';
-import type { ProviderBaseUrl } from '../hashing/providers.js';
 import type { AppendResult, EventStore } from '../store/types.js';
 import { ReadOnlyStoreError } from '../errors.js';
 import { launchSandbox, nearestNodeModules } from '../../sandbox/launch.js';
 import type { ChildMessage } from '../../sandbox/protocol.js';
-import { buildReplayCache } from './cache/build.js';
+import { buildReplayCache, providersOf } from './cache/build.js';
 import { compareReplay, type ReplayDivergence, type ReplayVerdict } from './compare.js';
 import { resolveEntry } from './entry.js';
 import { ReplayOptionError, SandboxError, TraceNotReplayableError } from './errors.js';
@@ -69,32 +68,6 @@ export interface ReplayResult {
   overrideServed: boolean;
   /** recorded nondeterministic values the replay never asked for, per source (the agent used fewer than recorded) */
   unusedValues: Record<string, number>;
-}
-
-/** The LLM base URLs the recording used, so the sandbox's recorder recognises the same endpoints. */
-function providersOf(events: readonly StoredEvent[]): ProviderBaseUrl[] {
-  const out = new Map<string, ProviderBaseUrl>();
-  for (const e of events) {
-    if (e.type !== 'llm_request') continue;
-    let url: URL;
-    try {
-      url = new URL(e.payload.url);
-    } catch {
-      continue;
-    }
-    if (url.hostname === 'api.openai.com' || url.hostname === 'api.anthropic.com') continue;
-    const provider =
-      e.payload.provider === 'anthropic'
-        ? 'anthropic'
-        : e.payload.provider === 'openai'
-          ? 'openai'
-          : 'openai-compatible';
-    const suffix =
-      provider === 'anthropic' ? /\/v1\/messages\/?$/ : /\/(chat\/completions|responses|embeddings|completions)\/?$/;
-    const base = `${url.origin}${url.pathname.replace(suffix, '')}`;
-    out.set(`${provider} ${base}`, { baseUrl: base, provider });
-  }
-  return [...out.values()];
 }
 
 async function readTrace(store: EventStore, tenant: string, traceId: string): Promise<StoredEvent[]> {

@@ -1,5 +1,5 @@
 import type { StoredEvent, StoredEventOf } from '../../events/envelope.js';
-import type { LlmEndpoint } from '../../hashing/providers.js';
+import type { LlmEndpoint, ProviderBaseUrl } from '../../hashing/providers.js';
 import {
   normalizeRequest,
   OccurrenceCounter,
@@ -189,4 +189,30 @@ export function buildReplayCache(events: readonly StoredEvent[], options: BuildC
     (values[source] ??= []).push(...e.payload.values);
   }
   return { exchanges, tools, values };
+}
+
+/** The LLM base URLs the recording used, so the sandbox's recorder recognises the same endpoints. */
+export function providersOf(events: readonly StoredEvent[]): ProviderBaseUrl[] {
+  const out = new Map<string, ProviderBaseUrl>();
+  for (const e of events) {
+    if (e.type !== 'llm_request') continue;
+    let url: URL;
+    try {
+      url = new URL(e.payload.url);
+    } catch {
+      continue;
+    }
+    if (url.hostname === 'api.openai.com' || url.hostname === 'api.anthropic.com') continue;
+    const provider =
+      e.payload.provider === 'anthropic'
+        ? 'anthropic'
+        : e.payload.provider === 'openai'
+          ? 'openai'
+          : 'openai-compatible';
+    const suffix =
+      provider === 'anthropic' ? /\/v1\/messages\/?$/ : /\/(chat\/completions|responses|embeddings|completions)\/?$/;
+    const base = `${url.origin}${url.pathname.replace(suffix, '')}`;
+    out.set(`${provider} ${base}`, { baseUrl: base, provider });
+  }
+  return [...out.values()];
 }
