@@ -10,7 +10,7 @@ import { TraceBuilder } from '../../helpers/trace-builder.js';
 
 const dir = process.argv[2];
 if (!dir) throw new Error('usage: gc-churn.ts DIR');
-const gc = (globalThis as { gc?: () => void }).gc;
+const gc = (globalThis as { gc?: (options?: { type: 'major'; execution: 'async' }) => Promise<void> | undefined }).gc;
 if (!gc) throw new Error('run with --expose-gc');
 
 for (let round = 0; round < 20; round++) {
@@ -25,8 +25,9 @@ for (let round = 0; round < 20; round++) {
   await store.close();
   gc();
 }
-// idle-time collection: a GC that runs from a platform task, with no JavaScript on the stack
-await new Promise((resolve) => setTimeout(resolve, 300));
-gc();
-await new Promise((resolve) => setTimeout(resolve, 300));
+// collections that run from a platform task, with no JavaScript on the stack (where the abort happens)
+for (let i = 0; i < 3; i++) {
+  await gc({ type: 'major', execution: 'async' });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
 console.log('ok');
