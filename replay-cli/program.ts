@@ -9,8 +9,10 @@ import { registerRecord } from './commands/record.js';
 import { registerReplay } from './commands/replay.js';
 import { registerScan } from './commands/scan.js';
 import { registerShow } from './commands/show.js';
+import { registerStub } from './commands/stub.js';
 import type { Bind, RegisterCommand } from './commands/types.js';
 import { registerVerify } from './commands/verify.js';
+import { registerVersion } from './commands/version.js';
 import { CommandContext, type CliIo } from './context.js';
 import { EXIT, handleError } from './errors.js';
 import { parseGlobalOptions } from './options.js';
@@ -34,6 +36,8 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerArchive,
   registerCi,
   registerScan,
+  registerStub,
+  registerVersion,
 ];
 
 const HELP_FOOTER = `
@@ -60,7 +64,8 @@ Examples:
   $ retrace scan --all
   $ retrace ci goldens/ --agent src/agent.ts#supportAgent --junit reports/retrace.xml --summary reports/retrace.md
   $ retrace ci 'goldens/**/*.ndjson' --shard 2/4 --concurrency 2 --fast
-  $ retrace archive --older-than 30d --to s3://acme-traces/prod --prune`;
+  $ retrace archive --older-than 30d --to s3://acme-traces/prod --prune
+  $ retrace stub --port 8787`;
 
 export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Command {
   const program = new Command('retrace');

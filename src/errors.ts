@@ -148,3 +148,24 @@ export class CorruptEventError extends StoreError {
 export function isRetraceError(err: unknown): err is RetraceError {
   return err instanceof RetraceError;
 }
+
+/**
+ * A feature needs a package that agent-retrace lists as an optional peer dependency (the KurrentDB client, the AWS
+ * S3 SDK, msw): the user pays for it only when they use the feature, and then installs it with `installCommand`.
+ */
+export class OptionalDependencyMissingError extends RetraceError {
+  readonly code = 'OPTIONAL_DEPENDENCY_MISSING';
+  constructor(
+    readonly packageName: string,
+    readonly feature: string,
+    readonly installCommand: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `${feature} needs the package ${packageName}, which is not installed.`,
+      `Install it next to agent-retrace: ${installCommand}`,
+      'environment',
+      options,
+    );
+  }
+}

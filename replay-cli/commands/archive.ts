@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { RetraceError } from '../../src/errors.js';
+import { loadOptional } from '../../src/optional-dependencies.js';
 import { EXIT } from '../errors.js';
 import { formatInt } from '../format.js';
 import { DurationSchema, parseOptions, wholeNumber } from '../options.js';
@@ -10,8 +11,11 @@ import type { RegisterCommand } from './types.js';
  * failure; the exit code then says what kind of failure it was (2 input, e.g. an unknown id; 3 store/S3).
  */
 
-/** Loaded on use: the AWS SDK takes a noticeable part of a second to import, and most commands never need it. */
-const loadS3 = () => import('../../src/store/s3/index.js');
+/**
+ * Loaded on use: the AWS SDK takes a noticeable part of a second to import, most commands never need it, and it is an
+ * optional peer dependency (a missing one is reported with its install line).
+ */
+const loadS3 = () => loadOptional(['@aws-sdk/client-s3'], () => import('../../src/store/s3/index.js'));
 
 const S3_URL = z
   .string()

@@ -374,7 +374,7 @@ class Exchange implements PendingExchange {
 }
 
 /** The request body as text, or base64 when its bytes are not UTF-8. */
-async function readRequestBody(request: Request): Promise<{ text: string; base64: boolean } | undefined> {
+export async function readRequestBody(request: Request): Promise<{ text: string; base64: boolean } | undefined> {
   if (request.body === null || request.method === 'GET' || request.method === 'HEAD') return undefined;
   const buf = new Uint8Array(await request.clone().arrayBuffer());
   if (buf.length === 0) return undefined;

@@ -4,13 +4,12 @@ import type { NewEvent, StoredEvent, StoredEventOf } from '../events/envelope.js
 import { assertTenantId, assertTraceId, newTraceId } from '../events/ids.js';
 import type { ErrorInfo } from '../events/payloads.js';
 import type { NormalizationOptions } from '../hashing/request-key.js';
-import type { ProviderBaseUrl } from '../hashing/providers.js';
 import { placeholderEnvFor } from '../providers/index.js';
 import type { AppendResult, EventStore } from '../store/types.js';
 import { ReadOnlyStoreError } from '../errors.js';
 import { launchSandbox, nearestNodeModules } from '../../sandbox/launch.js';
 import type { ChildMessage } from '../../sandbox/protocol.js';
-import { buildReplayCache } from './cache/build.js';
+import { buildReplayCache, providersOf } from './cache/build.js';
 import { compareReplay, type ReplayDivergence, type ReplayVerdict } from './compare.js';
 import { resolveEntry } from './entry.js';
 import { ReplayOptionError, SandboxError, TraceNotReplayableError } from './errors.js';
@@ -70,26 +69,6 @@ export interface ReplayResult {
   overrideServed: boolean;
   /** recorded nondeterministic values the replay never asked for, per source (the agent used fewer than recorded) */
   unusedValues: Record<string, number>;
-}
-
-/**
- * The LLM endpoints the recording used (each request's URL without its query), so the sandbox's recorder takes the
- * same requests for LLM calls of the same provider even where recognition by body shape alone would not.
- */
-function providersOf(events: readonly StoredEvent[]): ProviderBaseUrl[] {
-  const out = new Map<string, ProviderBaseUrl>();
-  for (const e of events) {
-    if (e.type !== 'llm_request') continue;
-    let url: URL;
-    try {
-      url = new URL(e.payload.url);
-    } catch {
-      continue;
-    }
-    const base = `${url.origin}${url.pathname}`;
-    out.set(`${e.payload.provider} ${base}`, { baseUrl: base, provider: e.payload.provider });
-  }
-  return [...out.values()];
 }
 
 /** The provider names of the recorded LLM calls. */

@@ -20,6 +20,15 @@ describe('retrace (global)', () => {
     expect(r.stdout.trim()).toBe(version);
   });
 
+  it('`retrace version` is an alias of --version (and gives JSON with --json)', async () => {
+    const { version } = (await import('../../package.json', { with: { type: 'json' } })).default;
+    const r = await retrace(['version'], env);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toBe(`${version}\n`);
+    const j = await retrace(['version', '--json'], env);
+    expect(JSON.parse(j.stdout)).toEqual({ version });
+  });
+
   it('--help lists the commands, the exit codes and examples', async () => {
     const r = await retrace(['--help'], env);
     expect(r.code).toBe(0);
@@ -35,6 +44,8 @@ describe('retrace (global)', () => {
       'scan',
       'archive',
       'restore',
+      'stub',
+      'version',
     ])
       expect(r.stdout).toContain(cmd);
     expect(r.stdout).toContain('Exit codes:');

@@ -32,8 +32,21 @@ function uniq(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-export function describeStoreContract(name: string, factory: () => Promise<StoreFixture>): void {
-  describe(`store contract: ${name}`, () => {
+export interface ContractOptions {
+  /** the backend refuses writes: the write cases are reported as skipped, and the refusal is tested instead */
+  readOnly?: boolean;
+  /** why the whole contract cannot run here (e.g. no server): every case is reported as skipped, with this reason */
+  skip?: string;
+}
+
+export function describeStoreContract(
+  name: string,
+  factory: () => Promise<StoreFixture>,
+  options: ContractOptions = {},
+): void {
+  const readOnly = options.readOnly === true;
+  const suite = options.skip !== undefined ? describe.skip : describe;
+  suite(`store contract: ${name}${options.skip !== undefined ? ` (skipped: ${options.skip})` : ''}`, () => {
     let fx: StoreFixture;
     let store: EventStore;
     const put = async (tenant: string, traceId: string, events: NewEvent[]) => {
@@ -205,19 +218,19 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       if (!store.readOnly) expect((await store.list(tenant)).traces).toEqual([]);
     });
 
-    describe('writes', () => {
-      const skipIfReadOnly = () => store.readOnly;
+    it(`is ${readOnly ? 'read-only' : 'writable'}, as its test file declares`, () => {
+      expect(store.readOnly).toBe(readOnly);
+    });
 
-      it('refuses appends when read-only', async () => {
-        if (!store.readOnly) return;
-        await expect(store.append('t', 'x', new TraceBuilder().events)).rejects.toMatchObject({
-          code: 'STORE_READ_ONLY',
-        });
-        await expect(store.deleteTrace('t', 'x')).rejects.toMatchObject({ code: 'STORE_READ_ONLY' });
+    it.runIf(readOnly)('refuses appends and deletes (read-only backend)', async () => {
+      await expect(store.append('t', 'x', new TraceBuilder().events)).rejects.toMatchObject({
+        code: 'STORE_READ_ONLY',
       });
+      await expect(store.deleteTrace('t', 'x')).rejects.toMatchObject({ code: 'STORE_READ_ONLY' });
+    });
 
+    (readOnly ? describe.skip : describe)(`writes${readOnly ? ' (skipped: read-only backend)' : ''}`, () => {
       it('appends in several batches with expected revisions', async () => {
-        if (skipIfReadOnly()) return;
         const tenant = uniq('t');
         const b = new TraceBuilder().llm().tool().complete();
         const r1 = await store.append(tenant, 'rev', b.events.slice(0, 3), { expectedRevision: 'no_stream' });
@@ -237,7 +250,6 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       });
 
       it('a conflict error says how to retry', async () => {
-        if (skipIfReadOnly()) return;
         const tenant = uniq('t');
         const b = new TraceBuilder().decision();
         await store.append(tenant, 'c', b.events.slice(0, 1));
@@ -249,7 +261,6 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       });
 
       it('makes exactly one of two concurrent appends at the same revision win', async () => {
-        if (skipIfReadOnly()) return;
         const tenant = uniq('t');
         const b = new TraceBuilder();
         await store.append(tenant, 'race', b.events, { expectedRevision: 'no_stream' });
@@ -270,7 +281,6 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       });
 
       it('treats re-appending stored eventIds as a no-op returning the original positions', async () => {
-        if (skipIfReadOnly()) return;
         const tenant = uniq('t');
         const b = new TraceBuilder().llm().complete();
         const first = await store.append(tenant, 'idem', b.events, { expectedRevision: 'no_stream' });
@@ -289,7 +299,6 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       });
 
       it('rejects a whole batch when one event fails its schema, naming the field', async () => {
-        if (skipIfReadOnly()) return;
         const tenant = uniq('t');
         const b = new TraceBuilder().llm();
         const broken = [
@@ -303,7 +312,6 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       });
 
       it('rejects an over-size event and writes nothing of its batch', async () => {
-        if (skipIfReadOnly()) return;
         const tenant = uniq('t');
         const b = new TraceBuilder().tool('bulk', {}, { blob: 'x'.repeat(9 * 1024 * 1024) });
         const err = await store.append(tenant, 'big', b.events).catch((e: unknown) => e);
@@ -312,7 +320,6 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       });
 
       it('enforces the lifecycle and names the offending event and the rule', async () => {
-        if (skipIfReadOnly()) return;
         const tenant = uniq('t');
         const b = new TraceBuilder().llm();
         // does not start with agent_started
@@ -341,7 +348,6 @@ export function describeStoreContract(name: string, factory: () => Promise<Store
       });
 
       it('deletes a whole trace (retention), and only that one', async () => {
-        if (skipIfReadOnly()) return;
         const tenant = uniq('t');
         await store.append(tenant, 'keep', new TraceBuilder().complete().events);
         await store.append(tenant, 'drop', new TraceBuilder().complete().events);

@@ -1,6 +1,7 @@
 import type { StoredEvent, StoredEventOf } from '../../events/envelope.js';
 import { OccurrenceCounter, requestHash, type NormalizationOptions } from '../../hashing/request-key.js';
 import { normalizeStoredRequest } from '../../hashing/stored-request.js';
+import type { ProviderBaseUrl } from '../../hashing/providers.js';
 import type { NondeterminismSource } from '../../recorder/hooks.js';
 import type { RecordedExchange, RecordedHttpResponse, RecordedToolCall, ReplayCacheData } from './types.js';
 
@@ -164,4 +165,25 @@ export function buildReplayCache(events: readonly StoredEvent[], options: BuildC
     (values[source] ??= []).push(...e.payload.values);
   }
   return { exchanges, tools, values };
+}
+
+/**
+ * The LLM endpoints the recording used (each request's URL without its query), so the sandbox's recorder (and the msw
+ * handlers) take the same requests for LLM calls of the same provider even where recognition by body shape alone would
+ * not.
+ */
+export function providersOf(events: readonly StoredEvent[]): ProviderBaseUrl[] {
+  const out = new Map<string, ProviderBaseUrl>();
+  for (const e of events) {
+    if (e.type !== 'llm_request') continue;
+    let url: URL;
+    try {
+      url = new URL(e.payload.url);
+    } catch {
+      continue;
+    }
+    const base = `${url.origin}${url.pathname}`;
+    out.set(`${e.payload.provider} ${base}`, { baseUrl: base, provider: e.payload.provider });
+  }
+  return [...out.values()];
 }

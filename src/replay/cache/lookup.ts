@@ -55,6 +55,11 @@ export class ReplayCache {
     return undefined;
   }
 
+  /** Recorded exchanges not served yet (by key or position): what the agent did not ask for. */
+  unservedExchanges(): RecordedExchange[] {
+    return this.data.exchanges.filter((x) => !this.served.has(x.index));
+  }
+
   /** The recorded exchange at a position (the n-th HTTP-level request of the trace). */
   exchangeAt(position: number): RecordedExchange | undefined {
     const x = this.data.exchanges[position];
