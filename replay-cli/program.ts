@@ -9,6 +9,7 @@ import { registerRecord } from './commands/record.js';
 import { registerReplay } from './commands/replay.js';
 import { registerShow } from './commands/show.js';
 import type { Bind, RegisterCommand } from './commands/types.js';
+import { registerUi } from './commands/ui.js';
 import { registerVerify } from './commands/verify.js';
 import { CommandContext, type CliIo } from './context.js';
 import { EXIT, handleError } from './errors.js';
@@ -32,6 +33,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerVerify,
   registerArchive,
   registerCi,
+  registerUi,
 ];
 
 const HELP_FOOTER = `
@@ -57,7 +59,8 @@ Examples:
   $ retrace verify
   $ retrace ci goldens/ --agent src/agent.ts#supportAgent --junit reports/retrace.xml --summary reports/retrace.md
   $ retrace ci 'goldens/**/*.ndjson' --shard 2/4 --concurrency 2 --fast
-  $ retrace archive --older-than 30d --to s3://acme-traces/prod --prune`;
+  $ retrace archive --older-than 30d --to s3://acme-traces/prod --prune
+  $ retrace ui --open`;
 
 export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Command {
   const program = new Command('retrace');

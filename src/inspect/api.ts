@@ -1,6 +1,5 @@
 import type * as z from 'zod';
 import { diffTraces } from '../diff/diff-traces.js';
-import type { StoredEvent } from '../events/envelope.js';
 import { TraceNotFoundError } from '../errors.js';
 import type { EventStore, TraceSummary } from '../store/types.js';
 import { asCurl } from './curl.js';
@@ -14,6 +13,8 @@ import {
   ReplayRequestSchema,
   StepsQuerySchema,
   type DiffReport,
+  type EventDetail,
+  type EventsPage,
   type ReplayJob,
   type StepsPage,
   type TraceDetail,
@@ -30,20 +31,6 @@ export interface InspectApiOptions {
   /** where relative agent entries resolve (default process.cwd()) */
   cwd?: string;
   replayTimeoutMs?: number;
-}
-
-export interface EventDetail {
-  event: StoredEvent;
-  /** the response of a request, or the request of a response */
-  pair: StoredEvent | null;
-  curl: string | null;
-  ndjson: string;
-}
-
-export interface EventsPage {
-  traceId: string;
-  events: StoredEvent[];
-  nextFrom: number | null;
 }
 
 /** Parses raw input (query-string text or a JSON body) with an API schema; the error names the field. */

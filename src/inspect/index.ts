@@ -1,5 +1,5 @@
 /** The inspector (`retrace ui`): a typed JSON API over any store, and the HTTP server that serves it with the UI. */
-export { InspectApi, parseParams, type InspectApiOptions, type EventDetail, type EventsPage } from './api.js';
+export { InspectApi, parseParams, type InspectApiOptions } from './api.js';
 export {
   InspectorServer,
   startInspector,
@@ -11,3 +11,4 @@ export {
 } from './server.js';
 export { ApiNotFoundError, ApiParamError, ApiUnauthorizedError, UiBindError } from './errors.js';
 export * from './schemas.js';
+export { wordDiff, type WordPart } from './words.js';

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { TRACE_ID_PATTERN } from '../events/ids.js';
 import type { DiffReport } from '../diff/report-schema.js';
+import type { StoredEvent } from '../events/envelope.js';
 import type { TraceStatus, TraceSummary } from '../store/types.js';
 
 /**
@@ -151,6 +152,20 @@ export interface ReplayJob {
   /** where the diff view of this job lives: /api/diff?… parameters */
   diff: { a: string; b: string; untilA?: number } | null;
   error: ApiErrorBody['error'] | null;
+}
+
+export interface EventDetail {
+  event: StoredEvent;
+  /** the response of a request, or the request of a response */
+  pair: StoredEvent | null;
+  curl: string | null;
+  ndjson: string;
+}
+
+export interface EventsPage {
+  traceId: string;
+  events: StoredEvent[];
+  nextFrom: number | null;
 }
 
 export interface ApiErrorBody {
