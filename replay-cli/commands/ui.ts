@@ -18,6 +18,7 @@ const UiOptionsSchema = z.object({
     .transform((s) => s.split(',').map((t) => t.trim()))
     .optional(),
   open: z.boolean().default(false),
+  token: z.boolean().default(true),
   replayStore: z.string().trim().min(1, 'must be a store URL').optional(),
 });
 
@@ -41,6 +42,7 @@ export const registerUi: RegisterCommand = (program, bind) => {
     .option('--host <host>', 'address to bind (default 127.0.0.1; any other host requires the printed token)')
     .option('--tenants <ids>', 'serve these tenants (comma-separated) instead of --tenant alone')
     .option('--open', 'open the inspector in the default browser')
+    .option('--no-token', 'serve without an access token (refused on any host but loopback)')
     .option(
       '--replay-store <url>',
       `where replays started from the UI are stored (default: the --store; for a read-only store, sqlite:${DEFAULT_SQLITE_PATH})`,
@@ -55,7 +57,11 @@ Examples:
     )
     .action(
       bind(async (ctx, { options }) => {
-        const opts = parseOptions(UiOptionsSchema, { ...options, open: options.open === true }, 'ui');
+        const opts = parseOptions(
+          UiOptionsSchema,
+          { ...options, open: options.open === true, token: options.token !== false },
+          'ui',
+        );
         const tenants = opts.tenants ?? [ctx.tenant];
         for (const t of tenants) assertTenantId(t);
         return ctx.withStore(
@@ -69,6 +75,7 @@ Examples:
               host: opts.host,
               port: opts.port,
               cwd: process.cwd(),
+              ...(opts.token ? {} : { token: false as const }),
               ...(replayStore ? { replayStore } : {}),
             });
             await ctx.out.line(`retrace inspector: ${server.url}`);

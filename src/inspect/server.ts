@@ -160,7 +160,7 @@ export class InspectorServer {
       (header?.startsWith('Bearer ') ? header.slice(7) : undefined) ??
       (typeof req.headers['x-retrace-token'] === 'string' ? req.headers['x-retrace-token'] : undefined) ??
       url.searchParams.get('token') ??
-      undefined;
+      cookieToken(req.headers.cookie);
     if (!given) return false;
     const a = Buffer.from(given);
     const b = Buffer.from(this.token);
@@ -179,6 +179,10 @@ export class InspectorServer {
     try {
       if (!this.hostAllowed(req)) throw new ApiParamError(`Unexpected Host header "${req.headers.host}".`, '', 'host');
       if (!this.authorized(req, url)) throw new ApiUnauthorizedError();
+      // the page's own script and style requests cannot carry a header: the token from the printed URL becomes a
+      // same-site, script-inaccessible cookie (as Jupyter does)
+      if (this.token && url.searchParams.has('token'))
+        res.setHeader('set-cookie', `${COOKIE}=${this.token}; HttpOnly; SameSite=Strict; Path=/`);
       const route = this.match(req.method ?? 'GET', url.pathname);
       if (!route) {
         if (req.method === 'GET' && !url.pathname.startsWith('/api/')) return this.serveUi(url.pathname, res);
@@ -266,6 +270,16 @@ export class InspectorServer {
     });
     res.end(body);
   }
+}
+
+const COOKIE = 'retrace_ui_token';
+
+function cookieToken(header: string | undefined): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === COOKIE) return v.join('=');
+  }
+  return undefined;
 }
 
 function withoutTenant(query: Record<string, string>): Record<string, string> {
