@@ -60,10 +60,10 @@ function Content({ content }: { content: unknown }) {
   return <Json value={content} />;
 }
 
-function Message({ role, children, testId }: { role: string; children: preact.ComponentChildren; testId?: string }) {
+function Message({ who, children, testId }: { who: string; children: preact.ComponentChildren; testId?: string }) {
   return (
-    <div class={`msg ${role}`} data-testid={testId ?? `msg-${role}`}>
-      <div class="role">{role}</div>
+    <div class={`msg ${who}`} data-testid={testId ?? `msg-${who}`}>
+      <div class="role">{who}</div>
       <div class="body">{children}</div>
     </div>
   );
@@ -73,7 +73,7 @@ function ChatMessage({ m }: { m: Obj }) {
   const role = String(m.role ?? m.type ?? 'message');
   const calls = Array.isArray(m.tool_calls) ? (m.tool_calls as Obj[]) : [];
   return (
-    <Message role={role}>
+    <Message who={role}>
       {m.tool_call_id !== undefined && <div class="muted mono">answers {String(m.tool_call_id)}</div>}
       <Content content={m.content} />
       {calls.map((c, i) => {
@@ -90,9 +90,7 @@ function Tools({ tools }: { tools: unknown }) {
     <details class="tools">
       <summary>
         {tools.length} tool definition{tools.length > 1 ? 's' : ''}:{' '}
-        {tools
-          .map((t) => (isObj(t) ? String((isObj(t.function) ? t.function.name : t.name) ?? '?') : '?'))
-          .join(', ')}
+        {tools.map((t) => (isObj(t) ? String((isObj(t.function) ? t.function.name : t.name) ?? '?') : '?')).join(', ')}
       </summary>
       {tools.map((t, i) => {
         const def = isObj(t) && isObj(t.function) ? t.function : isObj(t) ? t : {};
@@ -115,18 +113,18 @@ export function LlmRequestView({ body }: { body: unknown }) {
   return (
     <div class="chat" data-testid="chat-request">
       {typeof body.system === 'string' || Array.isArray(body.system) ? (
-        <Message role="system">
+        <Message who="system">
           <Content content={body.system} />
         </Message>
       ) : null}
       {typeof body.instructions === 'string' && (
-        <Message role="system">
+        <Message who="system">
           <Text text={body.instructions} />
         </Message>
       )}
       {Array.isArray(body.messages) && body.messages.map((m, i) => (isObj(m) ? <ChatMessage key={i} m={m} /> : null))}
       {typeof body.input === 'string' && (
-        <Message role="user">
+        <Message who="user">
           <Text text={body.input} />
         </Message>
       )}
@@ -141,7 +139,10 @@ export function LlmRequestView({ body }: { body: unknown }) {
 }
 
 /** Assembles the text and tool calls of an OpenAI chat stream from its SSE chunks. */
-function assembleStream(chunks: { t: number; data: string }[]): { text: string; calls: Map<number, { name: string; args: string }> } {
+function assembleStream(chunks: { t: number; data: string }[]): {
+  text: string;
+  calls: Map<number, { name: string; args: string }>;
+} {
   let text = '';
   const calls = new Map<number, { name: string; args: string }>();
   for (const c of chunks) {
@@ -190,10 +191,11 @@ export function LlmResponseView({ event }: { event: Extract<StoredEvent, { type:
       </div>,
     );
   if (isObj(body) && Array.isArray(body.choices)) {
-    for (const [i, ch] of body.choices.entries()) if (isObj(ch) && isObj(ch.message)) parts.push(<ChatMessage key={i} m={ch.message} />);
+    for (const [i, ch] of body.choices.entries())
+      if (isObj(ch) && isObj(ch.message)) parts.push(<ChatMessage key={i} m={ch.message} />);
   } else if (isObj(body) && Array.isArray(body.content)) {
     parts.push(
-      <Message role="assistant">
+      <Message who="assistant">
         <Content content={body.content} />
       </Message>,
     );
@@ -207,7 +209,7 @@ export function LlmResponseView({ event }: { event: Extract<StoredEvent, { type:
   } else if (p.chunks) {
     const { text, calls } = assembleStream(p.chunks);
     parts.push(
-      <Message role="assistant">
+      <Message who="assistant">
         {text && <Text text={text} />}
         {[...calls.values()].map((c, i) => (
           <ToolCall key={i} name={c.name} args={c.args} />

@@ -36,7 +36,8 @@ function Patch({ d }: { d: Diff }) {
             <Words a={op.oldValue} b={op.value} />
           ) : (
             <>
-              {op.oldValue !== undefined && <del>{pretty(op.oldValue)}</del>} {op.value !== undefined && <ins>{pretty(op.value)}</ins>}
+              {op.oldValue !== undefined && <del>{pretty(op.oldValue)}</del>}{' '}
+              {op.value !== undefined && <ins>{pretty(op.value)}</ins>}
             </>
           )}
         </li>
@@ -222,9 +223,7 @@ export function DiffView({ a, b, untilA }: { a: string; b: string; untilA: numbe
   }, [a, b, untilA]);
   return (
     <section aria-labelledby="diff-h">
-      <h1 id="diff-h">
-        Diff{untilA !== undefined ? ` (recording up to #${untilA})` : ''}
-      </h1>
+      <h1 id="diff-h">Diff{untilA !== undefined ? ` (recording up to #${untilA})` : ''}</h1>
       {error && (
         <p role="alert" class="error">
           {error}

@@ -26,6 +26,7 @@ function StepLine({ s, total, selected }: { s: StepRow; total: number; selected:
     <div
       id={`step-${s.seq}`}
       role="option"
+      tabIndex={-1}
       aria-selected={selected}
       class={`step ${s.kind} ${s.status} ${selected ? 'selected' : ''}`}
       data-testid="step"
@@ -170,7 +171,7 @@ function Detail(props: {
             Copy as NDJSON
           </button>
           <a href={traceHref(props.traceId, e.seq)} onClick={(ev) => onLink(ev, traceHref(props.traceId, e.seq))}>
-            Link
+            Link to this event
           </a>
         </div>
         {props.canReplay && (
@@ -178,7 +179,13 @@ function Detail(props: {
             <button
               type="button"
               data-testid="replay-to-here"
-              onClick={() => props.onReplay({ mode: 'until', traceId: props.traceId, until: detail.pair && detail.pair.seq > e.seq ? detail.pair.seq : e.seq })}
+              onClick={() =>
+                props.onReplay({
+                  mode: 'until',
+                  traceId: props.traceId,
+                  until: detail.pair && detail.pair.seq > e.seq ? detail.pair.seq : e.seq,
+                })
+              }
             >
               Replay to here
             </button>
@@ -200,10 +207,19 @@ function Detail(props: {
           <label for="override-text">
             Recorded {edit.streamed ? 'stream chunks' : 'response body'} of event #{edit.seq} — edit it, then replay
           </label>
-          <textarea id="override-text" spellcheck={false} value={text} onInput={(ev) => setText((ev.currentTarget as HTMLTextAreaElement).value)} rows={16} />
+          <textarea
+            id="override-text"
+            spellcheck={false}
+            value={text}
+            onInput={(ev) => setText((ev.currentTarget as HTMLTextAreaElement).value)}
+            rows={16}
+          />
           <label>
             Requests after the edit that the recording cannot answer:{' '}
-            <select value={onMiss} onChange={(ev) => setOnMiss((ev.currentTarget as HTMLSelectElement).value as typeof onMiss)}>
+            <select
+              value={onMiss}
+              onChange={(ev) => setOnMiss((ev.currentTarget as HTMLSelectElement).value as typeof onMiss)}
+            >
               <option value="error">stop there (no live calls)</option>
               <option value="nearest">answer with the nearest recorded response</option>
               <option value="live">go live (real LLM calls)</option>
@@ -221,7 +237,9 @@ function Detail(props: {
       )}
       {raw ? (
         <>
-          <pre class="json" data-testid="raw-json">{pretty(e)}</pre>
+          <pre class="json" data-testid="raw-json">
+            {pretty(e)}
+          </pre>
           {detail.curl && <pre class="json">{detail.curl}</pre>}
         </>
       ) : (
@@ -323,7 +341,11 @@ export function TraceView({ id, seq, canReplay }: { id: string; seq: number | nu
     if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp' && e.key !== 'Home' && e.key !== 'End') return;
     e.preventDefault();
     const i =
-      e.key === 'Home' ? 0 : e.key === 'End' ? steps.length - 1 : Math.max(0, Math.min(steps.length - 1, index + (e.key === 'ArrowDown' ? 1 : -1)));
+      e.key === 'Home'
+        ? 0
+        : e.key === 'End'
+          ? steps.length - 1
+          : Math.max(0, Math.min(steps.length - 1, index + (e.key === 'ArrowDown' ? 1 : -1)));
     const s = steps[i];
     if (s) select(s.seq);
   };
@@ -386,14 +408,23 @@ export function TraceView({ id, seq, canReplay }: { id: string; seq: number | nu
                 <a href={traceHref(s.replayOf)} onClick={(e) => onLink(e, traceHref(s.replayOf!))} class="mono">
                   {s.replayOf}
                 </a>{' '}
-                (<a href={diffHref(s.replayOf, s.traceId)} onClick={(e) => onLink(e, diffHref(s.replayOf!, s.traceId))}>diff</a>)
+                (
+                <a href={diffHref(s.replayOf, s.traceId)} onClick={(e) => onLink(e, diffHref(s.replayOf!, s.traceId))}>
+                  diff
+                </a>
+                )
               </dd>
             </>
           )}
         </dl>
         <div class="actions">
           {canReplay && (
-            <button type="button" data-testid="replay-all" onClick={() => runReplay({ mode: 'all', traceId: id })} disabled={job?.state === 'running'}>
+            <button
+              type="button"
+              data-testid="replay-all"
+              onClick={() => runReplay({ mode: 'all', traceId: id })}
+              disabled={job?.state === 'running'}
+            >
               Replay all
             </button>
           )}
@@ -419,7 +450,10 @@ export function TraceView({ id, seq, canReplay }: { id: string; seq: number | nu
                   <a href={traceHref(r.traceId)} onClick={(e) => onLink(e, traceHref(r.traceId))} class="mono">
                     {r.traceId}
                   </a>{' '}
-                  {r.status} · <a href={diffHref(id, r.traceId)} onClick={(e) => onLink(e, diffHref(id, r.traceId))}>diff</a>
+                  {r.status} ·{' '}
+                  <a href={diffHref(id, r.traceId)} onClick={(e) => onLink(e, diffHref(id, r.traceId))}>
+                    diff
+                  </a>
                 </li>
               ))}
             </ul>
@@ -450,6 +484,8 @@ export function TraceView({ id, seq, canReplay }: { id: string; seq: number | nu
             onKeyDown={onKey}
             {...(selected !== null ? { activeId: `step-${steps[index]?.seq ?? selected}` } : {})}
             render={(st) => (
+              // biome-ignore lint/a11y/useKeyWithClickEvents: the listbox handles the keys (↑/↓/Home/End) for every row
+              // biome-ignore lint/a11y/noStaticElementInteractions: the row inside is role="option"
               <div onClick={() => select(st.seq)}>
                 <StepLine s={st} total={total} selected={st.seq === selected || st.responseSeq === selected} />
               </div>

@@ -34,7 +34,8 @@ export function VirtualList<T>(props: {
     const el = ref.current;
     if (!el || props.scrollTo === null || props.scrollTo === undefined) return;
     const y = props.scrollTo * rowHeight;
-    if (y < el.scrollTop || y + rowHeight > el.scrollTop + el.clientHeight) el.scrollTop = Math.max(0, y - el.clientHeight / 3);
+    if (y < el.scrollTop || y + rowHeight > el.scrollTop + el.clientHeight)
+      el.scrollTop = Math.max(0, y - el.clientHeight / 3);
   }, [props.scrollTo, rowHeight]);
 
   const overscan = 10;
