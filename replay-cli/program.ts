@@ -11,6 +11,7 @@ import { registerScan } from './commands/scan.js';
 import { registerShow } from './commands/show.js';
 import { registerStub } from './commands/stub.js';
 import type { Bind, RegisterCommand } from './commands/types.js';
+import { registerUi } from './commands/ui.js';
 import { registerVerify } from './commands/verify.js';
 import { registerVersion } from './commands/version.js';
 import { CommandContext, type CliIo } from './context.js';
@@ -38,6 +39,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerScan,
   registerStub,
   registerVersion,
+  registerUi,
 ];
 
 const HELP_FOOTER = `
@@ -65,7 +67,8 @@ Examples:
   $ retrace ci goldens/ --agent src/agent.ts#supportAgent --junit reports/retrace.xml --summary reports/retrace.md
   $ retrace ci 'goldens/**/*.ndjson' --shard 2/4 --concurrency 2 --fast
   $ retrace archive --older-than 30d --to s3://acme-traces/prod --prune
-  $ retrace stub --port 8787`;
+  $ retrace stub --port 8787
+  $ retrace ui --open`;
 
 export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Command {
   const program = new Command('retrace');

@@ -6,7 +6,7 @@
  *   3. `retrace replay <traceId>`: re-run the agent's own code in the sandbox against the recording → identical;
  *   4. `retrace replay <traceId> --agent fixtures/agents/support-agent-v2.ts#supportAgent`: the same trace against a
  *      copy with a changed system prompt → diverged, stopped at that LLM request;
- * then prints both verdicts and the report paths. Steps 3–4 run the built `retrace` binary, as a user would.
+ * then prints both verdicts, the report paths and the `retrace ui` command that opens the runs in the inspector. Steps 3–4 run the built `retrace` binary, as a user would.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -95,6 +95,8 @@ console.log(
   `   changed prompt: ${verdictOf(changed.stdout + changed.stderr)} (exit ${changed.code})  report: ${relative(root, changedReport)}`,
 );
 console.log(`   store: ${storeUrl} (try: node bin/retrace.js --store ${storeUrl} --tenant ${tenant} list)`);
+console.log(`\n${bold('Look at the runs, replay any step, fork with an edit:')}`);
+console.log(`   node bin/retrace.js --store ${storeUrl} --tenant ${tenant} ui --open`);
 
 const ok =
   same.code === 0 &&
