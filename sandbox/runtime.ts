@@ -6,7 +6,12 @@ import { appendFileSync } from 'node:fs';
 import nodeModule, { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ChildMessageSchema, ParentMessageSchema, type ChildMessageInput, type SandboxJob } from './protocol.js';
+import {
+  ChildMessageSchema,
+  ParentMessageSchema,
+  type ChildMessageInput,
+  type SandboxJob,
+} from '../src/replay/sandbox/protocol.js';
 import { installVirtualTimers, type VirtualTimers } from './virtual-timers.js';
 
 const realSetTimeout = globalThis.setTimeout;

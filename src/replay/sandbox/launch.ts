@@ -15,8 +15,8 @@ import { createRequire } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AppendOptions, AppendResult } from '../src/store/types.js';
-import type { NewEvent } from '../src/events/envelope.js';
+import type { AppendOptions, AppendResult } from '../../store/types.js';
+import type { NewEvent } from '../../events/envelope.js';
 import {
   EntryExportMissingError,
   EntryLoadError,
@@ -25,7 +25,7 @@ import {
   SandboxProtocolError,
   SandboxStartError,
   SandboxTimeoutError,
-} from '../src/replay/errors.js';
+} from '../errors.js';
 import { ChildMessageSchema, NoticeSchema, type ChildMessage, type SandboxJobInput } from './protocol.js';
 import * as z from 'zod';
 
@@ -63,10 +63,11 @@ export interface LaunchResult {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-/** sandbox/ (source) or dist/sandbox/ (built) */
-export const RUNTIME_PATH = join(here, `runtime${ext}`);
-/** the checkout (or dist/) root that holds sandbox/ and src/ */
-const CODE_ROOT = dirname(here);
+/** the checkout (or dist/) root that holds sandbox/ and src/ (this file is src/replay/sandbox/launch.ts) */
+const CODE_ROOT = resolve(here, '..', '..', '..');
+/** sandbox/ (source) or dist/sandbox/ (built): the code that runs in the child */
+const RUNTIME_DIR = join(CODE_ROOT, 'sandbox');
+export const RUNTIME_PATH = join(RUNTIME_DIR, `runtime${ext}`);
 /** the package root (package.json, pricing/): the checkout, or the parent of dist/ */
 const PACKAGE_ROOT = (() => {
   for (let d = CODE_ROOT; ; d = dirname(d)) {
@@ -231,7 +232,7 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
   // never copied back, so an agent cannot poison later replays) to skip re-transpiling retrace's runtime every time
   if (useTsx) seedTsxCache(tempDir);
   const reads = new Set<string>([
-    here,
+    RUNTIME_DIR,
     dirname(runtime.path),
     join(CODE_ROOT, 'src'),
     tempDir,
