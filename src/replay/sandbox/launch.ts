@@ -1,20 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { dirname, join, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { AppendOptions, AppendResult } from '../../store/types.js';
 import type { NewEvent } from '../../events/envelope.js';
 import {
@@ -26,14 +13,17 @@ import {
   SandboxStartError,
   SandboxTimeoutError,
 } from '../errors.js';
-import { ChildMessageSchema, NoticeSchema, type ChildMessage, type SandboxJobInput } from './protocol.js';
-import * as z from 'zod';
+import { ingestJournal, JOURNAL_FILE } from './journal.js';
+import { permissionArgs } from './permissions.js';
+import { ChildMessageSchema, type ChildMessage, type SandboxJobInput } from './protocol.js';
+import { real, runtimeEntry } from './runtime-bundle.js';
+
+export { nearestNodeModules, permissionFlag } from './permissions.js';
 
 /**
- * The parent side of the sandbox (issue 4 §2): fork the runtime under Node's permission model — reads only where the
- * agent's code, its node_modules and retrace's own runtime live, writes only to a fresh temp dir, no child processes,
- * no addons, workers only where tsx needs them (then refused again in JS, see guard.ts) — with a memory cap, a
- * timeout, zod-validated messages, and a guaranteed kill + temp dir removal whatever happens.
+ * The parent side of the sandbox: fork the runtime (sandbox/runtime.ts) under Node's permission model (see
+ * permissions.ts) with a memory cap, a timeout, zod-validated messages, and a guaranteed kill + temp dir removal
+ * whatever happens.
  */
 
 export interface LaunchOptions {
@@ -61,47 +51,6 @@ export interface LaunchResult {
   netRefused: string[];
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-/** the checkout (or dist/) root that holds sandbox/ and src/ (this file is src/replay/sandbox/launch.ts) */
-const CODE_ROOT = resolve(here, '..', '..', '..');
-/** sandbox/ (source) or dist/sandbox/ (built): the code that runs in the child */
-const RUNTIME_DIR = join(CODE_ROOT, 'sandbox');
-export const RUNTIME_PATH = join(RUNTIME_DIR, `runtime${ext}`);
-/** the package root (package.json, pricing/): the checkout, or the parent of dist/ */
-const PACKAGE_ROOT = (() => {
-  for (let d = CODE_ROOT; ; d = dirname(d)) {
-    if (existsSync(join(d, 'package.json'))) return d;
-    if (dirname(d) === d) return dirname(CODE_ROOT);
-  }
-})();
-
-function packageDirOf(specifier: string): string | undefined {
-  try {
-    const file = fileURLToPath(import.meta.resolve(specifier));
-    const i = file.lastIndexOf(`${sep}node_modules${sep}`);
-    return i >= 0 ? file.slice(0, i + sep.length + 'node_modules'.length) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The recorder looks for its package.json (version) and pricing/models.json by walking up from its own folder, and
- * under the permission model even existsSync of an unreadable path throws: allow exactly those probes, from the
- * recorder's folder up to the package root.
- */
-const PACKAGE_PROBES: string[] = (() => {
-  const out: string[] = [];
-  for (let d = join(CODE_ROOT, 'src', 'recorder'); ; d = dirname(d)) {
-    out.push(join(d, 'package.json'), join(d, 'pricing'), join(d, 'pricing', 'models.json'));
-    if (d === PACKAGE_ROOT || dirname(d) === d) break;
-  }
-  return out;
-})();
-
-/** the node_modules folder retrace's own dependencies come from */
-export const OWN_NODE_MODULES = packageDirOf('zod');
 const TSX_LOADER = (() => {
   try {
     return import.meta.resolve('tsx');
@@ -109,32 +58,6 @@ const TSX_LOADER = (() => {
     return undefined;
   }
 })();
-
-/** The permission-model flag for this Node version (library notes §7). */
-export function permissionFlag(version = process.versions.node): string {
-  const major = Number(version.split('.')[0]);
-  return major >= 24 ? '--permission' : '--experimental-permission';
-}
-
-/** The nearest node_modules folder at or above dir, if any. */
-export function nearestNodeModules(dir: string): string | undefined {
-  let d = resolve(dir);
-  for (;;) {
-    const candidate = join(d, 'node_modules');
-    if (existsSync(candidate)) return candidate;
-    const up = dirname(d);
-    if (up === d) return undefined;
-    d = up;
-  }
-}
-
-function real(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
-}
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -152,62 +75,8 @@ function alive(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
 
-/**
- * The runtime the child runs. Built (dist/): runtime.js as is. From a source checkout: runtime.ts and the src/ files
- * it imports bundled into one ESM file with esbuild (packages stay external), written under node_modules/.cache so
- * bare imports resolve, once per content — so the child needs no TypeScript loader for retrace's own code, and a
- * JavaScript agent runs with the full permission model (no workers, no child processes). Falls back to runtime.ts via
- * tsx when esbuild is not installed.
- */
-let bundled: string | undefined;
-function runtimeEntry(): { path: string; typescript: boolean } {
-  if (ext === '.js') return { path: RUNTIME_PATH, typescript: false };
-  if (bundled) return { path: bundled, typescript: false };
-  try {
-    const esbuild = createRequire(import.meta.url)('esbuild') as {
-      buildSync(o: Record<string, unknown>): { outputFiles?: Array<{ path: string; text: string }> };
-    };
-    // splitting keeps dynamic imports lazy (store backends with native addons are never loaded in the sandbox)
-    const out = esbuild.buildSync({
-      entryPoints: { runtime: RUNTIME_PATH },
-      bundle: true,
-      splitting: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      packages: 'external',
-      write: false,
-      outdir: '/retrace-bundle',
-      sourcemap: 'inline',
-      logLevel: 'silent',
-    });
-    const files = out.outputFiles ?? [];
-    if (files.length === 0 || !OWN_NODE_MODULES) throw new Error('no output');
-    const hash = createHash('sha256');
-    for (const f of files) hash.update(f.path).update(f.text);
-    const dir = join(OWN_NODE_MODULES, '.cache', 'agent-retrace', `sandbox-runtime-${hash.digest('hex').slice(0, 16)}`);
-    const file = join(dir, 'runtime.js');
-    if (!existsSync(file)) {
-      const tmp = `${dir}.${process.pid}.tmp`;
-      rmSync(tmp, { recursive: true, force: true });
-      mkdirSync(tmp, { recursive: true });
-      writeFileSync(join(tmp, 'package.json'), '{"type":"module"}');
-      for (const f of files) writeFileSync(join(tmp, f.path.slice('/retrace-bundle/'.length)), f.text);
-      try {
-        renameSync(tmp, dir);
-      } catch {
-        rmSync(tmp, { recursive: true, force: true }); // another process won the race: same content
-      }
-    }
-    bundled = real(file);
-    return { path: bundled, typescript: false };
-  } catch {
-    return { path: RUNTIME_PATH, typescript: true };
-  }
-}
-
-export function needsTsx(file: string, runtimeIsTypeScript = ext === '.ts'): boolean {
-  return runtimeIsTypeScript || /\.(c|m)?tsx?$/.test(file);
+export function needsTsx(file: string): boolean {
+  return /\.(c|m)?tsx?$/.test(file);
 }
 
 function seedTsxCache(tempDir: string): void {
@@ -222,8 +91,14 @@ function seedTsxCache(tempDir: string): void {
 
 export async function launchSandbox(options: LaunchOptions): Promise<LaunchResult> {
   const tempDir = real(mkdtempSync(join(tmpdir(), 'retrace-sandbox-')));
-  const runtime = runtimeEntry();
-  const useTsx = needsTsx(options.job.file, runtime.typescript);
+  let runtimePath: string;
+  try {
+    runtimePath = runtimeEntry();
+  } catch (err) {
+    rmSync(tempDir, { recursive: true, force: true });
+    throw new SandboxStartError(err instanceof Error ? err.message : String(err), '', { cause: err });
+  }
+  const useTsx = needsTsx(options.job.file);
   if (useTsx && !TSX_LOADER) {
     rmSync(tempDir, { recursive: true, force: true });
     throw new SandboxStartError('the agent is TypeScript but tsx is not installed', '');
@@ -231,19 +106,8 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
   // tsx's transform cache lives in $TMPDIR/tsx-<euid>: seed the sandbox's own copy from the shared one (read only,
   // never copied back, so an agent cannot poison later replays) to skip re-transpiling retrace's runtime every time
   if (useTsx) seedTsxCache(tempDir);
-  const reads = new Set<string>([
-    RUNTIME_DIR,
-    dirname(runtime.path),
-    join(CODE_ROOT, 'src'),
-    tempDir,
-    ...options.readPaths.map(real),
-    ...PACKAGE_PROBES,
-  ]);
-  if (OWN_NODE_MODULES) reads.add(real(OWN_NODE_MODULES));
   const execArgv = [
-    permissionFlag(),
-    ...[...reads].map((p) => `--allow-fs-read=${p}`),
-    `--allow-fs-write=${tempDir}`,
+    ...permissionArgs({ runtimePath, readPaths: options.readPaths, tempDir }),
     `--max-old-space-size=${options.memoryMb}`,
     '--disable-warning=ExperimentalWarning',
     '--disable-warning=SecurityWarning',
@@ -254,7 +118,7 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
 
   let child: ChildProcess;
   try {
-    child = fork(runtime.path, [], {
+    child = fork(runtimePath, [], {
       cwd: options.cwd,
       execArgv,
       env: { ...options.env, TMPDIR: tempDir, TMP: tempDir, TEMP: tempDir, HOME: tempDir },
@@ -373,7 +237,11 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
         if (options.job.kind === 'process' && signal === null) {
           // zero-code: the script ending the process is the normal end; its events are in the journal
           try {
-            const done = await ingestJournal(join(tempDir, 'journal.ndjson'), options, code ?? 0);
+            const done = await ingestJournal(
+              join(tempDir, JOURNAL_FILE),
+              { onAppend: (events) => options.onAppend(events, {}), onMessage: (m) => options.onMessage?.(m) },
+              code ?? 0,
+            );
             finish(() => resolvePromise({ done, pid, tempDir, stderr, netRefused }));
           } catch (err) {
             finish(() => reject(err));
@@ -394,51 +262,4 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
     live.delete(child);
     rmSync(tempDir, { recursive: true, force: true });
   }
-}
-
-const JournalLineSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('append'), events: z.array(z.record(z.string(), z.unknown())) }),
-  z.object({ type: z.literal('notice'), notice: NoticeSchema }),
-]);
-
-/** Replays a zero-code child's journal into the parent, in order: appends to the store, notices to the caller. */
-async function ingestJournal(
-  path: string,
-  options: LaunchOptions,
-  exitCode: number,
-): Promise<Extract<ChildMessage, { type: 'done' }>> {
-  let text = '';
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    /* the script ended before recording anything */
-  }
-  let last: Record<string, unknown> | undefined;
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    const parsed = JournalLineSchema.safeParse(JSON.parse(line));
-    if (!parsed.success)
-      throw new SandboxProtocolError(`invalid journal line: ${parsed.error.issues[0]?.message ?? ''}`, '');
-    const entry = parsed.data;
-    if (entry.type === 'append') {
-      await options.onAppend(entry.events as unknown as NewEvent[], {});
-      last = entry.events.at(-1) ?? last;
-    } else options.onMessage?.({ type: 'notice', notice: entry.notice });
-  }
-  const payload = (last?.payload ?? {}) as {
-    output?: unknown;
-    error?: { name: string; message: string; code?: string };
-  };
-  if (last?.type === 'agent_completed')
-    return { type: 'done', outcome: 'completed', output: payload.output, remainingValues: {} };
-  const error =
-    last?.type === 'agent_failed' && payload.error
-      ? payload.error
-      : { name: 'NonZeroExit', message: `The process exited with code ${exitCode}.` };
-  return {
-    type: 'done',
-    outcome: exitCode === 0 && last?.type !== 'agent_failed' ? 'completed' : 'failed',
-    error,
-    remainingValues: {},
-  };
 }

@@ -1,9 +1,14 @@
 import * as z from 'zod';
+import type { NormalizationOptions } from '../../hashing/request-key.js';
+import type { ReplayCacheData } from '../cache/types.js';
 
 /**
- * Every message between the replay engine (parent) and the sandbox runtime (child), validated with zod on receipt
- * on both sides. The child is untrusted: a message that fails its schema ends the replay as a protocol error.
+ * Every message between the replay engine (parent, launch.ts) and the sandbox runtime (child, sandbox/runtime.ts),
+ * validated with zod on receipt on both sides. The child is untrusted: a message that fails its schema ends the
+ * replay as a protocol error. This module is the wire format only (zod, no Node APIs), so both sides import it.
  */
+
+const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null;
 
 const ErrorInfo = z.object({
   name: z.string(),
@@ -71,11 +76,8 @@ export const JobSchema = z.object({
   tenant: z.string(),
   traceId: z.string(),
   replayOf: z.object({ traceId: z.string(), until: z.number().int().optional() }),
-  cache: z.object({
-    exchanges: z.array(z.any()),
-    tools: z.array(z.any()),
-    values: z.record(z.string(), z.array(z.union([z.number(), z.string()]))),
-  }),
+  /** built by the parent from the recorded trace (src/replay/cache/build.ts); the parent is trusted */
+  cache: z.custom<ReplayCacheData>(isObject, 'must be the replay cache'),
   onMiss: z.enum(['error', 'nearest', 'live']),
   fast: z.boolean(),
   until: z.number().int().nonnegative().optional(),
@@ -87,7 +89,7 @@ export const JobSchema = z.object({
       chunks: z.array(z.string()).optional(),
     })
     .optional(),
-  normalization: z.any().optional(),
+  normalization: z.custom<NormalizationOptions>(isObject).optional(),
   providers: z.array(ProviderBaseUrl).default([]),
   /** absolute temp dir, the only writable place */
   tempDir: z.string(),
