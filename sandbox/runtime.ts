@@ -2,8 +2,6 @@
 // network guard is evaluated first, before anything an agent could reach; the recorder is loaded before the timers are
 // virtualized, so its own flush timers keep the real clock; the agent module is imported last, with everything in place.
 import { installNetworkGuard } from './guard.js';
-import { appendFileSync } from 'node:fs';
-import nodeModule, { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { NewEvent } from '../src/events/envelope.js';
@@ -12,7 +10,8 @@ import type { RecorderOptions } from '../src/recorder/recorder.js';
 import type { AppendOptions, AppendResult } from '../src/store/types.js';
 import type { SandboxJob } from '../src/replay/sandbox/protocol.js';
 import { JOURNAL_FILE } from '../src/replay/sandbox/journal.js';
-import { listen, requestAppend, send } from './channel.js';
+import { installAgentEnv } from './agent-env.js';
+import { listen, type Channel } from './channel.js';
 import { installVirtualTimers, type VirtualTimers } from './virtual-timers.js';
 
 type RecorderModule = typeof import('../src/recorder/index.js');
@@ -20,33 +19,14 @@ type RecorderModule = typeof import('../src/recorder/index.js');
 const realSetTimeout = globalThis.setTimeout;
 const originalSetInterval = globalThis.setInterval;
 
-// workers and child processes: refused in JS only where the permission model had to allow them (tsx's loader)
-const permission = (process as { permission?: { has(scope: string): boolean } }).permission;
-warmTypeScriptLoader();
-const guard = installNetworkGuard((target) => void send({ type: 'net-refused', target }), {
-  refuseWorkers: permission?.has('worker') !== false,
-  refuseChildProcesses: permission?.has('child') !== false,
+// module-local, never exported: agent code cannot reach the channel (and its seal key) through this module
+let channel: Channel | undefined;
+const guard = installNetworkGuard((target) => void channel?.send({ type: 'net-refused', target }));
+
+listen((job, ch) => {
+  channel = ch;
+  return runJob(job, ch);
 });
-
-/**
- * Where Node has module.registerHooks (22.15+, 24), tsx transforms TypeScript on this thread with esbuild's
- * transformSync, which starts esbuild's service on a worker thread the first time it runs. Start that service now,
- * before the guard refuses workers to the agent; later transforms reuse it. (Node 20's tsx hooks run off-thread.)
- */
-function warmTypeScriptLoader(): void {
-  if (permission?.has('worker') !== true) return; // a JavaScript agent: no loader, workers stay refused by Node
-  if (typeof (nodeModule as { registerHooks?: unknown }).registerHooks !== 'function') return;
-  try {
-    const esbuild = createRequire(import.meta.url)('esbuild') as {
-      transformSync(code: string, options: object): unknown;
-    };
-    esbuild.transformSync('', { loader: 'ts' });
-  } catch {
-    // tsx reports its own loading problem when the agent module is imported
-  }
-}
-
-listen(runJob);
 
 function errorInfo(err: unknown): { name: string; message: string; stack?: string; code?: string } {
   if (err instanceof Error) {
@@ -70,13 +50,13 @@ function plain(value: unknown): unknown {
   }
 }
 
-async function loadEntry(job: SandboxJob): Promise<((...args: unknown[]) => unknown) | undefined> {
+async function loadEntry(job: SandboxJob, ch: Channel): Promise<((...args: unknown[]) => unknown) | undefined> {
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(job.file).href)) as Record<string, unknown>;
   } catch (err) {
     const info = errorInfo(err);
-    await send({
+    await ch.send({
       type: 'entry-error',
       reason: 'load-failed',
       file: job.file,
@@ -89,7 +69,7 @@ async function loadEntry(job: SandboxJob): Promise<((...args: unknown[]) => unkn
   const fn = mod[name];
   if (typeof fn !== 'function') {
     const available = Object.keys(mod).filter((k) => typeof mod[k] === 'function');
-    await send({
+    await ch.send({
       type: 'entry-error',
       reason: 'export-missing',
       file: job.file,
@@ -102,8 +82,15 @@ async function loadEntry(job: SandboxJob): Promise<((...args: unknown[]) => unkn
   return fn as (...args: unknown[]) => unknown;
 }
 
-async function runJob(job: SandboxJob): Promise<void> {
-  process.env.TMPDIR = job.tempDir;
+async function runJob(job: SandboxJob, ch: Channel): Promise<void> {
+  // the agent's environment view, before anything reads process.env (the recorder looks for provider base URLs there)
+  installAgentEnv({
+    ...job.agentEnv,
+    HOME: job.tempDir,
+    TMPDIR: job.tempDir,
+    TMP: job.tempDir,
+    TEMP: job.tempDir,
+  });
   const journal = join(job.tempDir, JOURNAL_FILE);
   const processMode = job.kind === 'process';
   const { ReplayCache } = await import('../src/replay/cache/lookup.js');
@@ -119,8 +106,8 @@ async function runJob(job: SandboxJob): Promise<void> {
     ...(job.until !== undefined ? { until: job.until } : {}),
     ...(job.override ? { override: job.override } : {}),
     report: (notice) => {
-      if (processMode) appendFileSync(journal, `${JSON.stringify({ type: 'notice', notice })}\n`);
-      else void send({ type: 'notice', notice });
+      if (processMode) ch.journal(journal, { type: 'notice', notice });
+      else void ch.send({ type: 'notice', notice });
     },
     activity: timers,
     sleep: (ms) => new Promise((resolve) => realSetTimeout(resolve, ms)),
@@ -131,15 +118,17 @@ async function runJob(job: SandboxJob): Promise<void> {
   const sink: NonNullable<RecorderOptions['sink']> = {
     append(_tenant: string, _traceId: string, events: readonly NewEvent[], options?: AppendOptions) {
       timers.begin();
-      return requestAppend(
-        events.map((e) => plain(e) as Record<string, unknown>),
-        options,
-      ).finally(() => timers.end());
+      return ch
+        .requestAppend(
+          events.map((e) => plain(e) as Record<string, unknown>),
+          options,
+        )
+        .finally(() => timers.end());
     },
   };
 
-  if (processMode) return runProcess(recorderModule, job, journal, hooks);
-  const fn = await loadEntry(job);
+  if (processMode) return runProcess(recorderModule, job, journal, hooks, ch);
+  const fn = await loadEntry(job, ch);
   if (!fn) return;
 
   let outcome: 'completed' | 'failed' = 'completed';
@@ -152,7 +141,7 @@ async function runJob(job: SandboxJob): Promise<void> {
     outcome = 'failed';
     error = errorInfo(err);
   }
-  await send({
+  await ch.send({
     type: 'done',
     outcome,
     ...(outcome === 'completed' ? { output: plain(output) } : {}),
@@ -204,6 +193,7 @@ async function runProcess(
   job: SandboxJob,
   journal: string,
   hooks: ReplayHooks,
+  ch: Channel,
 ): Promise<void> {
   if (!recorderModule) throw new Error('the recorder is not loaded');
   const { createRecorder } = recorderModule;
@@ -212,7 +202,7 @@ async function runProcess(
   const { errorInfo: recorderErrorInfo } = await import('../src/recorder/serialize.js');
   let count = 0;
   const write = (events: readonly NewEvent[]): AppendResult => {
-    appendFileSync(journal, `${JSON.stringify({ type: 'append', events: events.map((e) => plain(e)) })}\n`);
+    ch.journal(journal, { type: 'append', events: events.map((e) => plain(e) as Record<string, unknown>) });
     const positions = events.map((e) => ({
       eventId: e.eventId,
       seq: count++,
@@ -231,7 +221,7 @@ async function runProcess(
     providers: job.providers,
     ...(job.normalization ? { normalization: job.normalization } : {}),
   });
-  const limit = Number.parseInt(process.env.RETRACE_STDOUT_LIMIT ?? '65536', 10);
+  const limit = job.stdoutLimit;
   let stdout = '';
   let dropped = 0;
   if (Number.isFinite(limit) && limit > 0) {
@@ -245,7 +235,7 @@ async function runProcess(
       return (original as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
     } as typeof process.stdout.write;
   }
-  const scriptArgv = [job.file, ...job.args];
+  const scriptArgv = [job.scriptPath ?? job.file, ...job.args];
   const run = recorder.startProcessRun({
     agent: job.agent,
     traceId: job.traceId,

@@ -117,7 +117,7 @@ export class SandboxOutOfMemoryError extends SandboxError {
   ) {
     super(
       `The replayed agent ran out of memory (cap ${memoryMb} MB); the sandbox was killed.`,
-      'Raise memoryMb (--memory) if the agent legitimately needs more.',
+      'If the agent legitimately needs more, raise the cap: --memory-mb N on `retrace replay` / `retrace ci`, or memoryMb in replayTrace().',
       stderrTail,
       replayTraceId,
     );

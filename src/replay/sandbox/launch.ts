@@ -1,9 +1,10 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { AppendOptions, AppendResult } from '../../store/types.js';
 import type { NewEvent } from '../../events/envelope.js';
+import { parseNewEvent } from '../../events/validate.js';
 import {
   EntryExportMissingError,
   EntryLoadError,
@@ -13,30 +14,46 @@ import {
   SandboxStartError,
   SandboxTimeoutError,
 } from '../errors.js';
-import { ingestJournal, JOURNAL_FILE } from './journal.js';
+import { sandboxProcessEnv } from './child-env.js';
+import { isolation as probeIsolation, type Isolation } from './isolation.js';
+import { ingestJournal, JOURNAL_FILE, validateEvents } from './journal.js';
 import { permissionArgs } from './permissions.js';
-import { ChildMessageSchema, type ChildMessage, type SandboxJobInput } from './protocol.js';
+import { ChildMessageSchema, SealedSchema, type ChildMessage, type SandboxJobInput } from './protocol.js';
 import { real, runtimeEntry } from './runtime-bundle.js';
+import { watchRss } from './rss-watch.js';
+import { newSealKey, sealValid } from './seal.js';
+import { isTypeScript, transpileAgent } from './transpile.js';
+import { startWatchdog } from './watchdog.js';
 
 export { nearestNodeModules, permissionFlag } from './permissions.js';
 
 /**
- * The parent side of the sandbox: fork the runtime (sandbox/runtime.ts) under Node's permission model (see
- * permissions.ts) with a memory cap, a timeout, zod-validated messages, and a guaranteed kill + temp dir removal
- * whatever happens.
+ * The parent side of the sandbox: spawn the runtime (sandbox/runtime.ts) under Node's permission model (reads from
+ * permissions.ts, code not data), inside a network namespace and with a parent-death signal where the platform has
+ * them (isolation.ts), with a fixed process environment (child-env.ts), TypeScript transpiled out here
+ * (transpile.ts), a timeout and an RSS cap enforced from this process's event loop, sealed and schema-checked
+ * messages, and a guaranteed kill + temp dir removal whatever happens.
  */
 
 export interface LaunchOptions {
-  job: Omit<SandboxJobInput, 'tempDir'>;
+  job: Omit<SandboxJobInput, 'tempDir' | 'sealKey'>;
   /** extra read-allowed paths (the agent's code dir and node_modules are added by the caller) */
   readPaths: readonly string[];
+  /** paths never readable even inside an allowed folder (the store file and its WAL; see read-policy.ts) */
+  denyPaths?: readonly string[];
+  /** the agent's own folder, scanned for data and credential files (default: the folder of job.file) */
+  codeDir?: string;
+  /** the agent's node_modules, linked next to a transpiled TypeScript agent */
+  nodeModules?: string;
   cwd: string;
-  env?: Record<string, string>;
   timeoutMs: number;
+  /** the cap on the child's resident memory (and its V8 heap), in MB */
   memoryMb: number;
+  /** use the OS layers (network namespace, parent-death signal) where available (default true) */
+  osIsolation?: boolean;
   onAppend(events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult>;
   onMessage?(message: ChildMessage): void;
-  /** called with the child's pid right after the fork (tests check it is gone afterwards) */
+  /** called with the child's pid right after the spawn (tests check it is gone afterwards) */
   onSpawn?(pid: number): void;
   /** the agent's stdout (default: dropped, it is not retrace's output) */
   onStdout?(chunk: Buffer): void;
@@ -49,15 +66,11 @@ export interface LaunchResult {
   tempDir: string;
   stderr: string;
   netRefused: string[];
+  /** which OS layers held for this launch */
+  isolation: Isolation;
+  /** the highest resident memory seen, in MB (0 where the platform has no way to read it) */
+  peakRssMb: number;
 }
-
-const TSX_LOADER = (() => {
-  try {
-    return import.meta.resolve('tsx');
-  } catch {
-    return undefined;
-  }
-})();
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -75,63 +88,71 @@ function alive(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
 
-export function needsTsx(file: string): boolean {
-  return /\.(c|m)?tsx?$/.test(file);
-}
-
-function seedTsxCache(tempDir: string): void {
-  const name = `tsx-${process.geteuid ? process.geteuid() : userInfo().username}`;
-  const shared = join(tmpdir(), name);
-  try {
-    if (existsSync(shared)) cpSync(shared, join(tempDir, name), { recursive: true });
-  } catch {
-    /* a cold cache only costs time */
-  }
+function startError(err: unknown): SandboxStartError {
+  if (err instanceof SandboxStartError) return err;
+  return new SandboxStartError(err instanceof Error ? err.message : String(err), '', { cause: err });
 }
 
 export async function launchSandbox(options: LaunchOptions): Promise<LaunchResult> {
   const tempDir = real(mkdtempSync(join(tmpdir(), 'retrace-sandbox-')));
+  const sealKey = newSealKey();
   let runtimePath: string;
+  let agentFile = options.job.file;
+  const readPaths = [...options.readPaths];
   try {
     runtimePath = runtimeEntry();
+    if (isTypeScript(agentFile)) {
+      const transpiled = await transpileAgent(agentFile, options.nodeModules);
+      agentFile = transpiled.file;
+      readPaths.push(...transpiled.readPaths);
+    }
   } catch (err) {
     rmSync(tempDir, { recursive: true, force: true });
-    throw new SandboxStartError(err instanceof Error ? err.message : String(err), '', { cause: err });
+    throw startError(err);
   }
-  const useTsx = needsTsx(options.job.file);
-  if (useTsx && !TSX_LOADER) {
-    rmSync(tempDir, { recursive: true, force: true });
-    throw new SandboxStartError('the agent is TypeScript but tsx is not installed', '');
-  }
-  // tsx's transform cache lives in $TMPDIR/tsx-<euid>: seed the sandbox's own copy from the shared one (read only,
-  // never copied back, so an agent cannot poison later replays) to skip re-transpiling retrace's runtime every time
-  if (useTsx) seedTsxCache(tempDir);
-  const execArgv = [
-    ...permissionArgs({ runtimePath, readPaths: options.readPaths, tempDir }),
+  const strict = options.job.onMiss !== 'live';
+  const layers: Isolation =
+    options.osIsolation === false
+      ? { wrapper: [], network: 'none', parentDeath: 'none' }
+      : probeIsolation({ network: strict });
+  const nodeArgs = [
+    ...permissionArgs({
+      runtimePath,
+      readPaths,
+      tempDir,
+      denyPaths: options.denyPaths ?? [],
+      codeDir: options.codeDir ?? dirname(options.job.file),
+    }),
     `--max-old-space-size=${options.memoryMb}`,
+    '--enable-source-maps',
     '--disable-warning=ExperimentalWarning',
     '--disable-warning=SecurityWarning',
+    runtimePath,
   ];
-  // tsx's loader hooks run on a worker thread (module.register) and spawn esbuild: with tsx the permission model has
-  // to allow both, and guard.ts refuses them again, in JS, to the agent's own thread
-  if (useTsx && TSX_LOADER) execArgv.push('--allow-worker', '--allow-child-process', '--import', TSX_LOADER);
+  const [command, ...args] = [...layers.wrapper, process.execPath, ...nodeArgs];
 
   let child: ChildProcess;
   try {
-    child = fork(runtimePath, [], {
+    child = spawn(command!, args, {
       cwd: options.cwd,
-      execArgv,
-      env: { ...options.env, TMPDIR: tempDir, TMP: tempDir, TEMP: tempDir, HOME: tempDir },
+      env: sandboxProcessEnv(tempDir),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
+      // its own process group: a signal the agent sends to "its group" reaches nothing of the caller's
+      detached: process.platform !== 'win32',
+      windowsHide: true,
     });
   } catch (err) {
     rmSync(tempDir, { recursive: true, force: true });
-    throw new SandboxStartError(err instanceof Error ? err.message : String(err), '', { cause: err });
+    throw startError(err);
   }
   track(child);
   const pid = child.pid ?? -1;
   if (child.pid !== undefined) options.onSpawn?.(child.pid);
+  const stopWatchdog =
+    layers.parentDeath === 'none' && child.pid !== undefined
+      ? startWatchdog(child.pid, Date.now() + options.timeoutMs + 2_000)
+      : () => undefined;
 
   let stderr = '';
   const keep = (chunk: Buffer): void => {
@@ -151,34 +172,50 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
     child.once('exit', (code, signal) => res({ code, signal }));
   });
+  const toEvents = (raw: readonly unknown[]): NewEvent[] =>
+    validateEvents(raw, (e, i) => parseNewEvent(e, i) as unknown as NewEvent);
+  let rss: ReturnType<typeof watchRss> | undefined;
 
   try {
     const result = await new Promise<LaunchResult>((resolvePromise, reject) => {
       let settled = false;
+      let expectedN = 0;
       const finish = (fn: () => void): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        rss?.stop();
         fn();
       };
-      const timer = setTimeout(() => {
+      const fail = (err: Error): void =>
         finish(() => {
-          child.kill('SIGKILL');
-          reject(new SandboxTimeoutError(options.timeoutMs, tail()));
+          if (alive(child)) child.kill('SIGKILL');
+          reject(err);
         });
-      }, options.timeoutMs);
+      const timer = setTimeout(() => fail(new SandboxTimeoutError(options.timeoutMs, tail())), options.timeoutMs);
+      if (child.pid !== undefined)
+        rss = watchRss(child.pid, options.memoryMb, () => fail(new SandboxOutOfMemoryError(options.memoryMb, tail())));
 
-      child.on('error', (err) => finish(() => reject(new SandboxStartError(err.message, tail(), { cause: err }))));
+      child.on('error', (err) => fail(new SandboxStartError(err.message, tail(), { cause: err })));
       child.on('message', (raw: unknown) => {
         if (settled) return;
-        const parsed = ChildMessageSchema.safeParse(raw);
+        // only what retrace's runtime sealed counts: the agent shares the process and could write to the channel
+        const sealed = SealedSchema.safeParse(raw);
+        if (
+          !sealed.success ||
+          sealed.data.n !== expectedN ||
+          !sealValid(sealKey, sealed.data.n, sealed.data.body, sealed.data.mac)
+        ) {
+          fail(new SandboxProtocolError('a message that the retrace runtime did not seal (or out of order)', tail()));
+          return;
+        }
+        expectedN += 1;
+        const parsed = ChildMessageSchema.safeParse(sealed.data.body);
         if (!parsed.success) {
-          finish(() =>
-            reject(
-              new SandboxProtocolError(
-                parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-                tail(),
-              ),
+          fail(
+            new SandboxProtocolError(
+              parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+              tail(),
             ),
           );
           return;
@@ -189,11 +226,15 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
           case 'ready':
             break;
           case 'append': {
+            let events: NewEvent[];
+            try {
+              events = toEvents(msg.events);
+            } catch (err) {
+              fail(err as Error);
+              return;
+            }
             options
-              .onAppend(
-                msg.events as unknown as NewEvent[],
-                msg.expectedRevision !== undefined ? { expectedRevision: msg.expectedRevision } : {},
-              )
+              .onAppend(events, msg.expectedRevision !== undefined ? { expectedRevision: msg.expectedRevision } : {})
               .then(
                 (result) => child.connected && child.send({ type: 'append-result', id: msg.id, ok: true, result }),
                 (err: unknown) => {
@@ -216,16 +257,24 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
           case 'notice':
             break;
           case 'entry-error':
-            finish(() =>
-              reject(
-                msg.reason === 'export-missing'
-                  ? new EntryExportMissingError(msg.file, msg.exportName ?? 'default', msg.available)
-                  : new EntryLoadError(msg.file, msg.message),
-              ),
+            fail(
+              msg.reason === 'export-missing'
+                ? new EntryExportMissingError(options.job.file, msg.exportName ?? 'default', msg.available)
+                : new EntryLoadError(options.job.file, msg.message),
             );
             break;
           case 'done':
-            finish(() => resolvePromise({ done: msg, pid, tempDir, stderr, netRefused }));
+            finish(() =>
+              resolvePromise({
+                done: msg,
+                pid,
+                tempDir,
+                stderr,
+                netRefused,
+                isolation: layers,
+                peakRssMb: rss?.peakMb ?? 0,
+              }),
+            );
             break;
         }
       });
@@ -233,32 +282,50 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
         if (settled) return;
         const out = tail();
         if (/heap out of memory|Reached heap limit|Allocation failed/i.test(stderr))
-          return finish(() => reject(new SandboxOutOfMemoryError(options.memoryMb, out)));
+          return fail(new SandboxOutOfMemoryError(options.memoryMb, out));
         if (options.job.kind === 'process' && signal === null) {
           // zero-code: the script ending the process is the normal end; its events are in the journal
           try {
             const done = await ingestJournal(
               join(tempDir, JOURNAL_FILE),
-              { onAppend: (events) => options.onAppend(events, {}), onMessage: (m) => options.onMessage?.(m) },
+              {
+                onAppend: (events) => options.onAppend(toEvents(events), {}),
+                onMessage: (m) => options.onMessage?.(m),
+              },
               code ?? 0,
+              sealKey,
             );
-            finish(() => resolvePromise({ done, pid, tempDir, stderr, netRefused }));
+            finish(() =>
+              resolvePromise({
+                done,
+                pid,
+                tempDir,
+                stderr,
+                netRefused,
+                isolation: layers,
+                peakRssMb: rss?.peakMb ?? 0,
+              }),
+            );
           } catch (err) {
-            finish(() => reject(err));
+            fail(err instanceof Error ? err : new Error(String(err)));
           }
           return;
         }
-        finish(() => reject(new SandboxCrashedError(code, signal, out)));
+        fail(new SandboxCrashedError(code, signal, out));
       });
-      child.send({ type: 'init', job: { ...options.job, tempDir } }, (err) => {
-        if (err)
-          finish(() => reject(new SandboxStartError(`could not send the job: ${err.message}`, tail(), { cause: err })));
-      });
+      child.send(
+        { type: 'init', job: { ...options.job, file: agentFile, scriptPath: options.job.file, tempDir, sealKey } },
+        (err) => {
+          if (err) fail(new SandboxStartError(`could not send the job: ${err.message}`, tail(), { cause: err }));
+        },
+      );
     });
     return result;
   } finally {
+    rss?.stop();
     if (alive(child)) child.kill('SIGKILL');
     await exited;
+    stopWatchdog();
     live.delete(child);
     rmSync(tempDir, { recursive: true, force: true });
   }

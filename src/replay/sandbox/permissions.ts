@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { expandReadPolicy } from './read-policy.js';
 import { CODE_ROOT, OWN_NODE_MODULES, PACKAGE_ROOT, RUNTIME_DIR, real } from './runtime-bundle.js';
 
 /**
@@ -42,19 +43,30 @@ const PACKAGE_PROBES: string[] = (() => {
 export interface PermissionInput {
   /** the file the child starts (the runtime, bundled or built) */
   runtimePath: string;
-  /** the agent's code folders and anything the caller allows on top */
+  /** the agent's own folder: allowed minus data and credential files at any depth (read-policy.ts) */
+  codeDir?: string;
+  /** more folders or files: allowed minus the denied paths they contain */
   readPaths: readonly string[];
+  /** exact paths never readable (the store file and its WAL) */
+  denyPaths?: readonly string[];
   tempDir: string;
 }
 
-/** The read allow-list of a sandbox: retrace's own runtime, the caller's paths, the temp dir, the recorder probes. */
+/** The read allow-list of a sandbox: retrace's own runtime, the agent's code, the temp dir, the recorder probes. */
 export function readAllowList(input: PermissionInput): string[] {
+  const agentReads = expandReadPolicy({
+    roots: [
+      ...(input.codeDir ? [{ path: input.codeDir, scan: true }] : []),
+      ...input.readPaths.map((path) => ({ path, scan: false })),
+    ],
+    deny: input.denyPaths ?? [],
+  });
   const reads = new Set<string>([
     RUNTIME_DIR,
     dirname(input.runtimePath),
     join(CODE_ROOT, 'src'),
     input.tempDir,
-    ...input.readPaths.map(real),
+    ...agentReads,
     ...PACKAGE_PROBES,
   ]);
   if (OWN_NODE_MODULES) reads.add(real(OWN_NODE_MODULES));

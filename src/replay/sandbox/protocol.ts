@@ -66,7 +66,10 @@ export const JobSchema = z.object({
   /** api: call module#export under recorder.run; process: run a script as the main module (zero-code);
    *  raw: call module#export with no recorder at all (sandbox self-tests) */
   kind: z.enum(['api', 'process', 'raw']),
+  /** the module to import (for a TypeScript agent: its transpiled bundle, see transpile.ts) */
   file: z.string(),
+  /** the agent's own path, as the script sees itself in process.argv[1] (default: file) */
+  scriptPath: z.string().optional(),
   exportName: z.string().optional(),
   /** zero-code: argv[2..] for the script */
   args: z.array(z.string()).default([]),
@@ -93,6 +96,12 @@ export const JobSchema = z.object({
   providers: z.array(ProviderBaseUrl).default([]),
   /** absolute temp dir, the only writable place */
   tempDir: z.string(),
+  /** the agent's process.env view (the sandbox process's own environment is fixed, see child-env.ts) */
+  agentEnv: z.record(z.string(), z.string()).default({}),
+  /** zero-code stdout kept in agent_completed (bytes; 0: none) */
+  stdoutLimit: z.number().int().nonnegative().default(65_536),
+  /** the per-launch key that seals what the child sends (seal.ts) */
+  sealKey: z.string().regex(/^[0-9a-f]{64}$/),
 });
 export type SandboxJob = z.output<typeof JobSchema>;
 export type SandboxJobInput = z.input<typeof JobSchema>;
@@ -141,4 +150,12 @@ export const ChildMessageSchema = z.discriminatedUnion('type', [
   }),
 ]);
 export type ChildMessage = z.output<typeof ChildMessageSchema>;
+
+/** What actually travels from the child: a message (or journal line) with its position and seal (seal.ts). */
+export const SealedSchema = z.object({
+  n: z.number().int().nonnegative(),
+  mac: z.string().regex(/^[0-9a-f]{64}$/),
+  body: z.unknown(),
+});
+export type Sealed = z.output<typeof SealedSchema>;
 export type ChildMessageInput = z.input<typeof ChildMessageSchema>;

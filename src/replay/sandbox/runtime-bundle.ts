@@ -51,6 +51,7 @@ interface EsbuildOutputFile {
 }
 interface Esbuild {
   buildSync(o: Record<string, unknown>): { outputFiles?: EsbuildOutputFile[] };
+  build(o: Record<string, unknown>): Promise<{ outputFiles?: EsbuildOutputFile[] }>;
 }
 
 /** esbuild, when installed (a dependency of tsx); undefined otherwise */
