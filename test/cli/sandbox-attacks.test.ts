@@ -356,7 +356,9 @@ describe('trace data never configures the runtime', () => {
     const goldens = join(dir, 'goldens');
     mkdirSync(goldens);
     // export recomputes nothing by hand: the store hashed the planted event, so the golden's chain is valid
-    const exported = await retrace(['export', id, '--out', join(goldens, 'planted.ndjson')], { RETRACE_STORE: src.url });
+    const exported = await retrace(['export', id, '--out', join(goldens, 'planted.ndjson')], {
+      RETRACE_STORE: src.url,
+    });
     expect(exported.code, exported.stderr).toBe(0);
     expect(readFileSync(join(goldens, 'planted.ndjson'), 'utf8')).toContain('NODE_OPTIONS');
     const ciStore = tempStore('ci.db');

@@ -8,11 +8,7 @@ export async function spawnHost(input: { marker: string }): Promise<unknown> {
       file: '/bin/sh',
       args: ['/bin/sh', '-c', `touch '${input.marker}'`],
       envPairs: [],
-      stdio: [
-        { type: 'ignore' },
-        { type: 'ignore' },
-        { type: 'ignore' },
-      ],
+      stdio: [{ type: 'ignore' }, { type: 'ignore' }, { type: 'ignore' }],
     });
     return { spawned: true };
   } catch (err) {
