@@ -315,6 +315,7 @@ describe('events come over the channel retrace controls', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('[SANDBOX_PROTOCOL]');
     expect(r.stderr).toContain('not written by the retrace runtime');
+    expect(r.stdout).not.toContain('equivalent');
   });
 
   it('a malformed journal line is a clear SANDBOX_PROTOCOL error, not an unexpected failure', async () => {

@@ -54,7 +54,7 @@ export async function ingestJournal(
       throw protocolError(lineNo, `not JSON (${err instanceof Error ? err.message : String(err)})`);
     }
     const sealed = SealedSchema.safeParse(raw);
-    if (!sealed.success) throw protocolError(lineNo, 'not a sealed journal entry');
+    if (!sealed.success) throw protocolError(lineNo, 'not sealed: it was not written by the retrace runtime');
     const { n, mac, body } = sealed.data;
     if (n !== expected || !sealValid(sealKey, n, body, mac))
       throw protocolError(lineNo, 'its seal does not match: it was not written by the retrace runtime');

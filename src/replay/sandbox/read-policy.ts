@@ -115,7 +115,7 @@ export function expandReadPolicy(policy: ReadPolicy): string[] {
       continue;
     }
     const parts: string[] = [];
-    if (walk(path, root.scan, parts)) out.add(path);
+    if (walk(path, root.scan && basename(path) !== 'node_modules', parts)) out.add(path);
     else for (const p of parts) out.add(p);
   }
   // a comma separates paths in --allow-fs-read on some Node versions: such a path cannot be granted exactly
