@@ -295,7 +295,7 @@ describe.skipIf(!linux)('the sandbox dies with its parent and at its limits (wat
   it('--memory-mb is validated like every other flag', async () => {
     const r = await retrace(['replay', 'x', '--memory-mb', 'lots'], env);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--memory-mb');
+    expect(r.stderr).toContain('Invalid value for --memory-mb');
   });
 });
 
@@ -324,7 +324,7 @@ describe('events come over the channel retrace controls', () => {
     const r = await retrace(['replay', id, '--fast', '--json', '--debug'], env);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('[SANDBOX_PROTOCOL]');
-    expect(r.stderr).toContain('journal line 1: not JSON');
+    expect(r.stderr).toMatch(/journal line \d+: not JSON/);
     expect(r.stderr).not.toContain('unexpected failure');
   });
 

@@ -51,7 +51,9 @@ interface EsbuildOutputFile {
 }
 interface Esbuild {
   buildSync(o: Record<string, unknown>): { outputFiles?: EsbuildOutputFile[] };
-  build(o: Record<string, unknown>): Promise<{ outputFiles?: EsbuildOutputFile[] }>;
+  build(
+    o: Record<string, unknown>,
+  ): Promise<{ outputFiles?: EsbuildOutputFile[]; metafile?: { inputs: Record<string, unknown> } }>;
 }
 
 /** esbuild, when installed (a dependency of tsx); undefined otherwise */

@@ -1,5 +1,5 @@
-import { readFileSync, symlinkSync, existsSync, mkdirSync } from 'node:fs';
-import { dirname, extname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SandboxStartError } from '../errors.js';
 import { loadEsbuild, OWN_NODE_MODULES, writeContentAddressed } from './runtime-bundle.js';
@@ -55,8 +55,25 @@ export interface Transpiled {
   readPaths: string[];
 }
 
+/** The sources a transpile read, with their size and mtime: unchanged sources reuse it (many replays per process). */
+const memo = new Map<string, { sources: Array<{ path: string; size: number; mtimeMs: number }>; result: Transpiled }>();
+
+function unchanged(sources: ReadonlyArray<{ path: string; size: number; mtimeMs: number }>): boolean {
+  return sources.every((s) => {
+    try {
+      const st = statSync(s.path);
+      return st.size === s.size && st.mtimeMs === s.mtimeMs;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Transpiles a TypeScript entry (and the local modules it imports) for the sandbox; returns where it is. */
 export async function transpileAgent(entry: string, nodeModules: string | undefined): Promise<Transpiled> {
+  const key = `${entry}\0${nodeModules ?? ''}`;
+  const known = memo.get(key);
+  if (known && unchanged(known.sources) && existsSync(known.result.file)) return known.result;
   const esbuild = loadEsbuild();
   if (!esbuild)
     throw new SandboxStartError(
@@ -78,6 +95,7 @@ export async function transpileAgent(entry: string, nodeModules: string | undefi
       sourcemap: 'inline',
       sourcesContent: false,
       logLevel: 'silent',
+      metafile: true,
       // CommonJS-style code in the agent keeps a working require, resolved from the entry's folder
       banner: {
         js: `import { createRequire as __retraceCreateRequire } from 'node:module'; const __retraceRequire = __retraceCreateRequire(${JSON.stringify(pathToFileURL(entry).href)});`,
@@ -129,5 +147,16 @@ export async function transpileAgent(entry: string, nodeModules: string | undefi
       /* another process linked it first */
     }
   }
-  return { file: join(dir, 'agent.mjs'), readPaths: [dir] };
+  const result = { file: join(dir, 'agent.mjs'), readPaths: [dir] };
+  const inputs = Object.keys(out.metafile?.inputs ?? {}).map((p) => resolve(p));
+  const sources = inputs.flatMap((path) => {
+    try {
+      const st = statSync(path);
+      return [{ path, size: st.size, mtimeMs: st.mtimeMs }];
+    } catch {
+      return [];
+    }
+  });
+  if (sources.length > 0) memo.set(key, { sources, result });
+  return result;
 }
