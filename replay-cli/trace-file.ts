@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { isRetraceError, ValidationError } from '../src/errors.js';
 import { GENESIS_HASH, type StoredEvent } from '../src/events/envelope.js';
+import { withoutProcessControlEnv } from '../src/events/untrusted-env.js';
 import { safeParseStoredEvent } from '../src/events/validate.js';
 import { eventHash } from '../src/hashing/chain.js';
 import { InputFileError, OutputFileError } from './errors.js';
@@ -82,7 +83,12 @@ export async function readTraceFile(path: string): Promise<FileTrace[]> {
         traces.set(event.traceId, trace);
       }
       checkChain(path, lineNo, trace, event);
-      trace.events.push(event);
+      const { event: kept, dropped } = withoutProcessControlEnv(event);
+      if (dropped.length > 0)
+        process.stderr.write(
+          `warning: ${path} line ${lineNo}: dropped ${dropped.join(', ')} from the recorded environment (names that configure a process are never imported)\n`,
+        );
+      trace.events.push(kept);
       trace.lines.push(lineNo);
     }
   } catch (err) {

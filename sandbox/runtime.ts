@@ -1,93 +1,31 @@
-// The sandbox runtime: the entry of the forked child (see launch.ts). Import order matters: the network guard is
-// evaluated first, before anything an agent could reach; the recorder is loaded before the timers are virtualized, so
-// its own flush timers keep the real clock; the agent module is imported last, with everything in place.
+// The sandbox runtime: the entry of the forked child (see src/replay/sandbox/launch.ts). Import order matters: the
+// network guard is evaluated first, before anything an agent could reach; the recorder is loaded before the timers are
+// virtualized, so its own flush timers keep the real clock; the agent module is imported last, with everything in place.
 import { installNetworkGuard } from './guard.js';
-import { appendFileSync } from 'node:fs';
-import nodeModule, { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ChildMessageSchema, ParentMessageSchema, type ChildMessageInput, type SandboxJob } from './protocol.js';
+import type { NewEvent } from '../src/events/envelope.js';
+import type { ReplayHooks } from '../src/recorder/hooks.js';
+import type { RecorderOptions } from '../src/recorder/recorder.js';
+import type { AppendOptions, AppendResult } from '../src/store/types.js';
+import type { SandboxJob } from '../src/replay/sandbox/protocol.js';
+import { JOURNAL_FILE } from '../src/replay/sandbox/journal.js';
+import { installAgentEnv } from './agent-env.js';
+import { listen, type Channel } from './channel.js';
 import { installVirtualTimers, type VirtualTimers } from './virtual-timers.js';
+
+type RecorderModule = typeof import('../src/recorder/index.js');
 
 const realSetTimeout = globalThis.setTimeout;
 const originalSetInterval = globalThis.setInterval;
 
-function send(message: ChildMessageInput): Promise<void> {
-  // validate what we send too: a schema drift between the two sides shows up here, named
-  const checked = ChildMessageSchema.parse(message);
-  return new Promise((resolve) => {
-    if (!process.send || !process.connected) return resolve();
-    process.send(checked, undefined, {}, () => resolve());
-  });
-}
+// module-local, never exported: agent code cannot reach the channel (and its seal key) through this module
+let channel: Channel | undefined;
+const guard = installNetworkGuard((target) => void channel?.send({ type: 'net-refused', target }));
 
-// workers and child processes: refused in JS only where the permission model had to allow them (tsx's loader)
-const permission = (process as { permission?: { has(scope: string): boolean } }).permission;
-warmTypeScriptLoader();
-const guard = installNetworkGuard((target) => void send({ type: 'net-refused', target }), {
-  refuseWorkers: permission?.has('worker') !== false,
-  refuseChildProcesses: permission?.has('child') !== false,
-});
-
-/**
- * Where Node has module.registerHooks (22.15+, 24), tsx transforms TypeScript on this thread with esbuild's
- * transformSync, which starts esbuild's service on a worker thread the first time it runs. Start that service now,
- * before the guard refuses workers to the agent; later transforms reuse it. (Node 20's tsx hooks run off-thread.)
- */
-function warmTypeScriptLoader(): void {
-  if (permission?.has('worker') !== true) return; // a JavaScript agent: no loader, workers stay refused by Node
-  if (typeof (nodeModule as { registerHooks?: unknown }).registerHooks !== 'function') return;
-  try {
-    const esbuild = createRequire(import.meta.url)('esbuild') as {
-      transformSync(code: string, options: object): unknown;
-    };
-    esbuild.transformSync('', { loader: 'ts' });
-  } catch {
-    // tsx reports its own loading problem when the agent module is imported
-  }
-}
-
-// the parent is gone: never outlive it
-process.on('disconnect', () => process.exit(70));
-
-interface AppendAck {
-  resolve(v: {
-    nextExpectedRevision: number;
-    positions: Array<{ eventId: string; seq: number; duplicate: boolean }>;
-  }): void;
-  reject(e: Error): void;
-}
-const pendingAppends = new Map<number, AppendAck>();
-let appendId = 0;
-let started = false;
-
-process.on('message', (raw: unknown) => {
-  const parsed = ParentMessageSchema.safeParse(raw);
-  if (!parsed.success) {
-    process.stderr.write(`retrace sandbox: invalid message from the parent: ${parsed.error.message}\n`);
-    process.exit(71);
-  }
-  const msg = parsed.data;
-  if (msg.type === 'init') {
-    if (started) return;
-    started = true;
-    void runJob(msg.job).catch(async (err: unknown) => {
-      process.stderr.write(`retrace sandbox: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exit(72);
-    });
-  } else {
-    const ack = pendingAppends.get(msg.id);
-    if (!ack) return;
-    pendingAppends.delete(msg.id);
-    if (msg.ok && msg.result) ack.resolve(msg.result);
-    else
-      ack.reject(
-        Object.assign(new Error(msg.error?.message ?? 'append failed'), {
-          name: msg.error?.name ?? 'Error',
-          code: msg.error?.code,
-        }),
-      );
-  }
+listen((job, ch) => {
+  channel = ch;
+  return runJob(job, ch);
 });
 
 function errorInfo(err: unknown): { name: string; message: string; stack?: string; code?: string } {
@@ -112,13 +50,13 @@ function plain(value: unknown): unknown {
   }
 }
 
-async function loadEntry(job: SandboxJob): Promise<((...args: unknown[]) => unknown) | undefined> {
+async function loadEntry(job: SandboxJob, ch: Channel): Promise<((...args: unknown[]) => unknown) | undefined> {
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(job.file).href)) as Record<string, unknown>;
   } catch (err) {
     const info = errorInfo(err);
-    await send({
+    await ch.send({
       type: 'entry-error',
       reason: 'load-failed',
       file: job.file,
@@ -131,7 +69,7 @@ async function loadEntry(job: SandboxJob): Promise<((...args: unknown[]) => unkn
   const fn = mod[name];
   if (typeof fn !== 'function') {
     const available = Object.keys(mod).filter((k) => typeof mod[k] === 'function');
-    await send({
+    await ch.send({
       type: 'entry-error',
       reason: 'export-missing',
       file: job.file,
@@ -144,20 +82,23 @@ async function loadEntry(job: SandboxJob): Promise<((...args: unknown[]) => unkn
   return fn as (...args: unknown[]) => unknown;
 }
 
-/** Zero-code mode writes events and notices to this journal synchronously (the process may end any moment, with
- *  process.exit or an uncaught error); the parent reads it once the child has exited. */
-export const JOURNAL = 'journal.ndjson';
-
-async function runJob(job: SandboxJob): Promise<void> {
-  process.env.TMPDIR = job.tempDir;
-  const journal = join(job.tempDir, JOURNAL);
+async function runJob(job: SandboxJob, ch: Channel): Promise<void> {
+  // the agent's environment view, before anything reads process.env (the recorder looks for provider base URLs there)
+  installAgentEnv({
+    ...job.agentEnv,
+    HOME: job.tempDir,
+    TMPDIR: job.tempDir,
+    TMP: job.tempDir,
+    TEMP: job.tempDir,
+  });
+  const journal = join(job.tempDir, JOURNAL_FILE);
   const processMode = job.kind === 'process';
   const { ReplayCache } = await import('../src/replay/cache/lookup.js');
   const { createReplayHooks } = await import('../src/replay/hooks.js');
   // the recorder captures the real clock and timers when it loads: load it before virtualizing them
   const recorderModule = job.kind === 'raw' ? undefined : await import('../src/recorder/index.js');
   const timers: VirtualTimers = installVirtualTimers();
-  const cache = new ReplayCache(job.cache as ConstructorParameters<typeof ReplayCache>[0]);
+  const cache = new ReplayCache(job.cache);
   const hooks = createReplayHooks({
     cache,
     onMiss: job.onMiss,
@@ -165,8 +106,8 @@ async function runJob(job: SandboxJob): Promise<void> {
     ...(job.until !== undefined ? { until: job.until } : {}),
     ...(job.override ? { override: job.override } : {}),
     report: (notice) => {
-      if (processMode) appendFileSync(journal, `${JSON.stringify({ type: 'notice', notice })}\n`);
-      else void send({ type: 'notice', notice });
+      if (processMode) ch.journal(journal, { type: 'notice', notice });
+      else void ch.send({ type: 'notice', notice });
     },
     activity: timers,
     sleep: (ms) => new Promise((resolve) => realSetTimeout(resolve, ms)),
@@ -174,32 +115,20 @@ async function runJob(job: SandboxJob): Promise<void> {
   });
   if (job.onMiss === 'live' && job.until === undefined) guard.allow();
 
-  const sink = {
-    append(
-      _tenant: string,
-      _traceId: string,
-      events: readonly unknown[],
-      options?: { expectedRevision?: 'no_stream' | 'any' | number },
-    ) {
-      const id = ++appendId;
+  const sink: NonNullable<RecorderOptions['sink']> = {
+    append(_tenant: string, _traceId: string, events: readonly NewEvent[], options?: AppendOptions) {
       timers.begin();
-      return new Promise<{
-        nextExpectedRevision: number;
-        positions: Array<{ eventId: string; seq: number; duplicate: boolean }>;
-      }>((resolve, reject) => {
-        pendingAppends.set(id, { resolve, reject });
-        void send({
-          type: 'append',
-          id,
-          events: events.map((e) => plain(e) as Record<string, unknown>),
-          ...(options?.expectedRevision !== undefined ? { expectedRevision: options.expectedRevision } : {}),
-        });
-      }).finally(() => timers.end());
+      return ch
+        .requestAppend(
+          events.map((e) => plain(e) as Record<string, unknown>),
+          options,
+        )
+        .finally(() => timers.end());
     },
   };
 
-  if (processMode) return runProcess(recorderModule, job, journal, hooks);
-  const fn = await loadEntry(job);
+  if (processMode) return runProcess(recorderModule, job, journal, hooks, ch);
+  const fn = await loadEntry(job, ch);
   if (!fn) return;
 
   let outcome: 'completed' | 'failed' = 'completed';
@@ -212,26 +141,26 @@ async function runJob(job: SandboxJob): Promise<void> {
     outcome = 'failed';
     error = errorInfo(err);
   }
-  await send({
+  await ch.send({
     type: 'done',
     outcome,
     ...(outcome === 'completed' ? { output: plain(output) } : {}),
     ...(error ? { error } : {}),
-    remainingValues: cache.remainingValues() as Record<string, number>,
+    remainingValues: cache.remainingValues(),
   });
   timers.uninstall();
   process.exit(0);
 }
 
 async function runRecorded(
-  recorderModule: unknown,
+  recorderModule: RecorderModule | undefined,
   job: SandboxJob,
-  sink: unknown,
-  hooks: unknown,
+  sink: NonNullable<RecorderOptions['sink']>,
+  hooks: ReplayHooks,
   fn: (...args: unknown[]) => unknown,
 ): Promise<unknown> {
-  const { createRecorder } = recorderModule as { createRecorder: (options: Record<string, unknown>) => RecorderLike };
-  const recorder = createRecorder({
+  if (!recorderModule) throw new Error('the recorder is not loaded');
+  const recorder = recorderModule.createRecorder({
     sink,
     tenant: job.tenant,
     hooks,
@@ -247,45 +176,43 @@ async function runRecorded(
         traceId: job.traceId,
         replayOf: job.replayOf,
       },
-      (ctx: unknown) => fn(job.input, ctx),
+      (ctx) => fn(job.input, ctx),
     );
-    return typeof result === 'object' && result !== null && 'output' in result
-      ? (result as { output: unknown }).output
-      : result;
+    return result.output;
   } finally {
-    await recorder.close?.();
+    await recorder.close();
   }
-}
-
-interface RecorderLike {
-  run(options: Record<string, unknown>, fn: (ctx: unknown) => unknown): Promise<unknown>;
-  close?(): Promise<void>;
 }
 
 /**
  * Zero-code replay: the recorded script runs as the main module with its recorded argv, under a process-wide run of
  * the replay-mode recorder, ended the way agent-retrace/register ends it (exit code, uncaught error, stdout).
  */
-async function runProcess(recorderModule: unknown, job: SandboxJob, journal: string, hooks: unknown): Promise<void> {
-  const { createRecorder } = recorderModule as {
-    createRecorder: (options: Record<string, unknown>) => { startProcessRun(o: Record<string, unknown>): ProcessRun };
-  };
+async function runProcess(
+  recorderModule: RecorderModule | undefined,
+  job: SandboxJob,
+  journal: string,
+  hooks: ReplayHooks,
+  ch: Channel,
+): Promise<void> {
+  if (!recorderModule) throw new Error('the recorder is not loaded');
+  const { createRecorder } = recorderModule;
   const { addExitHook, lastUncaughtError } = await import('../src/recorder/exit.js');
   const { internal } = await import('../src/recorder/context.js');
   const { errorInfo: recorderErrorInfo } = await import('../src/recorder/serialize.js');
   let count = 0;
-  const write = (events: readonly unknown[]) => {
-    appendFileSync(journal, `${JSON.stringify({ type: 'append', events: events.map((e) => plain(e)) })}\n`);
+  const write = (events: readonly NewEvent[]): AppendResult => {
+    ch.journal(journal, { type: 'append', events: events.map((e) => plain(e) as Record<string, unknown>) });
     const positions = events.map((e) => ({
-      eventId: String((e as { eventId?: unknown }).eventId),
+      eventId: e.eventId,
       seq: count++,
       duplicate: false,
     }));
     return { nextExpectedRevision: count - 1, positions };
   };
   const sink = {
-    append: async (_t: string, _id: string, events: readonly unknown[]) => write(events),
-    appendSync: (_t: string, _id: string, events: readonly unknown[]) => write(events),
+    append: async (_t: string, _id: string, events: readonly NewEvent[]) => write(events),
+    appendSync: (_t: string, _id: string, events: readonly NewEvent[]) => write(events),
   };
   const recorder = createRecorder({
     sink,
@@ -294,7 +221,7 @@ async function runProcess(recorderModule: unknown, job: SandboxJob, journal: str
     providers: job.providers,
     ...(job.normalization ? { normalization: job.normalization } : {}),
   });
-  const limit = Number.parseInt(process.env.RETRACE_STDOUT_LIMIT ?? '65536', 10);
+  const limit = job.stdoutLimit;
   let stdout = '';
   let dropped = 0;
   if (Number.isFinite(limit) && limit > 0) {
@@ -308,7 +235,7 @@ async function runProcess(recorderModule: unknown, job: SandboxJob, journal: str
       return (original as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
     } as typeof process.stdout.write;
   }
-  const scriptArgv = [job.file, ...job.args];
+  const scriptArgv = [job.scriptPath ?? job.file, ...job.args];
   const run = recorder.startProcessRun({
     agent: job.agent,
     traceId: job.traceId,
@@ -356,10 +283,4 @@ async function runProcess(recorderModule: unknown, job: SandboxJob, journal: str
       throw err;
     });
   }
-}
-
-interface ProcessRun {
-  finish(t: unknown): Promise<void>;
-  finishSync(t: unknown): void;
-  flushSync(): void;
 }

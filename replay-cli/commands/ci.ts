@@ -55,6 +55,7 @@ const CiInputSchema = z.object({
   onMiss: z.enum(ON_MISS_POLICIES as readonly ['error', 'nearest', 'live']).default('error'),
   fast: z.boolean().default(false),
   timeout: DurationSchema.default(60_000),
+  memoryMb: wholeNumber(64, 1_048_576).default(512),
   dryRun: z.boolean().default(false),
 });
 type CiInput = z.output<typeof CiInputSchema>;
@@ -102,6 +103,7 @@ async function replayOne(trace: GoldenTrace, { ctx, store, input, cwd }: RunOpti
       onMiss: input.onMiss,
       fast: input.fast,
       timeoutMs: input.timeout,
+      memoryMb: input.memoryMb,
       cwd,
       ...(input.agent !== undefined ? { agent: input.agent } : {}),
     });
@@ -271,6 +273,7 @@ export const registerCi: RegisterCommand = (program, bind) => {
     .option('--on-miss <policy>', 'a request the recording cannot answer: error (default), nearest or live')
     .option('--fast', 're-emit streamed responses at once instead of with their recorded timing')
     .option('--timeout <duration>', "stop each replay's sandbox after this long (default 60s)")
+    .option('--memory-mb <mb>', 'memory cap of the sandbox in MB: resident memory, Buffers included (default 512)')
     .option('--dry-run', "validate the goldens and list this shard's traces; import and replay nothing")
     .addHelpText(
       'after',

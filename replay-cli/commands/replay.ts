@@ -31,6 +31,7 @@ const ReplayInputSchema = z.object({
   format: z.enum(FORMATS).optional(),
   failOnDiff: z.boolean().default(false),
   timeout: DurationSchema.default(60_000),
+  memoryMb: wholeNumber(64, 1_048_576).default(512),
   replayStore: z.string().trim().min(1, 'must be a store URL').optional(),
 });
 type ReplayInput = z.output<typeof ReplayInputSchema>;
@@ -108,6 +109,7 @@ export const registerReplay: RegisterCommand = (program, bind) => {
     .option('--format <format>', 'report format: md, json, html or junit (default md)')
     .option('--fail-on-diff', 'exit 1 when the replay diverged (for CI); without it a divergence still exits 0')
     .option('--timeout <duration>', 'stop the sandbox after this long (default 60s)')
+    .option('--memory-mb <mb>', 'memory cap of the sandbox in MB: resident memory, Buffers included (default 512)')
     .option(
       '--replay-store <url>',
       `where to store the replay trace (default: the --store; for a read-only store such as s3://…, sqlite:${DEFAULT_SQLITE_PATH})`,
@@ -145,6 +147,7 @@ Examples:
                 onMiss: input.onMiss,
                 fast: input.fast,
                 timeoutMs: input.timeout,
+                memoryMb: input.memoryMb,
                 cwd: process.cwd(),
                 ...(input.agent !== undefined ? { agent: input.agent } : {}),
                 ...(input.until !== undefined ? { until: input.until } : {}),

@@ -117,7 +117,7 @@ export class SandboxOutOfMemoryError extends SandboxError {
   ) {
     super(
       `The replayed agent ran out of memory (cap ${memoryMb} MB); the sandbox was killed.`,
-      'Raise memoryMb (--memory) if the agent legitimately needs more.',
+      'If the agent legitimately needs more, raise the cap: --memory-mb N on `retrace replay` / `retrace ci`, or memoryMb in replayTrace().',
       stderrTail,
       replayTraceId,
     );
@@ -160,7 +160,7 @@ export class SandboxProtocolError extends SandboxError {
   constructor(detail: string, stderrTail: string) {
     super(
       `The sandbox sent an invalid message: ${detail}`,
-      'This is a bug in retrace or an agent that writes to the IPC channel; report it with the trace id.',
+      "An agent that writes to the sandbox's IPC channel or journal itself causes this (only what retrace's runtime seals is accepted); otherwise it is a bug in retrace: report it with the trace id.",
       stderrTail,
     );
   }

@@ -7,8 +7,10 @@ import type { NormalizationOptions } from '../hashing/request-key.js';
 import { placeholderEnvFor } from '../providers/index.js';
 import type { AppendResult, EventStore } from '../store/types.js';
 import { ReadOnlyStoreError } from '../errors.js';
-import { launchSandbox, nearestNodeModules } from '../../sandbox/launch.js';
-import type { ChildMessage } from '../../sandbox/protocol.js';
+import { agentEnv, droppedEnvWarning } from './sandbox/child-env.js';
+import { launchSandbox, nearestNodeModules } from './sandbox/launch.js';
+import { storeFiles } from './sandbox/read-policy.js';
+import type { ChildMessage } from './sandbox/protocol.js';
 import { buildReplayCache, providersOf } from './cache/build.js';
 import { compareReplay, type ReplayDivergence, type ReplayVerdict } from './compare.js';
 import { resolveEntry } from './entry.js';
@@ -35,7 +37,7 @@ export interface ReplayOptions {
   fast?: boolean;
   /** kill the sandbox after this long (default 60 s) */
   timeoutMs?: number;
-  /** V8 heap cap of the sandbox (default 512 MB) */
+  /** memory cap of the sandbox: resident memory (Buffers included) and V8 heap (default 512 MB) */
   memoryMb?: number;
   /** request-identity normalization; when given, recorded requests are re-keyed with it */
   normalization?: NormalizationOptions;
@@ -43,7 +45,8 @@ export interface ReplayOptions {
   cwd?: string;
   /** more paths the agent may read */
   allowRead?: readonly string[];
-  /** environment for the sandboxed agent (nothing from the parent's environment is passed otherwise) */
+  /** variables for the sandboxed agent's process.env view, over the recorded ones (the sandbox process's own
+   *  environment is fixed; names that configure a process are dropped with a warning) */
   env?: Record<string, string>;
   /** called with the sandbox pid right after it starts */
   onSpawn?: (pid: number) => void;
@@ -90,6 +93,12 @@ async function readTrace(store: EventStore, tenant: string, traceId: string): Pr
  */
 function placeholderEnv(events: readonly StoredEvent[]): Record<string, string> {
   return placeholderEnvFor(['openai', 'anthropic', ...providerNamesOf(events)]);
+}
+
+/** zero-code stdout kept per replay: the caller's RETRACE_STDOUT_LIMIT (never the trace's), as when recording */
+function stdoutLimit(): number {
+  const n = Number.parseInt(process.env.RETRACE_STDOUT_LIMIT ?? '', 10);
+  return Number.isInteger(n) && n >= 0 ? n : 65_536;
 }
 
 /**
@@ -177,12 +186,14 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
   };
 
   const codeDir = dirname(entry.file);
-  const readPaths = [codeDir, ...(options.allowRead ?? [])];
   const nm = nearestNodeModules(codeDir);
-  if (nm) readPaths.push(nm);
+  const readPaths = [...(options.allowRead ?? []), ...(nm ? [nm] : [])];
   const recordedCwd = started.payload.environment.cwd;
-  // the allow-listed env the run saw (provider base URLs, NODE_ENV…), so the agent builds the same requests
-  const recordedEnv = started.payload.environment.env ?? {};
+  // the agent's view: the recorded allow-listed variables (provider base URLs, NODE_ENV…), so it builds the same
+  // requests — never the process's environment (src/replay/sandbox/child-env.ts)
+  const env = agentEnv(placeholderEnv(events), started.payload.environment.env, options.env);
+  const warning = droppedEnvWarning(env.dropped, `trace ${traceId}`);
+  if (warning) process.emitWarning(warning, { code: 'RETRACE_ENV_DROPPED' });
   let launched: Awaited<ReturnType<typeof launchSandbox>>;
   try {
     launched = await launchSandbox({
@@ -203,10 +214,14 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
         ...(override ? { override } : {}),
         ...(options.normalization ? { normalization: options.normalization } : {}),
         providers: providersOf(events),
+        agentEnv: env.env,
+        stdoutLimit: stdoutLimit(),
       },
+      codeDir,
       readPaths,
+      denyPaths: [...storeFiles(store.location), ...storeFiles(target.location)],
+      ...(nm ? { nodeModules: nm } : {}),
       cwd: recordedCwd && existsSync(recordedCwd) ? recordedCwd : cwd,
-      env: { ...placeholderEnv(events), ...recordedEnv, ...(options.env ?? {}) },
       timeoutMs: options.timeoutMs ?? 60_000,
       memoryMb: options.memoryMb ?? 512,
       onAppend,

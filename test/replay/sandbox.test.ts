@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { launchSandbox, permissionFlag, type LaunchOptions } from '../../sandbox/launch.js';
-import { ChildMessageSchema, ParentMessageSchema } from '../../sandbox/protocol.js';
+import { launchSandbox, permissionFlag, type LaunchOptions } from '../../src/replay/sandbox/launch.js';
+import { ChildMessageSchema, ParentMessageSchema } from '../../src/replay/sandbox/protocol.js';
 import { processGone } from './helpers.js';
 
 const agentsDir = fileURLToPath(new URL('./agents/', import.meta.url));

@@ -1,9 +1,14 @@
 import * as z from 'zod';
+import type { NormalizationOptions } from '../../hashing/request-key.js';
+import type { ReplayCacheData } from '../cache/types.js';
 
 /**
- * Every message between the replay engine (parent) and the sandbox runtime (child), validated with zod on receipt
- * on both sides. The child is untrusted: a message that fails its schema ends the replay as a protocol error.
+ * Every message between the replay engine (parent, launch.ts) and the sandbox runtime (child, sandbox/runtime.ts),
+ * validated with zod on receipt on both sides. The child is untrusted: a message that fails its schema ends the
+ * replay as a protocol error. This module is the wire format only (zod, no Node APIs), so both sides import it.
  */
+
+const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null;
 
 const ErrorInfo = z.object({
   name: z.string(),
@@ -62,7 +67,10 @@ export const JobSchema = z.object({
   /** api: call module#export under recorder.run; process: run a script as the main module (zero-code);
    *  raw: call module#export with no recorder at all (sandbox self-tests) */
   kind: z.enum(['api', 'process', 'raw']),
+  /** the module to import (for a TypeScript agent: its transpiled bundle, see transpile.ts) */
   file: z.string(),
+  /** the agent's own path, as the script sees itself in process.argv[1] (default: file) */
+  scriptPath: z.string().optional(),
   exportName: z.string().optional(),
   /** zero-code: argv[2..] for the script */
   args: z.array(z.string()).default([]),
@@ -72,11 +80,8 @@ export const JobSchema = z.object({
   tenant: z.string(),
   traceId: z.string(),
   replayOf: z.object({ traceId: z.string(), until: z.number().int().optional() }),
-  cache: z.object({
-    exchanges: z.array(z.any()),
-    tools: z.array(z.any()),
-    values: z.record(z.string(), z.array(z.union([z.number(), z.string()]))),
-  }),
+  /** built by the parent from the recorded trace (src/replay/cache/build.ts); the parent is trusted */
+  cache: z.custom<ReplayCacheData>(isObject, 'must be the replay cache'),
   onMiss: z.enum(['error', 'nearest', 'live']),
   fast: z.boolean(),
   until: z.number().int().nonnegative().optional(),
@@ -88,10 +93,16 @@ export const JobSchema = z.object({
       chunks: z.array(z.string()).optional(),
     })
     .optional(),
-  normalization: z.any().optional(),
+  normalization: z.custom<NormalizationOptions>(isObject).optional(),
   providers: z.array(ProviderBaseUrl).default([]),
   /** absolute temp dir, the only writable place */
   tempDir: z.string(),
+  /** the agent's process.env view (the sandbox process's own environment is fixed, see child-env.ts) */
+  agentEnv: z.record(z.string(), z.string()).default({}),
+  /** zero-code stdout kept in agent_completed (bytes; 0: none) */
+  stdoutLimit: z.number().int().nonnegative().default(65_536),
+  /** the per-launch key that seals what the child sends (seal.ts) */
+  sealKey: z.string().regex(/^[0-9a-f]{64}$/),
 });
 export type SandboxJob = z.output<typeof JobSchema>;
 export type SandboxJobInput = z.input<typeof JobSchema>;
@@ -140,4 +151,12 @@ export const ChildMessageSchema = z.discriminatedUnion('type', [
   }),
 ]);
 export type ChildMessage = z.output<typeof ChildMessageSchema>;
+
+/** What actually travels from the child: a message (or journal line) with its position and seal (seal.ts). */
+export const SealedSchema = z.object({
+  n: z.number().int().nonnegative(),
+  mac: z.string().regex(/^[0-9a-f]{64}$/),
+  body: z.unknown(),
+});
+export type Sealed = z.output<typeof SealedSchema>;
 export type ChildMessageInput = z.input<typeof ChildMessageSchema>;

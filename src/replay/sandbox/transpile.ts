@@ -1,0 +1,162 @@
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { SandboxStartError } from '../errors.js';
+import { loadEsbuild, OWN_NODE_MODULES, writeContentAddressed } from './runtime-bundle.js';
+
+/**
+ * TypeScript agents are transpiled here, in the parent, with esbuild — not by a loader inside the sandbox, which
+ * would need worker threads and child processes (esbuild's service) and so a weaker permission model than a
+ * JavaScript agent gets. The agent's own modules are bundled into one ESM file (its packages stay external and load
+ * from its node_modules, linked next to the bundle); each module keeps its own `import.meta.url`, `__dirname` and
+ * `require`, so code that reads files relative to itself behaves as under tsx. The bundle is cached by content hash
+ * (the sources and the node_modules it links to), so an unchanged agent is not transpiled twice.
+ */
+
+export function isTypeScript(file: string): boolean {
+  return /\.(c|m)?tsx?$/.test(file);
+}
+
+const LOADERS: Record<string, string> = {
+  '.ts': 'ts',
+  '.mts': 'ts',
+  '.cts': 'ts',
+  '.tsx': 'tsx',
+  '.js': 'js',
+  '.mjs': 'js',
+  '.cjs': 'js',
+  '.jsx': 'jsx',
+};
+
+/** Rewrites a module's notion of where it lives to its original location (literals), before bundling. */
+function pinLocation(source: string, file: string): string {
+  let out = source
+    .replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(file).href))
+    .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(file))
+    .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(dirname(file)));
+  // CommonJS globals a module uses without declaring them itself (esbuild renames per-module top-level bindings)
+  const preamble: string[] = [];
+  for (const [name, value] of [
+    ['__filename', file],
+    ['__dirname', dirname(file)],
+  ] as const) {
+    const used = new RegExp(`\\b${name}\\b`).test(out);
+    const declared = new RegExp(`\\b(const|let|var|function)\\s+${name}\\b`).test(out);
+    if (used && !declared) preamble.push(`const ${name} = ${JSON.stringify(value)};`);
+  }
+  if (preamble.length > 0) out = `${preamble.join(' ')}\n${out}`;
+  return out;
+}
+
+export interface Transpiled {
+  /** the file the sandbox imports instead of the agent's entry */
+  file: string;
+  /** folders the sandbox must be allowed to read for it */
+  readPaths: string[];
+}
+
+/** The sources a transpile read, with their size and mtime: unchanged sources reuse it (many replays per process). */
+const memo = new Map<string, { sources: Array<{ path: string; size: number; mtimeMs: number }>; result: Transpiled }>();
+
+function unchanged(sources: ReadonlyArray<{ path: string; size: number; mtimeMs: number }>): boolean {
+  return sources.every((s) => {
+    try {
+      const st = statSync(s.path);
+      return st.size === s.size && st.mtimeMs === s.mtimeMs;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Transpiles a TypeScript entry (and the local modules it imports) for the sandbox; returns where it is. */
+export async function transpileAgent(entry: string, nodeModules: string | undefined): Promise<Transpiled> {
+  const key = `${entry}\0${nodeModules ?? ''}`;
+  const known = memo.get(key);
+  if (known && unchanged(known.sources) && existsSync(known.result.file)) return known.result;
+  const esbuild = loadEsbuild();
+  if (!esbuild)
+    throw new SandboxStartError(
+      `the agent ${entry} is TypeScript, and transpiling it needs esbuild, which is not installed`,
+      '',
+    );
+  let out: Awaited<ReturnType<NonNullable<ReturnType<typeof loadEsbuild>>['build']>>;
+  try {
+    out = await esbuild.build({
+      entryPoints: { agent: entry },
+      bundle: true,
+      packages: 'external',
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      write: false,
+      outdir: '/retrace-agent',
+      outExtension: { '.js': '.mjs' },
+      sourcemap: 'inline',
+      sourcesContent: false,
+      logLevel: 'silent',
+      metafile: true,
+      // CommonJS-style code in the agent keeps a working require, resolved from the entry's folder
+      banner: {
+        js: `import { createRequire as __retraceCreateRequire } from 'node:module'; const __retraceRequire = __retraceCreateRequire(${JSON.stringify(pathToFileURL(entry).href)});`,
+      },
+      define: { require: '__retraceRequire' },
+      plugins: [
+        {
+          name: 'retrace-pin-location',
+          setup(build: {
+            onLoad(
+              o: { filter: RegExp },
+              cb: (a: { path: string }) => { contents: string; loader: string } | undefined,
+            ): void;
+          }) {
+            build.onLoad({ filter: /\.(c|m)?[jt]sx?$/ }, (args) => {
+              if (args.path.includes(`${'/'}node_modules${'/'}`)) return undefined;
+              const loader = LOADERS[extname(args.path)];
+              if (!loader) return undefined;
+              return { contents: pinLocation(readFileSync(args.path, 'utf8'), args.path), loader };
+            });
+          },
+        },
+      ],
+    });
+  } catch (err) {
+    const errors = (err as { errors?: Array<{ text: string; location?: { file: string; line: number } }> }).errors;
+    const first = errors?.[0];
+    const where = first?.location ? ` (${first.location.file}:${first.location.line})` : '';
+    throw new SandboxStartError(
+      `could not transpile the TypeScript agent ${entry}: ${first ? first.text + where : String(err)}`,
+      '',
+      { cause: err },
+    );
+  }
+  const files = (out.outputFiles ?? []).map((f) => ({ path: f.path, text: f.text }));
+  if (!OWN_NODE_MODULES) throw new SandboxStartError('no node_modules folder to cache the transpiled agent in', '');
+  // the link target is part of the content: the same sources against another node_modules are another bundle
+  const dir = writeContentAddressed(
+    'agent',
+    [...files, { path: '/retrace-agent/.node_modules-target', text: nodeModules ?? '' }],
+    '/retrace-agent/',
+  );
+  const link = join(dir, 'node_modules');
+  if (nodeModules && !existsSync(link)) {
+    try {
+      mkdirSync(dir, { recursive: true });
+      symlinkSync(nodeModules, link, 'junction');
+    } catch {
+      /* another process linked it first */
+    }
+  }
+  const result = { file: join(dir, 'agent.mjs'), readPaths: [dir] };
+  const inputs = Object.keys(out.metafile?.inputs ?? {}).map((p) => resolve(p));
+  const sources = inputs.flatMap((path) => {
+    try {
+      const st = statSync(path);
+      return [{ path, size: st.size, mtimeMs: st.mtimeMs }];
+    } catch {
+      return [];
+    }
+  });
+  if (sources.length > 0) memo.set(key, { sources, result });
+  return result;
+}
