@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { startLlmStub } from '../fixtures/llm-stub/index.js';
 import { CiResultSchema } from '../replay-cli/ci/report.js';
-import { writeNdjsonFile } from '../replay-cli/trace-file.js';
+import { writeNdjsonFile } from '../src/transfer/ndjson.js';
 import { createRecorder } from '../src/recorder/index.js';
 import { openStore } from '../src/store/open-store.js';
 import type { BenchRow } from './types.js';

@@ -145,6 +145,16 @@ export class CorruptEventError extends StoreError {
   }
 }
 
+/** A file the user named cannot be read (missing, a folder, no permission): their input, so exit 2. */
+export class InputFileError extends ValidationError {
+  override readonly code = 'INPUT_FILE_UNREADABLE';
+}
+
+/** A file retrace must write cannot be written: the environment's fault, so exit 3. */
+export class OutputFileError extends StoreError {
+  override readonly code = 'OUTPUT_FILE_UNWRITABLE';
+}
+
 export function isRetraceError(err: unknown): err is RetraceError {
   return err instanceof RetraceError;
 }

@@ -10,11 +10,12 @@ import {
   displayPath,
   findGoldenFiles,
   loadGoldens,
-  parseShard,
   selectShard,
   type GoldenTrace,
   type Shard,
-} from '../ci/goldens.js';
+} from '../../src/transfer/goldens.js';
+import { importTraces } from '../../src/transfer/import.js';
+import { parseShard } from '../ci/shard.js';
 import { Progress } from '../ci/progress.js';
 import {
   countVerdicts,
@@ -30,8 +31,6 @@ import { InputFileError, OutputFileError } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
 import { formatDuration } from '../format.js';
 import { DurationSchema, parseOptions, wholeNumber } from '../options.js';
-import { toNewEvent } from '../trace-file.js';
-import { plan } from './import.js';
 import type { RegisterCommand } from './types.js';
 
 /**
@@ -174,13 +173,8 @@ async function importGoldens(
   tenant: string,
   traces: readonly GoldenTrace[],
 ): Promise<{ imported: number; present: number }> {
-  const decisions = await plan(store, tenant, traces);
-  let imported = 0;
-  for (const trace of traces) {
-    if (decisions.get(trace.traceId) !== 'new') continue;
-    await store.append(tenant, trace.traceId, trace.events.map(toNewEvent), { expectedRevision: 'no_stream' });
-    imported += 1;
-  }
+  const outcomes = await importTraces(store, tenant, traces);
+  const imported = outcomes.filter((o) => o.result === 'imported').length;
   return { imported, present: traces.length - imported };
 }
 

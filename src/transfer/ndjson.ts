@@ -2,12 +2,10 @@ import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync } fr
 import { once } from 'node:events';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { isRetraceError, ValidationError } from '../src/errors.js';
-import { GENESIS_HASH, type StoredEvent } from '../src/events/envelope.js';
-import { safeParseStoredEvent } from '../src/events/validate.js';
-import { eventHash } from '../src/hashing/chain.js';
-import { InputFileError, OutputFileError } from './errors.js';
-import { Output } from './output.js';
+import { InputFileError, isRetraceError, OutputFileError, ValidationError } from '../errors.js';
+import { GENESIS_HASH, type StoredEvent } from '../events/envelope.js';
+import { safeParseStoredEvent } from '../events/validate.js';
+import { eventHash } from '../hashing/chain.js';
 
 /**
  * Trace files: NDJSON, one StoredEvent per line, exactly what the store's read() yields. They are how golden traces
@@ -141,16 +139,28 @@ function checkChain(path: string, lineNo: number, trace: FileTrace, event: Store
   }
 }
 
-export { toNewEvent } from '../src/events/envelope.js';
+/** Where NDJSON goes: a CLI Output, or anything whose write waits for the text to be taken (backpressure). */
+export interface TextSink {
+  write(text: string): Promise<void>;
+}
 
-/** Writes events as NDJSON to an Output; returns how many. */
-export async function writeNdjson(events: AsyncIterable<StoredEvent>, out: Output): Promise<number> {
+/** Writes events as NDJSON to a sink; returns how many. */
+export async function writeNdjson(events: AsyncIterable<StoredEvent>, out: TextSink): Promise<number> {
   let count = 0;
   for await (const e of events) {
     await out.write(`${JSON.stringify(e)}\n`);
     count += 1;
   }
   return count;
+}
+
+/** A sink over a stream that waits for 'drain' when its buffer is full, so a large trace holds bounded memory. */
+function streamSink(stream: NodeJS.WritableStream): TextSink {
+  return {
+    async write(text) {
+      if (!stream.write(text)) await once(stream, 'drain');
+    },
+  };
 }
 
 /**
@@ -179,7 +189,7 @@ export async function writeNdjsonFile(path: string, events: AsyncIterable<Stored
   const openError = await opened;
   if (openError) throw openError;
   try {
-    const count = await writeNdjson(events, new Output(stream));
+    const count = await writeNdjson(events, streamSink(stream));
     stream.end();
     await once(stream, 'finish');
     renameSync(temp, target);
