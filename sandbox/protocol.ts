@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { OnMissPolicySchema } from '../src/replay/on-miss.js';
 
 /**
  * Every message between the replay engine (parent) and the sandbox runtime (child), validated with zod on receipt
@@ -21,7 +22,7 @@ const JsonDiffOp = z.object({
 
 export const ReplayMissSchema = z.object({
   kind: z.enum(['llm', 'http', 'tool']),
-  policy: z.enum(['error', 'nearest', 'live']),
+  policy: OnMissPolicySchema,
   position: z.number().int().nonnegative(),
   request: z.object({
     method: z.string().optional(),
@@ -76,7 +77,7 @@ export const JobSchema = z.object({
     tools: z.array(z.any()),
     values: z.record(z.string(), z.array(z.union([z.number(), z.string()]))),
   }),
-  onMiss: z.enum(['error', 'nearest', 'live']),
+  onMiss: OnMissPolicySchema,
   fast: z.boolean(),
   until: z.number().int().nonnegative().optional(),
   override: z

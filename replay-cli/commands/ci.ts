@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import * as z from 'zod';
 import { renderMarkdown, type DiffReport } from '../../src/diff/index.js';
 import { isRetraceError, type RetraceError } from '../../src/errors.js';
-import { ON_MISS_POLICIES, replayTrace, SandboxError } from '../../src/replay/index.js';
+import { OnMissPolicySchema, replayTrace, SandboxError } from '../../src/replay/index.js';
 import type { EventStore } from '../../src/store/types.js';
 import {
   displayPath,
@@ -51,7 +51,7 @@ const CiInputSchema = z.object({
   reportDir: z.string().trim().min(1, 'must name a folder').optional(),
   shard: z.string().optional(),
   concurrency: wholeNumber(1, MAX_CONCURRENCY).default(1),
-  onMiss: z.enum(ON_MISS_POLICIES as readonly ['error', 'nearest', 'live']).default('error'),
+  onMiss: OnMissPolicySchema.default('error'),
   fast: z.boolean().default(false),
   timeout: DurationSchema.default(60_000),
   dryRun: z.boolean().default(false),

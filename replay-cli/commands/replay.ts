@@ -8,7 +8,7 @@ import {
   type DiffReport,
 } from '../../src/diff/index.js';
 import { TraceNotFoundError } from '../../src/errors.js';
-import { ON_MISS_POLICIES, replayTrace, type ReplayResult } from '../../src/replay/index.js';
+import { OnMissPolicySchema, replayTrace, type ReplayResult } from '../../src/replay/index.js';
 import type { EventStore } from '../../src/store/types.js';
 import { openStore } from '../../src/store/open-store.js';
 import { DEFAULT_SQLITE_PATH } from '../../src/store/sqlite/sqlite-store.js';
@@ -24,7 +24,7 @@ const ReplayInputSchema = z.object({
   traceId: z.string(),
   agent: z.string().trim().min(1, 'must be FILE or FILE#EXPORT').optional(),
   until: wholeNumber(0, Number.MAX_SAFE_INTEGER).optional(),
-  onMiss: z.enum(ON_MISS_POLICIES as readonly ['error', 'nearest', 'live']).default('error'),
+  onMiss: OnMissPolicySchema.default('error'),
   override: z.string().trim().min(1, 'must name a JSON file').optional(),
   fast: z.boolean().default(false),
   report: z.string().trim().min(1, 'must name a file').optional(),

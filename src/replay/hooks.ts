@@ -1,4 +1,3 @@
-import type { ErrorInfo } from '../events/payloads.js';
 import type {
   InterceptedRequest,
   NondeterminismSource,
@@ -6,18 +5,19 @@ import type {
   ToolAnswer,
   ToolCallInfo,
 } from '../recorder/hooks.js';
+import { errorFromInfo } from '../recorder/serialize.js';
 import type { ReplayCache } from './cache/lookup.js';
 import type { RecordedExchange, RecordedHttpResponse } from './cache/types.js';
 import { ReplayMissError, ReplayStoppedError } from './errors.js';
 import type { JsonDiffOp } from './json-diff.js';
+import type { OnMissPolicy } from './on-miss.js';
 
 /**
  * ReplayHooks built from the caches (issue 4 §1, §4–6). Runs inside the sandbox: the recorder calls these from its
  * one interception path, so a replayed request is answered without leaving the process.
  */
 
-export type OnMissPolicy = 'error' | 'nearest' | 'live';
-export const ON_MISS_POLICIES: readonly OnMissPolicy[] = ['error', 'nearest', 'live'];
+export { ON_MISS_POLICIES, type OnMissPolicy } from './on-miss.js';
 
 export interface ReplayMiss {
   kind: 'llm' | 'http' | 'tool';
@@ -91,14 +91,6 @@ const DROP_RESPONSE_HEADERS = new Set([
 ]);
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 const encoder = new TextEncoder();
-
-export function errorFromInfo(info: ErrorInfo): Error {
-  const err = new Error(info.message);
-  err.name = info.name;
-  if (info.code !== undefined) (err as Error & { code?: string }).code = info.code;
-  if (info.stack !== undefined) err.stack = info.stack;
-  return err;
-}
 
 /** what fetch accepts as a header value (no CR/LF/NUL), so one odd recorded header cannot fail the whole response */
 function isHeaderValue(v: string): boolean {

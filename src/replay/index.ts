@@ -9,10 +9,9 @@ export type {
   RecordedHttpResponse,
   RecordedToolAnswer,
 } from './cache/types.js';
+export { ON_MISS_POLICIES, OnMissPolicySchema, type OnMissPolicy } from './on-miss.js';
 export {
   createReplayHooks,
-  ON_MISS_POLICIES,
-  type OnMissPolicy,
   type ReplayMiss,
   type ReplayHooksOptions,
   type ReplayNotice,

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { InputFileError, isRetraceError, OutputFileError, ValidationError } from '../errors.js';
 import { GENESIS_HASH, type StoredEvent } from '../events/envelope.js';
 import { safeParseStoredEvent } from '../events/validate.js';
-import { eventHash } from '../hashing/chain.js';
+import { ChainVerifier } from '../hashing/chain.js';
 
 /**
  * Trace files: NDJSON, one StoredEvent per line, exactly what the store's read() yields. They are how golden traces
@@ -37,6 +37,7 @@ const FIX_HINT =
 /** Reads and checks a whole trace file; throws on the first bad line, naming it. Traces may be interleaved. */
 export async function readTraceFile(path: string): Promise<FileTrace[]> {
   const traces = new Map<string, FileTrace>();
+  const chains = new Map<string, ChainVerifier>();
   const eventIds = new Map<string, number>();
   const input = createReadStream(path, { encoding: 'utf8' });
   await once(input, 'open').catch((err: unknown) => {
@@ -78,8 +79,9 @@ export async function readTraceFile(path: string): Promise<FileTrace[]> {
       if (!trace) {
         trace = { traceId: event.traceId, sourceTenant: event.tenantId, events: [], lines: [] };
         traces.set(event.traceId, trace);
+        chains.set(event.traceId, new ChainVerifier({ seq: 0, prevHash: GENESIS_HASH }));
       }
-      checkChain(path, lineNo, trace, event);
+      checkChain(path, lineNo, trace, chains.get(event.traceId)!, event);
       trace.events.push(event);
       trace.lines.push(lineNo);
     }
@@ -102,14 +104,14 @@ export async function readTraceFile(path: string): Promise<FileTrace[]> {
 }
 
 /** Events of one trace must come in seq order from 0, each linked to the previous one's hash (the verify rules). */
-function checkChain(path: string, lineNo: number, trace: FileTrace, event: StoredEvent): void {
-  const prev = trace.events[trace.events.length - 1];
-  const expectedSeq = prev ? prev.seq + 1 : 0;
-  if (event.seq !== expectedSeq) {
+function checkChain(path: string, lineNo: number, trace: FileTrace, chain: ChainVerifier, event: StoredEvent): void {
+  const breaks = chain.check(event);
+  const gap = breaks.find((b) => b.rule === 'gap');
+  if (gap) {
     throw lineError(
       path,
       lineNo,
-      `trace "${event.traceId}" has seq ${event.seq} where seq ${expectedSeq} was expected (gap)`,
+      `trace "${event.traceId}" has seq ${event.seq} where seq ${gap.expectedSeq} was expected (gap)`,
       "Keep each trace's events complete and in seq order, as `retrace export` writes them.",
     );
   }
@@ -121,7 +123,7 @@ function checkChain(path: string, lineNo: number, trace: FileTrace, event: Store
       FIX_HINT,
     );
   }
-  if (event.prevHash !== (prev ? prev.hash : GENESIS_HASH)) {
+  if (breaks.some((b) => b.rule === 'prev-hash')) {
     throw lineError(
       path,
       lineNo,
@@ -129,7 +131,7 @@ function checkChain(path: string, lineNo: number, trace: FileTrace, event: Store
       'The file was edited or events were dropped; export the trace again from its source.',
     );
   }
-  if (eventHash(event as unknown as StoredEvent & Record<string, unknown>) !== event.hash) {
+  if (breaks.some((b) => b.rule === 'content-hash')) {
     throw lineError(
       path,
       lineNo,
