@@ -13,11 +13,11 @@ const ErrorInfo = z.object({
   code: z.string().optional(),
 });
 
-const JsonDiffOp = z.object({
+const PatchOp = z.object({
   op: z.enum(['add', 'remove', 'replace']),
   path: z.string(),
-  from: z.unknown().optional(),
   value: z.unknown().optional(),
+  oldValue: z.unknown().optional(),
 });
 
 export const ReplayMissSchema = z.object({
@@ -41,7 +41,7 @@ export const ReplayMissSchema = z.object({
       occurrence: z.number().int(),
     })
     .optional(),
-  diff: z.array(JsonDiffOp),
+  diff: z.array(PatchOp),
   servedSeq: z.number().int().optional(),
   message: z.string(),
 });

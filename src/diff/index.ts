@@ -13,7 +13,7 @@ export {
 export type { DiffPolicy, TypeRule, ResolvedPolicy } from './policy.js';
 export { DiffPolicyError, CrossTenantDiffError, DiffOptionError } from './errors.js';
 export type { TraceSource, StoredTraceRef } from './sources.js';
-export type { PatchOp } from './json-diff.js';
+export { diffJson, patchWeight, type PatchOp } from './json-diff.js';
 export { CLASS_TITLES } from './classify.js';
 export { renderJson } from './render/json.js';
 export { renderMarkdown, type MarkdownOptions } from './render/markdown.js';

@@ -107,3 +107,18 @@ function containsArray(v: unknown): boolean {
 function jsonKey(v: unknown): string {
   return v === undefined ? 'undefined' : JSON.stringify(v);
 }
+
+/**
+ * A size for "how different", used to pick the recorded request nearest to a replayed one: the number of ops plus
+ * the length of the changed leaves, so one changed word weighs less than one changed message.
+ */
+export function patchWeight(ops: readonly PatchOp[]): number {
+  let w = 0;
+  for (const op of ops) {
+    w += 1000;
+    const a = op.oldValue === undefined ? '' : JSON.stringify(op.oldValue);
+    const b = op.value === undefined ? '' : JSON.stringify(op.value);
+    w += Math.min(1000, Math.abs(a.length - b.length) + (a === b ? 0 : Math.min(a.length, b.length)));
+  }
+  return w;
+}

@@ -9,7 +9,7 @@ import { errorFromInfo } from '../recorder/serialize.js';
 import type { ReplayCache } from './cache/lookup.js';
 import type { RecordedExchange, RecordedHttpResponse } from './cache/types.js';
 import { ReplayMissError, ReplayStoppedError } from './errors.js';
-import type { JsonDiffOp } from './json-diff.js';
+import type { PatchOp } from '../diff/json-diff.js';
 import type { OnMissPolicy } from './on-miss.js';
 
 /**
@@ -37,7 +37,7 @@ export interface ReplayMiss {
   /** the nearest recorded request (same target first, then smallest diff) */
   nearest?: { seq: number; index: number; requestHash?: string; occurrence: number };
   /** recorded (nearest) → replayed, JSON Pointer paths into the normalized request (or the tool arguments) */
-  diff: JsonDiffOp[];
+  diff: PatchOp[];
   /** under `nearest`: the seq of the recorded request whose answer was served instead */
   servedSeq?: number;
   message: string;

@@ -1,5 +1,11 @@
 /** The replay engine (design §5): re-run a recorded agent in a sandbox, answering from the recording. */
 export { replayTrace, type ReplayOptions, type ReplayResult } from './replay.js';
+export {
+  replayTraces,
+  type ReplayTracesOptions,
+  type TraceReplayOutcome,
+  type ReplayErrorInfo,
+} from './batch.js';
 export { buildReplayCache, type BuildCacheOptions } from './cache/build.js';
 export { ReplayCache, type NearestExchange } from './cache/lookup.js';
 export type {
@@ -18,13 +24,13 @@ export {
   type ResolvedOverride,
 } from './hooks.js';
 export {
-  compareTraces,
   compareReplay,
+  REPLAY_DIFF_POLICY,
+  REPLAY_LABELS,
   type ReplayVerdict,
   type ReplayDivergence,
-  type CompareResult,
-} from './compare.js';
+  type ReplayComparison,
+} from './comparison.js';
 export { resolveOverride, ResponseOverrideSchema, type ResponseOverride } from './override.js';
 export { resolveEntry, type ResolvedEntry } from './entry.js';
-export { jsonDiff, type JsonDiffOp } from './json-diff.js';
 export * from './errors.js';
