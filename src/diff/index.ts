@@ -10,7 +10,7 @@ export {
   resolvePolicy,
   IDENTITY_FIELDS,
 } from './policy.js';
-export type { DiffPolicy, TypeRule, ResolvedPolicy } from './policy.js';
+export type { DiffPolicy, TypeRule, ResolvedPolicy, TimingRule } from './policy.js';
 export { DiffPolicyError, CrossTenantDiffError, DiffOptionError } from './errors.js';
 export type { TraceSource, StoredTraceRef } from './sources.js';
 export { diffJson, patchWeight, type PatchOp } from './json-diff.js';

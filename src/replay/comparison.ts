@@ -9,10 +9,12 @@ import type { ReplayMiss } from './hooks.js';
  * render it, and `retrace ci` builds its JUnit testcases from it; it is computed once, in replayTrace, with src/diff
  * (the only comparator), so no two of those outputs can disagree.
  *
- * The verdict is the diff report's (src/diff/diff-traces.ts), under REPLAY_DIFF_POLICY:
- *   identical  — every compared event is equal, ignored fields (timestamps, latencies, headers, provider ids) included,
- *                and the nondeterminism events match; only the envelope ids minted per trace (eventId, seq, hashes) differ;
- *   equivalent — events are equal once the ignored fields are set aside (they differ, e.g. a latency);
+ * The verdict is the diff report's (src/diff/diff-traces.ts), under REPLAY_DIFF_POLICY with timing 'same':
+ *   identical  — the same events up to ids, timestamps and latencies: every compared field is equal once the ids
+ *                minted per trace (eventId, seq, hashes), the timing (timestamps, latencies, durations, chunk timing)
+ *                and the replay's link to its recording are set aside, and the nondeterminism events match;
+ *   equivalent — equal once the policy's other ignored fields are set aside too (headers, provider-minted ids, host
+ *                details, error stacks; for a replay also the entry, the recording environment and the run metadata);
  *   diverged   — anything else; firstDivergence names the first difference and its class.
  * A request the recording could not answer (a miss under `error` or `nearest`) makes the replay diverged even when
  * the events compare equal under the policy: it is added to the report as a difference of its own.
@@ -63,7 +65,11 @@ export async function compareReplay(
   replay: readonly StoredEvent[],
   misses: readonly ReplayMiss[] = [],
 ): Promise<ReplayComparison> {
-  const report = await diffTraces(original, replay, { labels: REPLAY_LABELS, policy: REPLAY_DIFF_POLICY });
+  const report = await diffTraces(original, replay, {
+    labels: REPLAY_LABELS,
+    policy: REPLAY_DIFF_POLICY,
+    timing: 'same',
+  });
   const drift = misses.find((m) => m.policy !== 'live');
   if (drift && report.verdict !== 'diverged') addMiss(report, drift, original);
   return { verdict: report.verdict, firstDivergence: divergenceOf(report), report };
