@@ -1,5 +1,5 @@
 /**
- * `retrace ci` speed (issue 6): the built CLI over 100 golden traces of ~50 events each, `--concurrency 2 --fast`:
+ * `retrace ci` speed: the built CLI over 100 golden traces of ~50 events each, `--concurrency 2 --fast`:
  * wall time and per-trace median. The goldens are real: a small JavaScript agent (bench/agents/ci-agent.mjs, 7 rounds
  * of openai-SDK call + tool) recorded 100 times against the LLM stub, then written as NDJSON exactly as
  * `retrace export` writes them (the same writer, in process, to save 100 CLI starts).

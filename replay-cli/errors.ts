@@ -2,7 +2,7 @@ import { CommanderError } from 'commander';
 import { ValidationError, isRetraceError, type ExitCategory } from '../src/errors.js';
 
 /**
- * The CLI's one error path (design §7): every failure ends up in `handleError`, which prints what went wrong and what
+ * The CLI's one error path: every failure ends up in `handleError`, which prints what went wrong and what
  * to do (`error: …` / `  → …`), a stack trace only with --debug, and returns the exit code. Only main.ts exits.
  *
  * Exit codes (documented in `retrace --help` and README):

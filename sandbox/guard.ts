@@ -6,7 +6,7 @@ import net from 'node:net';
 import workerThreads from 'node:worker_threads';
 
 /**
- * Network refusal inside the sandbox (library notes §7): Node 20–24's permission model has no network restriction,
+ * Network refusal inside the sandbox: Node 20–24's permission model has no network restriction,
  * so every way out is patched here before any agent code loads — net.Socket#connect (which net.connect,
  * net.createConnection, tls.connect, http/https agents and undici all end in), dgram and http2. The IPC channel to
  * the parent is a pipe handed over at fork time and never goes through connect, so it needs no exception.

@@ -30,7 +30,7 @@ import { ChildMessageSchema, NoticeSchema, type ChildMessage, type SandboxJobInp
 import * as z from 'zod';
 
 /**
- * The parent side of the sandbox (issue 4 §2): fork the runtime under Node's permission model — reads only where the
+ * The parent side of the sandbox: fork the runtime under Node's permission model — reads only where the
  * agent's code, its node_modules and retrace's own runtime live, writes only to a fresh temp dir, no child processes,
  * no addons, workers only where tsx needs them (then refused again in JS, see guard.ts) — with a memory cap, a
  * timeout, zod-validated messages, and a guaranteed kill + temp dir removal whatever happens.
@@ -109,7 +109,7 @@ const TSX_LOADER = (() => {
   }
 })();
 
-/** The permission-model flag for this Node version (library notes §7). */
+/** The permission-model flag for this Node version: no longer experimental from Node 24 on. */
 export function permissionFlag(version = process.versions.node): string {
   const major = Number(version.split('.')[0]);
   return major >= 24 ? '--permission' : '--experimental-permission';

@@ -48,7 +48,7 @@ export class TraceTooLargeError extends ValidationError {
   override readonly code = 'TRACE_TOO_LARGE';
 }
 
-/** An append that breaks the trace lifecycle (design §1): names the offending event and the rule. */
+/** An append that breaks the trace lifecycle (src/events/lifecycle.ts): names the offending event and the rule. */
 export class LifecycleError extends ValidationError {
   override readonly code = 'LIFECYCLE_VIOLATION';
   constructor(

@@ -55,7 +55,7 @@ const STATUS_CODE: Record<RowStatus, number> = { same: 0, equivalent: 1, changed
 const STATUS_OF: RowStatus[] = ['same', 'equivalent', 'changed', 'added', 'removed', 'moved'];
 
 /**
- * Compares two runs of an agent (design §6): aligns their events by signature, patches each aligned pair under the
+ * Compares two runs of an agent: aligns their events by signature, patches each aligned pair under the
  * policy, classifies every difference, and returns the versioned report the renderers print.
  * `a` and `b` are event iterables or stored-trace references; both must belong to one tenant.
  */

@@ -1,4 +1,4 @@
-/** Structural diff of two runs (design §6). */
+/** Structural diff of two runs. */
 export { diffTraces, type DiffOptions } from './diff-traces.js';
 export * from './report-schema.js';
 export {

@@ -1,7 +1,7 @@
 import jsonpatch from 'fast-json-patch';
 import { Interner, diffSequences } from './myers.js';
 
-// fast-json-patch is CommonJS without an `exports` map: only the default import works under plain Node (library notes §5)
+// fast-json-patch is CommonJS without an `exports` map: only the default import works under plain Node
 const { compare, escapePathComponent, getValueByPointer } = jsonpatch;
 
 /**
@@ -20,7 +20,7 @@ const ARRAY_MAX_EDITS = 500;
 
 /**
  * JSON Patch from a to b. fast-json-patch diffs arrays by index, so one message inserted at the front of a chat would
- * rewrite every later message (library notes §5). Here arrays are aligned by element content first (Myers), changed
+ * rewrite every later message. Here arrays are aligned by element content first (Myers), changed
  * items in a hunk are paired and diffed recursively, and the rest become single add/remove ops. Objects without arrays
  * inside are handed to fast-json-patch's `compare`, which is exact for them.
  */

@@ -6,7 +6,7 @@ import { DiffPolicyError } from './errors.js';
 import { buildTrie, compilePath, EMPTY_TRIE, pathProblem, type CompiledPath, type PathTrie } from './paths.js';
 
 /**
- * Diff policies (design §6): per event type, compare `exact`ly, compare with some paths ignored, or `ignore` the
+ * Diff policies: per event type, compare `exact`ly, compare with some paths ignored, or `ignore` the
  * event type entirely (it is left out of the alignment). Users extend retrace's defaults from a JSON file or options.
  */
 

@@ -1,7 +1,7 @@
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 
 /**
- * The per-trace hash chain (design §1): each stored event carries the hash of the previous one, and its own hash over
+ * The per-trace hash chain: each stored event carries the hash of the previous one, and its own hash over
  * that link plus its canonical content, so `retrace verify` can prove nothing in a trace was altered, dropped or
  * reordered. `hash` itself is excluded from what is hashed.
  */

@@ -1,7 +1,7 @@
 import type { NewEvent } from '../events/envelope.js';
 
 /**
- * Redaction (design §4): the store is immutable, so secrets are removed before the append, never after. On by default.
+ * Redaction: the store is immutable, so secrets are removed before the append, never after. On by default.
  *   1. headers by name (authorization, x-api-key, cookie, …) → "[REDACTED]";
  *   2. JSON fields whose name says "credential" (api_key, client_secret, password, aws_secret_access_key, …) when
  *      their value is a string;

@@ -13,7 +13,7 @@ import type { PatchOp } from '../diff/json-diff.js';
 import type { OnMissPolicy } from './on-miss.js';
 
 /**
- * ReplayHooks built from the caches (issue 4 §1, §4–6). Runs inside the sandbox: the recorder calls these from its
+ * ReplayHooks built from the caches: LLM/HTTP answers, tool answers, nondeterministic values, overrides. Runs inside the sandbox: the recorder calls these from its
  * one interception path, so a replayed request is answered without leaving the process.
  */
 
@@ -43,7 +43,7 @@ export interface ReplayMiss {
   message: string;
 }
 
-/** A replacement for one recorded LLM response (issue 4 §6), resolved against the trace by the parent. */
+/** A replacement for one recorded LLM response (src/replay/override.ts), resolved against the trace by the parent. */
 export interface ResolvedOverride {
   /** seq of the recorded request whose response is replaced */
   requestSeq: number;

@@ -1,4 +1,4 @@
-/** The replay engine (design §5): re-run a recorded agent in a sandbox, answering from the recording. */
+/** The replay engine: re-run a recorded agent in a sandbox, answering from the recording. */
 export { replayTrace, type ReplayOptions, type ReplayResult } from './replay.js';
 export {
   replayTraces,

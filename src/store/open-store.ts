@@ -4,7 +4,7 @@ import { DEFAULT_SQLITE_PATH, SqliteEventStore, type SqliteStoreOptions } from '
 import type { EventStore } from './types.js';
 
 /**
- * The one way the recorder, the replay engine and the CLI get a store (design §3). Store URLs:
+ * The one way the recorder, the replay engine and the CLI get a store. Store URLs:
  *   sqlite:PATH            the embedded store (default: sqlite:.retrace/retrace.db)
  *   kurrentdb://host:2113  KurrentDB (also kurrent://, kdb://, esdb://, and the +discover forms)
  *   s3://bucket/prefix     the S3 archive (read-only)
