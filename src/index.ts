@@ -39,6 +39,7 @@ export {
   type ToolOptions,
   type RecordedEventType,
 } from './recorder/recorder.js';
+export type { EventSink } from './recorder/hooks.js';
 export { REDACTED, type RedactHook } from './recorder/redact.js';
 export {
   loadPricing,
