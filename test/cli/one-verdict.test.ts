@@ -20,6 +20,8 @@ import { BUILD_TIMEOUT_MS, ensureBuilt, retrace as retraceCli, tempStore } from 
 const V1 = 'fixtures/agents/support-agent.ts#supportAgent';
 const V2 = 'fixtures/agents/support-agent-v2.ts#supportAgent';
 
+/** generous: on a loaded CI machine a TypeScript agent's sandbox can take long to start; timing is not asserted */
+const SANDBOX_TIMEOUT = '300s';
 const st = tempStore('verdict.db');
 let traceId = '';
 const golden = join(st.dir, 'goldens', 'support.ndjson');
@@ -68,9 +70,22 @@ async function allOutputs(agent: string, tag: string): Promise<Outputs> {
   const reportPath = join(st.dir, `${tag}.report.json`);
   const junitPath = join(st.dir, `${tag}.junit.xml`);
   const [text, json, ci] = await Promise.all([
-    retrace(['replay', traceId, '--agent', agent, '--fast']),
-    retrace(['replay', traceId, '--agent', agent, '--fast', '--json', '--report', reportPath, '--format', 'json']),
-    retrace(['ci', golden, '--agent', agent, '--fast', '--junit', junitPath, '--json']),
+    retrace(['replay', traceId, '--agent', agent, '--fast', '--timeout', SANDBOX_TIMEOUT]),
+    retrace([
+      'replay',
+      traceId,
+      '--agent',
+      agent,
+      '--fast',
+      '--timeout',
+      SANDBOX_TIMEOUT,
+      '--json',
+      '--report',
+      reportPath,
+      '--format',
+      'json',
+    ]),
+    retrace(['ci', golden, '--agent', agent, '--fast', '--timeout', SANDBOX_TIMEOUT, '--junit', junitPath, '--json']),
   ]);
   for (const r of [text, json]) expect(r.stderr).not.toContain('error:');
   expect(ci.stderr).not.toContain('error:');
@@ -96,7 +111,7 @@ async function allOutputs(agent: string, tag: string): Promise<Outputs> {
 }
 
 describe('one verdict across replay, replay --json, the --report file and ci JUnit', () => {
-  it('an unchanged agent replays identical in all four outputs', { timeout: 240_000 }, async () => {
+  it('an unchanged agent replays identical in all four outputs', { timeout: 900_000 }, async () => {
     const o = await allOutputs(V1, 'same');
     expect(o.json.verdict).toBe('identical');
     expect(o.textVerdict).toBe('identical');
@@ -109,7 +124,7 @@ describe('one verdict across replay, replay --json, the --report file and ci JUn
     expect(o.ciFirst).toBeNull();
   });
 
-  it('a prompt-changed copy diverges with the same first divergence everywhere', { timeout: 240_000 }, async () => {
+  it('a prompt-changed copy diverges with the same first divergence everywhere', { timeout: 900_000 }, async () => {
     const o = await allOutputs(V2, 'changed');
     expect(o.json.verdict).toBe('diverged');
     expect(o.textVerdict).toBe('diverged');
