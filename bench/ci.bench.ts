@@ -1,5 +1,5 @@
 /**
- * `retrace ci` speed (issue 6): the built CLI over 100 golden traces of ~50 events each, `--concurrency 2 --fast`:
+ * `retrace ci` speed: the built CLI over 100 golden traces of ~50 events each, `--concurrency 2 --fast`:
  * wall time and per-trace median. The goldens are real: a small JavaScript agent (bench/agents/ci-agent.mjs, 7 rounds
  * of openai-SDK call + tool) recorded 100 times against the LLM stub, then written as NDJSON exactly as
  * `retrace export` writes them (the same writer, in process, to save 100 CLI starts).
@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { startLlmStub } from '../fixtures/llm-stub/index.js';
 import { CiResultSchema } from '../replay-cli/ci/report.js';
-import { writeNdjsonFile } from '../replay-cli/trace-file.js';
+import { writeNdjsonFile } from '../src/transfer/ndjson.js';
 import { createRecorder } from '../src/recorder/index.js';
 import { openStore } from '../src/store/open-store.js';
 import type { BenchRow } from './types.js';

@@ -1,5 +1,5 @@
 /**
- * Diff benchmark (issue 5): two traces with scattered changes at 1k / 10k / 100k events.
+ * Diff benchmark: two traces with scattered changes at 1k / 10k / 100k events.
  * Targets: 10k events with 10 changes ≤ 300 ms; 100k ≤ 3 s and ≤ 256 MB; growth from 1k to 100k about linear.
  * Each time is compared with a baseline measured in the same run on the same events: one JSON.stringify equality
  * pass over the pairs (the least any diff must do: look at every event once).

@@ -1,5 +1,5 @@
 /**
- * Recorder overhead per LLM call (issue 3): the same ~3 KB chat-completion POSTs through global fetch against the local
+ * Recorder overhead per LLM call: the same ~3 KB chat-completion POSTs through global fetch against the local
  * LLM stub, unrecorded vs recorded by retrace (embedded SQLite store, one run per block) vs recorded by Polly.js
  * (@pollyjs/core, fetch adapter, fs persister, mode "record"), all in the same `run()`.
  *

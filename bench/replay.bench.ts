@@ -1,5 +1,5 @@
 /**
- * Replay speed (issue 4): (1) serve time per replayed request — the same 200 chat-completion POSTs through global fetch,
+ * Replay speed: (1) serve time per replayed request — the same 200 chat-completion POSTs through global fetch,
  * answered by retrace's replay hooks (the recorder's interception path in replay mode, in process, as inside the
  * sandbox) vs Polly.js in replay mode (fetch adapter, fs persister) in the same run; target ≤ 0.5× Polly.
  * (2) wall time of a full replayTrace of a 200-LLM-call trace recorded through the real openai SDK, sandbox start

@@ -1,5 +1,5 @@
 /**
- * Embedded store speed (issue 2): durable batched appends/s and reads next to a raw-file baseline measured in the same
+ * Embedded store speed: durable batched appends/s and reads next to a raw-file baseline measured in the same
  * run (append JSON lines + fsync per batch of 100), because absolute numbers drift on these shared machines.
  * Memory while streaming a 100k-event trace is measured in a fresh child process so the heap of the append phase
  * does not blur it.
@@ -14,7 +14,7 @@ import type { NewEvent } from '../src/events/envelope.js';
 import { openStore } from '../src/store/open-store.js';
 import type { BenchRow } from './types.js';
 
-const PAYLOAD_TEXT = 'lorem ipsum '.repeat(70); // ~1 KB events, the size design §3 measured
+const PAYLOAD_TEXT = 'lorem ipsum '.repeat(70); // ~1 KB events, a typical LLM event
 
 function events(n: number, start = 0): NewEvent[] {
   const ts = new Date().toISOString();

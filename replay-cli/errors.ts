@@ -1,8 +1,8 @@
 import { CommanderError } from 'commander';
-import { StoreError, ValidationError, isRetraceError, type ExitCategory } from '../src/errors.js';
+import { ValidationError, isRetraceError, type ExitCategory } from '../src/errors.js';
 
 /**
- * The CLI's one error path (design §7): every failure ends up in `handleError`, which prints what went wrong and what
+ * The CLI's one error path: every failure ends up in `handleError`, which prints what went wrong and what
  * to do (`error: …` / `  → …`), a stack trace only with --debug, and returns the exit code. Only main.ts exits.
  *
  * Exit codes (documented in `retrace --help` and README):
@@ -25,15 +25,8 @@ export class UsageError extends ValidationError {
   override readonly code = 'CLI_USAGE';
 }
 
-/** A file the user named cannot be read (missing, a folder, no permission): their input, so exit 2. */
-export class InputFileError extends ValidationError {
-  override readonly code = 'INPUT_FILE_UNREADABLE';
-}
-
-/** A file the CLI must write cannot be written: the environment's fault, so exit 3. */
-export class OutputFileError extends StoreError {
-  override readonly code = 'OUTPUT_FILE_UNWRITABLE';
-}
+// the file errors live in the library (src/transfer reads and writes trace files); re-exported for the commands
+export { InputFileError, OutputFileError } from '../src/errors.js';
 
 interface ErrorSink {
   write(text: string): unknown;

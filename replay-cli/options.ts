@@ -4,7 +4,7 @@ import { issuePath } from '../src/events/validate.js';
 import { UsageError } from './errors.js';
 
 /**
- * Option schemas (design §7: options are validated with zod). Commander parses the command line into strings and
+ * Option schemas: options are validated with zod. Commander parses the command line into strings and
  * booleans; these schemas turn them into typed values and produce the error a person reads, naming the flag.
  */
 

@@ -3,7 +3,7 @@ import timers from 'node:timers';
 import timersPromises from 'node:timers/promises';
 
 /**
- * Fast-forwarded timers (issue 4 §5). setTimeout / setInterval keep a virtual clock: a timer is due at
+ * Fast-forwarded timers, so a replay does not wait out the agent's sleeps and backoffs. setTimeout / setInterval keep a virtual clock: a timer is due at
  * virtualNow + delay, timers fire strictly in (due, creation) order, one per macrotask, and the virtual clock jumps
  * to the next due time only when the sandbox is quiescent — no replayed response being produced, no append in flight,
  * and nothing else happened for a full turn of the event loop. So a recorded 30 s backoff costs one loop turn, while a

@@ -48,7 +48,7 @@ export class TraceTooLargeError extends ValidationError {
   override readonly code = 'TRACE_TOO_LARGE';
 }
 
-/** An append that breaks the trace lifecycle (design §1): names the offending event and the rule. */
+/** An append that breaks the trace lifecycle (src/events/lifecycle.ts): names the offending event and the rule. */
 export class LifecycleError extends ValidationError {
   override readonly code = 'LIFECYCLE_VIOLATION';
   constructor(
@@ -143,6 +143,16 @@ export class CorruptEventError extends StoreError {
   ) {
     super(message, hint);
   }
+}
+
+/** A file the user named cannot be read (missing, a folder, no permission): their input, so exit 2. */
+export class InputFileError extends ValidationError {
+  override readonly code = 'INPUT_FILE_UNREADABLE';
+}
+
+/** A file retrace must write cannot be written: the environment's fault, so exit 3. */
+export class OutputFileError extends StoreError {
+  override readonly code = 'OUTPUT_FILE_UNWRITABLE';
 }
 
 export function isRetraceError(err: unknown): err is RetraceError {

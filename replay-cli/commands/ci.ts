@@ -2,19 +2,20 @@ import { appendFileSync, existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as z from 'zod';
-import { renderMarkdown, type DiffReport } from '../../src/diff/index.js';
-import { isRetraceError, type RetraceError } from '../../src/errors.js';
-import { ON_MISS_POLICIES, replayTrace, SandboxError } from '../../src/replay/index.js';
+import { renderMarkdown } from '../../src/diff/index.js';
+import { replayTraces, type TraceReplayOutcome } from '../../src/replay/batch.js';
+import { OnMissPolicySchema } from '../../src/replay/on-miss.js';
 import type { EventStore } from '../../src/store/types.js';
 import {
   displayPath,
   findGoldenFiles,
   loadGoldens,
-  parseShard,
   selectShard,
   type GoldenTrace,
   type Shard,
-} from '../ci/goldens.js';
+} from '../../src/transfer/goldens.js';
+import { importTraces } from '../../src/transfer/import.js';
+import { parseShard } from '../ci/shard.js';
 import { Progress } from '../ci/progress.js';
 import {
   countVerdicts,
@@ -30,8 +31,6 @@ import { InputFileError, OutputFileError } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
 import { formatDuration } from '../format.js';
 import { DurationSchema, parseOptions, wholeNumber } from '../options.js';
-import { toNewEvent } from '../trace-file.js';
-import { plan } from './import.js';
 import type { RegisterCommand } from './types.js';
 
 /**
@@ -52,7 +51,7 @@ const CiInputSchema = z.object({
   reportDir: z.string().trim().min(1, 'must name a folder').optional(),
   shard: z.string().optional(),
   concurrency: wholeNumber(1, MAX_CONCURRENCY).default(1),
-  onMiss: z.enum(ON_MISS_POLICIES as readonly ['error', 'nearest', 'live']).default('error'),
+  onMiss: OnMissPolicySchema.default('error'),
   fast: z.boolean().default(false),
   timeout: DurationSchema.default(60_000),
   memoryMb: wholeNumber(64, 1_048_576).default(512),
@@ -79,96 +78,69 @@ function agentNameOf(trace: GoldenTrace): string | null {
   return first?.type === 'agent_started' && typeof first.payload.agent === 'string' ? first.payload.agent : null;
 }
 
-/** A failure that stops the whole run (exit 3) instead of failing one trace: the store itself is not usable. */
-function isFatal(err: unknown): err is RetraceError {
-  return isRetraceError(err) && err.exitCategory === 'environment' && !(err instanceof SandboxError);
-}
-
-interface RunOptions {
-  ctx: CommandContext;
-  store: EventStore;
-  input: CiInput;
-  cwd: string;
-  onDone: (t: CiTraceResult) => void;
-}
-
-async function replayOne(trace: GoldenTrace, { ctx, store, input, cwd }: RunOptions): Promise<CiTraceResult> {
-  const t0 = performance.now();
-  const base = { traceId: trace.traceId, file: trace.file, agent: agentNameOf(trace) };
-  try {
-    const r = await replayTrace({
-      store,
-      tenant: ctx.tenant,
-      traceId: trace.traceId,
-      onMiss: input.onMiss,
-      fast: input.fast,
-      timeoutMs: input.timeout,
-      memoryMb: input.memoryMb,
-      cwd,
-      ...(input.agent !== undefined ? { agent: input.agent } : {}),
-    });
-    let report: string | null = null;
-    if (r.verdict === 'diverged' && input.reportDir !== undefined && r.diffReport !== undefined) {
-      report = join(input.reportDir, `${trace.traceId}.md`);
-      writeFileAtomic(report, renderMarkdown(r.diffReport as DiffReport));
-    }
-    return {
-      ...base,
-      verdict: r.verdict,
-      replayTraceId: r.replayTraceId,
-      firstDivergence: r.verdict === 'diverged' ? (r.firstDivergence?.message ?? r.misses[0]?.message ?? null) : null,
-      error: null,
-      report,
-      misses: r.misses.length,
-      durationMs: performance.now() - t0,
-    };
-  } catch (err) {
-    if (isFatal(err)) throw err;
-    const replayTraceId = (err as { replayTraceId?: unknown }).replayTraceId;
+/**
+ * One testcase of the report, rendered from the trace's one replay comparison (ReplayResult): its verdict and first
+ * divergence are the ones `retrace replay` prints for the same trace. A diverged trace's --report-dir file renders
+ * the same comparison's diff report.
+ */
+function toCiResult(trace: GoldenTrace, outcome: TraceReplayOutcome, reportDir: string | undefined): CiTraceResult {
+  const base = { traceId: trace.traceId, file: trace.file, agent: agentNameOf(trace), durationMs: outcome.durationMs };
+  if (outcome.status === 'error') {
     return {
       ...base,
       verdict: 'error',
-      replayTraceId: typeof replayTraceId === 'string' ? replayTraceId : null,
+      replayTraceId: outcome.replayTraceId,
       firstDivergence: null,
-      error: isRetraceError(err)
-        ? { code: err.code, name: err.name, message: err.message, hint: err.hint || null }
-        : {
-            code: 'UNEXPECTED',
-            name: err instanceof Error ? err.name : 'Error',
-            message: err instanceof Error ? err.message : String(err),
-            hint: null,
-          },
+      error: outcome.error,
       report: null,
       misses: 0,
-      durationMs: performance.now() - t0,
     };
   }
+  const r = outcome.result;
+  let report: string | null = null;
+  if (r.verdict === 'diverged' && reportDir !== undefined) {
+    report = join(reportDir, `${trace.traceId}.md`);
+    writeFileAtomic(report, renderMarkdown(r.diffReport));
+  }
+  return {
+    ...base,
+    verdict: r.verdict,
+    replayTraceId: r.replayTraceId,
+    firstDivergence: r.firstDivergence?.message ?? null,
+    error: null,
+    report,
+    misses: r.misses.length,
+  };
 }
 
-/**
- * Replays with at most `concurrency` sandboxes at once. A fatal (store) failure stops handing out traces, lets the
- * running replays finish, then rethrows; results come back in the input order.
- */
-async function replayAll(traces: readonly GoldenTrace[], options: RunOptions): Promise<CiTraceResult[]> {
-  const results: CiTraceResult[] = new Array<CiTraceResult>(traces.length);
-  let next = 0;
-  let fatal: { err: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (fatal === undefined && next < traces.length) {
-      const i = next++;
-      const trace = traces[i]!;
-      try {
-        const r = await replayOne(trace, options);
-        results[i] = r;
-        options.onDone(r);
-      } catch (err) {
-        fatal ??= { err };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.input.concurrency, traces.length) }, worker));
-  if (fatal) throw fatal.err;
-  return results;
+async function replayAll(
+  ctx: CommandContext,
+  store: EventStore,
+  input: CiInput,
+  cwd: string,
+  traces: readonly GoldenTrace[],
+  onDone: (t: CiTraceResult) => void,
+): Promise<CiTraceResult[]> {
+  const byId = new Map(traces.map((t) => [t.traceId, t]));
+  const rendered = new Map<string, CiTraceResult>();
+  const outcomes = await replayTraces({
+    store,
+    tenant: ctx.tenant,
+    traceIds: traces.map((t) => t.traceId),
+    concurrency: input.concurrency,
+    onMiss: input.onMiss,
+    fast: input.fast,
+    timeoutMs: input.timeout,
+    memoryMb: input.memoryMb,
+    cwd,
+    ...(input.agent !== undefined ? { agent: input.agent } : {}),
+    onResult: (outcome) => {
+      const t = toCiResult(byId.get(outcome.traceId)!, outcome, input.reportDir);
+      rendered.set(outcome.traceId, t);
+      onDone(t);
+    },
+  });
+  return outcomes.map((o) => rendered.get(o.traceId)!);
 }
 
 async function importGoldens(
@@ -176,13 +148,8 @@ async function importGoldens(
   tenant: string,
   traces: readonly GoldenTrace[],
 ): Promise<{ imported: number; present: number }> {
-  const decisions = await plan(store, tenant, traces);
-  let imported = 0;
-  for (const trace of traces) {
-    if (decisions.get(trace.traceId) !== 'new') continue;
-    await store.append(tenant, trace.traceId, trace.events.map(toNewEvent), { expectedRevision: 'no_stream' });
-    imported += 1;
-  }
+  const outcomes = await importTraces(store, tenant, traces);
+  const imported = outcomes.filter((o) => o.result === 'imported').length;
   return { imported, present: traces.length - imported };
 }
 
@@ -332,7 +299,7 @@ Examples:
           );
           progress.start();
           try {
-            const traces = await replayAll(selected, { ctx, store, input, cwd, onDone: (t) => progress.finished(t) });
+            const traces = await replayAll(ctx, store, input, cwd, selected, (t) => progress.finished(t));
             return { traces, ...counts };
           } finally {
             progress.end();

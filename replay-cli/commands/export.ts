@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { TraceNotFoundError } from '../../src/errors.js';
 import { parseOptions } from '../options.js';
-import { writeNdjson, writeNdjsonFile } from '../trace-file.js';
+import { writeNdjson, writeNdjsonFile } from '../../src/transfer/ndjson.js';
 import type { RegisterCommand } from './types.js';
 
 const ExportInputSchema = z.object({

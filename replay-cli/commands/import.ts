@@ -1,55 +1,11 @@
 import * as z from 'zod';
-import { ValidationError } from '../../src/errors.js';
-import type { EventStore } from '../../src/store/types.js';
+import { importTraces } from '../../src/transfer/import.js';
+import { readTraceFile } from '../../src/transfer/ndjson.js';
 import { formatInt } from '../format.js';
 import { parseOptions } from '../options.js';
-import { readTraceFile, toNewEvent, type FileTrace } from '../trace-file.js';
 import type { RegisterCommand } from './types.js';
 
 const ImportArgsSchema = z.object({ file: z.string().trim().min(1, 'must name a file') });
-
-export interface ImportOutcome {
-  traceId: string;
-  events: number;
-  /** imported: appended now; unchanged: the store already held exactly these events (importing twice is a no-op) */
-  result: 'imported' | 'unchanged';
-}
-
-/**
- * Decides, before anything is written, what happens to each trace of the file: a new trace is appended, a trace whose
- * events the store already holds (same eventIds at the same seqs) is left alone, anything else is a conflict. Checking
- * every trace first means a conflict in the third trace does not leave the first two imported. `retrace ci` imports
- * its golden traces through this too.
- */
-export async function plan(
-  store: EventStore,
-  tenant: string,
-  traces: readonly FileTrace[],
-): Promise<Map<string, 'new' | 'unchanged'>> {
-  const decisions = new Map<string, 'new' | 'unchanged'>();
-  for (const trace of traces) {
-    const summary = await store.summary(tenant, trace.traceId);
-    if (!summary) {
-      decisions.set(trace.traceId, 'new');
-      continue;
-    }
-    let seq = 0;
-    for await (const stored of store.read(tenant, trace.traceId, { toSeq: trace.events.length - 1 })) {
-      const mine = trace.events[seq];
-      if (!mine || mine.eventId.toLowerCase() !== stored.eventId.toLowerCase()) break;
-      seq += 1;
-    }
-    if (seq !== trace.events.length) {
-      throw new ValidationError(
-        `Trace "${trace.traceId}" already exists in tenant "${tenant}" with different events (they differ from seq ${seq}, file line ${trace.lines[seq] ?? '?'}). Nothing was imported.`,
-        'Import into another tenant (--tenant) or store (--store), or export the stored trace to compare it with the file.',
-        'traceId',
-      );
-    }
-    decisions.set(trace.traceId, 'unchanged');
-  }
-  return decisions;
-}
 
 export const registerImport: RegisterCommand = (program, bind) => {
   program
@@ -70,22 +26,7 @@ Examples:
       bind(async (ctx, { args }) => {
         const { file } = parseOptions(ImportArgsSchema, { file: args[0] }, 'import');
         const traces = await readTraceFile(file);
-        const outcomes = await ctx.withStore(async (store) => {
-          const decisions = await plan(store, ctx.tenant, traces);
-          const done: ImportOutcome[] = [];
-          for (const trace of traces) {
-            if (decisions.get(trace.traceId) === 'new') {
-              // one append per trace: the store writes it in one transaction, or not at all
-              await store.append(ctx.tenant, trace.traceId, trace.events.map(toNewEvent), {
-                expectedRevision: 'no_stream',
-              });
-              done.push({ traceId: trace.traceId, events: trace.events.length, result: 'imported' });
-            } else {
-              done.push({ traceId: trace.traceId, events: trace.events.length, result: 'unchanged' });
-            }
-          }
-          return done;
-        });
+        const outcomes = await ctx.withStore((store) => importTraces(store, ctx.tenant, traces));
         if (ctx.json) {
           await ctx.out.json({ tenantId: ctx.tenant, file, traces: outcomes });
           return 0;

@@ -1,15 +1,7 @@
 import * as z from 'zod';
-import {
-  diffTraces,
-  renderHtml,
-  renderJson,
-  renderJunit,
-  renderMarkdown,
-  type DiffReport,
-} from '../../src/diff/index.js';
+import { renderHtml, renderJson, renderJunit, renderMarkdown, type DiffReport } from '../../src/diff/index.js';
 import { TraceNotFoundError } from '../../src/errors.js';
-import { ON_MISS_POLICIES, replayTrace, type ReplayResult } from '../../src/replay/index.js';
-import type { EventStore } from '../../src/store/types.js';
+import { OnMissPolicySchema, replayTrace, type ReplayResult } from '../../src/replay/index.js';
 import { openStore } from '../../src/store/open-store.js';
 import { DEFAULT_SQLITE_PATH } from '../../src/store/sqlite/sqlite-store.js';
 import { writeFileAtomic } from '../files.js';
@@ -24,7 +16,7 @@ const ReplayInputSchema = z.object({
   traceId: z.string(),
   agent: z.string().trim().min(1, 'must be FILE or FILE#EXPORT').optional(),
   until: wholeNumber(0, Number.MAX_SAFE_INTEGER).optional(),
-  onMiss: z.enum(ON_MISS_POLICIES as readonly ['error', 'nearest', 'live']).default('error'),
+  onMiss: OnMissPolicySchema.default('error'),
   override: z.string().trim().min(1, 'must name a JSON file').optional(),
   fast: z.boolean().default(false),
   report: z.string().trim().min(1, 'must name a file').optional(),
@@ -43,28 +35,9 @@ const RENDER: Record<Format, (report: DiffReport) => string> = {
   junit: (r) => renderJunit(r),
 };
 
-/** The report compares the recording (up to --until when the replay stopped there) with the stored replay trace. */
-async function writeReport(
-  store: EventStore,
-  target: EventStore,
-  tenant: string,
-  input: ReplayInput,
-  result: ReplayResult,
-  format: Format,
-  path: string,
-): Promise<void> {
-  const original =
-    input.until !== undefined && input.onMiss !== 'live'
-      ? store.read(tenant, input.traceId, { toSeq: input.until })
-      : { store, tenantId: tenant, traceId: input.traceId };
-  // a sandbox that failed before its first event stored no replay trace: compare against nothing, which is the truth
-  const replay = (await target.exists(tenant, result.replayTraceId))
-    ? { store: target, tenantId: tenant, traceId: result.replayTraceId }
-    : [];
-  const report = await diffTraces(original, replay, {
-    labels: { a: 'recorded', b: 'replay' },
-  });
-  const text = RENDER[format](report);
+/** The report file renders the replay's one comparison (ReplayResult.diffReport), the same the verdict comes from. */
+function writeReport(result: ReplayResult, format: Format, path: string): void {
+  const text = RENDER[format](result.diffReport);
   writeFileAtomic(path, text.endsWith('\n') ? text : `${text}\n`);
 }
 
@@ -153,8 +126,7 @@ Examples:
                 ...(input.until !== undefined ? { until: input.until } : {}),
                 ...(input.override !== undefined ? { override: input.override } : {}),
               });
-              if (input.report !== undefined)
-                await writeReport(store, target, ctx.tenant, input, result, format, input.report);
+              if (input.report !== undefined) writeReport(result, format, input.report);
               return { result, reportPath: input.report, writtenTo: target === store ? undefined : target.location };
             } finally {
               if (target !== store) await target.close();

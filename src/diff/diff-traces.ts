@@ -6,7 +6,14 @@ import { compareStep, type DraftDifference } from './compare-step.js';
 import { DiffOptionError } from './errors.js';
 import { loadTrace, type LoadedTrace } from './load.js';
 import { DEFAULT_MAX_EDITS } from './myers.js';
-import { loadPolicyFile, mergePolicies, parsePolicy, resolvePolicy, type DiffPolicy } from './policy.js';
+import {
+  loadPolicyFile,
+  mergePolicies,
+  parsePolicy,
+  resolvePolicy,
+  type DiffPolicy,
+  type TimingRule,
+} from './policy.js';
 import {
   DIFF_REPORT_VERSION,
   type DiffClass,
@@ -37,13 +44,18 @@ export interface DiffOptions {
   maxInlineBytes?: number;
   /** edit-distance cap for the exact alignment (default 2000); beyond it the middle is paired positionally */
   maxEdits?: number;
+  /**
+   * How events that differ only in timing (timestamps, latencies, durations, a replay's link to its recording) count:
+   * 'equivalent' (default: two live runs) or 'same', so they stay "identical" — a replay's timing is the host's.
+   */
+  timing?: TimingRule;
 }
 
 const STATUS_CODE: Record<RowStatus, number> = { same: 0, equivalent: 1, changed: 2, added: 3, removed: 4, moved: 5 };
 const STATUS_OF: RowStatus[] = ['same', 'equivalent', 'changed', 'added', 'removed', 'moved'];
 
 /**
- * Compares two runs of an agent (design §6): aligns their events by signature, patches each aligned pair under the
+ * Compares two runs of an agent: aligns their events by signature, patches each aligned pair under the
  * policy, classifies every difference, and returns the versioned report the renderers print.
  * `a` and `b` are event iterables or stored-trace references; both must belong to one tenant.
  */
@@ -56,7 +68,7 @@ export async function diffTraces(a: TraceSource, b: TraceSource, options: DiffOp
   const policies: DiffPolicy[] = [];
   if (options.policyFile !== undefined) policies.push(loadPolicyFile(options.policyFile));
   if (options.policy !== undefined) policies.push(parsePolicy(options.policy, 'options.policy'));
-  const policy = resolvePolicy(mergePolicies(...policies));
+  const policy = resolvePolicy(mergePolicies(...policies), options.timing ?? 'equivalent');
 
   checkRefsShareTenant(a, b);
   const guard = new TenantGuard(isStoredTraceRef(a) ? a.tenantId : isStoredTraceRef(b) ? b.tenantId : undefined);

@@ -6,7 +6,7 @@ export class DiffPolicyError extends ValidationError {
 }
 
 /**
- * Two traces of different tenants. Tenants are isolation boundaries (design §9): a report that mixes two tenants'
+ * Two traces of different tenants. Tenants are isolation boundaries (README, "The store"): a report that mixes two tenants'
  * payloads would leak one tenant's data into a document shared with the other, so the diff refuses.
  */
 export class CrossTenantDiffError extends RetraceError {

@@ -1,4 +1,4 @@
-/** Structural diff of two runs (design §6). */
+/** Structural diff of two runs. */
 export { diffTraces, type DiffOptions } from './diff-traces.js';
 export * from './report-schema.js';
 export {
@@ -10,10 +10,10 @@ export {
   resolvePolicy,
   IDENTITY_FIELDS,
 } from './policy.js';
-export type { DiffPolicy, TypeRule, ResolvedPolicy } from './policy.js';
+export type { DiffPolicy, TypeRule, ResolvedPolicy, TimingRule } from './policy.js';
 export { DiffPolicyError, CrossTenantDiffError, DiffOptionError } from './errors.js';
 export type { TraceSource, StoredTraceRef } from './sources.js';
-export type { PatchOp } from './json-diff.js';
+export { diffJson, patchWeight, type PatchOp } from './json-diff.js';
 export { CLASS_TITLES } from './classify.js';
 export { renderJson } from './render/json.js';
 export { renderMarkdown, type MarkdownOptions } from './render/markdown.js';

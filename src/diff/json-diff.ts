@@ -1,7 +1,7 @@
 import jsonpatch from 'fast-json-patch';
 import { Interner, diffSequences } from './myers.js';
 
-// fast-json-patch is CommonJS without an `exports` map: only the default import works under plain Node (library notes §5)
+// fast-json-patch is CommonJS without an `exports` map: only the default import works under plain Node
 const { compare, escapePathComponent, getValueByPointer } = jsonpatch;
 
 /**
@@ -20,7 +20,7 @@ const ARRAY_MAX_EDITS = 500;
 
 /**
  * JSON Patch from a to b. fast-json-patch diffs arrays by index, so one message inserted at the front of a chat would
- * rewrite every later message (library notes §5). Here arrays are aligned by element content first (Myers), changed
+ * rewrite every later message. Here arrays are aligned by element content first (Myers), changed
  * items in a hunk are paired and diffed recursively, and the rest become single add/remove ops. Objects without arrays
  * inside are handed to fast-json-patch's `compare`, which is exact for them.
  */
@@ -106,4 +106,19 @@ function containsArray(v: unknown): boolean {
 /** Equality key for alignment: JSON text (key order can make equal objects differ here; the pairing then recovers). */
 function jsonKey(v: unknown): string {
   return v === undefined ? 'undefined' : JSON.stringify(v);
+}
+
+/**
+ * A size for "how different", used to pick the recorded request nearest to a replayed one: the number of ops plus
+ * the length of the changed leaves, so one changed word weighs less than one changed message.
+ */
+export function patchWeight(ops: readonly PatchOp[]): number {
+  let w = 0;
+  for (const op of ops) {
+    w += 1000;
+    const a = op.oldValue === undefined ? '' : JSON.stringify(op.oldValue);
+    const b = op.value === undefined ? '' : JSON.stringify(op.value);
+    w += Math.min(1000, Math.abs(a.length - b.length) + (a === b ? 0 : Math.min(a.length, b.length)));
+  }
+  return w;
 }

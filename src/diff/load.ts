@@ -38,7 +38,7 @@ export async function loadTrace(source: TraceSource, policy: ResolvedPolicy, gua
     const rule = policy.rules.get(event.type);
     if (rule?.mode === 'ignore') {
       ignoredCount++;
-      digest.update(canonicalJson(normalizeEvent(event).doc));
+      digest.update(canonicalJson(normalizeEvent(event, policy.ignoredEventPaths).doc));
       digest.update('\n');
     } else {
       events.push(event);

@@ -10,6 +10,8 @@ export interface CompiledPath {
   /** the path as the user wrote it, for messages */
   source: string;
   segments: PathSegment[];
+  /** removed without being kept for the identical/equivalent decision: a difference here still counts as identical */
+  silent?: boolean;
 }
 
 /** Why the path is unusable, or undefined if it is fine. */
@@ -42,6 +44,8 @@ function splitPath(source: string): string[] {
 export interface PathTrie {
   /** a path ends here: remove the value */
   end: boolean;
+  /** every path ending here is silent (CompiledPath.silent): the removed value is not kept */
+  silent: boolean;
   children: Map<string, PathTrie>;
   /** the child's array index, or -1 if the segment is not one */
   index: number;
@@ -51,6 +55,7 @@ export interface PathTrie {
 function node(segment: string): PathTrie {
   return {
     end: false,
+    silent: false,
     children: new Map(),
     index: /^(0|[1-9][0-9]*)$/.test(segment) ? Number(segment) : -1,
     any: undefined,
@@ -69,6 +74,7 @@ export function buildTrie(paths: readonly CompiledPath[]): PathTrie {
         at = next;
       }
     }
+    at.silent = at.end ? at.silent && p.silent === true : p.silent === true;
     at.end = true;
   }
   return root;
@@ -95,7 +101,7 @@ function removeAt(value: unknown, trie: PathTrie, removed: unknown[]): unknown {
       const current = copy ?? value;
       const child: unknown = current[idx];
       if (sub.end) {
-        removed.push(child);
+        if (!sub.silent) removed.push(child);
         copy ??= value.slice();
         copy[idx] = null;
         return;
@@ -117,7 +123,7 @@ function removeAt(value: unknown, trie: PathTrie, removed: unknown[]): unknown {
     if (!Object.hasOwn(current, key)) return;
     const child = current[key];
     if (sub.end) {
-      removed.push(key, child);
+      if (!sub.silent) removed.push(key, child);
       copy ??= { ...record };
       delete copy[key];
       return;

@@ -3,10 +3,10 @@ import * as z from 'zod';
 import { EVENT_TYPES, type EventType } from '../events/payloads.js';
 import { issuePath } from '../events/validate.js';
 import { DiffPolicyError } from './errors.js';
-import { buildTrie, compilePath, pathProblem, type CompiledPath, type PathTrie } from './paths.js';
+import { buildTrie, compilePath, EMPTY_TRIE, pathProblem, type CompiledPath, type PathTrie } from './paths.js';
 
 /**
- * Diff policies (design §6): per event type, compare `exact`ly, compare with some paths ignored, or `ignore` the
+ * Diff policies: per event type, compare `exact`ly, compare with some paths ignored, or `ignore` the
  * event type entirely (it is left out of the alignment). Users extend retrace's defaults from a JSON file or options.
  */
 
@@ -90,6 +90,22 @@ const DEFAULT_TYPE_PATHS: Partial<Record<EventType, string[]>> = {
   agent_failed: ['payload.totals.durationMs', 'payload.error.stack'],
 };
 
+/**
+ * The run's timing: when each event happened, how long each call and the whole run took, and a replay's link to its
+ * recording. Different on every run by construction, like the identity fields; with `timing: 'same'` (what a replay
+ * comparison uses, src/replay/comparison.ts) a difference here does not turn "identical" into "equivalent".
+ */
+const TIMING_PATHS: ReadonlySet<string> = new Set([
+  'timestamp',
+  'payload.latencyMs',
+  'payload.chunks.*.t',
+  'payload.totals.durationMs',
+  'payload.replayOf',
+]);
+
+/** How differing timing fields count: as an ignored difference (equivalent, the default) or as none (identical). */
+export type TimingRule = 'equivalent' | 'same';
+
 /** nondeterminism events carry clock readings and random values: different on every run by construction */
 const DEFAULT_IGNORED_TYPES: EventType[] = ['nondeterminism'];
 
@@ -97,11 +113,13 @@ export type ResolvedRule = { mode: 'ignore' } | { mode: 'compare'; paths: Compil
 
 export interface ResolvedPolicy {
   rules: ReadonlyMap<EventType, ResolvedRule>;
+  /** what is left out of an ignored event before it is digested (identical vs equivalent for ignored types) */
+  ignoredEventPaths: PathTrie;
   /** a one-line account of the policy for reports */
   description: string;
 }
 
-function ruleFor(type: EventType, policy: DiffPolicy): ResolvedRule {
+function ruleFor(type: EventType, policy: DiffPolicy, timing: TimingRule): ResolvedRule {
   const useDefaults = policy.defaults !== false;
   const rule = policy.types?.[type];
   if (rule === 'ignore') return { mode: 'ignore' };
@@ -112,13 +130,16 @@ function ruleFor(type: EventType, policy: DiffPolicy): ResolvedRule {
   if (keepDefaults) paths.push(...DEFAULT_GLOBAL_PATHS, ...(DEFAULT_TYPE_PATHS[type] ?? []));
   paths.push(...(policy.ignorePaths ?? []));
   if (rule !== undefined) paths.push(...rule.ignorePaths);
-  const compiled = [...new Set(paths)].map(compilePath);
+  const compiled = [...new Set(paths)].map((source) => {
+    const path = compilePath(source);
+    return timing === 'same' && TIMING_PATHS.has(source) ? { ...path, silent: true } : path;
+  });
   return { mode: 'compare', paths: compiled, trie: buildTrie(compiled) };
 }
 
-export function resolvePolicy(policy: DiffPolicy = {}): ResolvedPolicy {
+export function resolvePolicy(policy: DiffPolicy = {}, timing: TimingRule = 'equivalent'): ResolvedPolicy {
   const rules = new Map<EventType, ResolvedRule>();
-  for (const type of EVENT_TYPES) rules.set(type, ruleFor(type, policy));
+  for (const type of EVENT_TYPES) rules.set(type, ruleFor(type, policy, timing));
   const ignoredTypes = EVENT_TYPES.filter((t) => rules.get(t)?.mode === 'ignore');
   const exactTypes = EVENT_TYPES.filter((t) => policy.types?.[t] === 'exact');
   const parts = [
@@ -127,7 +148,9 @@ export function resolvePolicy(policy: DiffPolicy = {}): ResolvedPolicy {
   if (policy.ignorePaths?.length) parts.push(`also ignoring ${policy.ignorePaths.join(', ')}`);
   if (exactTypes.length) parts.push(`exact: ${exactTypes.join(', ')}`);
   if (ignoredTypes.length) parts.push(`types not compared: ${ignoredTypes.join(', ')}`);
-  return { rules, description: parts.join('; ') };
+  if (timing === 'same') parts.push('timing differences (timestamps, latencies, durations) count as identical');
+  const ignoredEventPaths = timing === 'same' ? buildTrie([compilePath('timestamp')]) : EMPTY_TRIE;
+  return { rules, ignoredEventPaths, description: parts.join('; ') };
 }
 
 /** Validates a policy object; `source` names where it came from (a file path or "options.policy") in the error. */

@@ -3,7 +3,7 @@ import { LifecycleError } from '../errors.js';
 import { REQUEST_TYPES, RESPONSE_OF, TERMINAL_TYPES, type EventType } from './payloads.js';
 
 /**
- * The lifecycle of one trace (design §1) as an xstate v5 machine:
+ * The lifecycle of one trace as an xstate v5 machine:
  *   empty --agent_started--> running --agent_completed|agent_failed--> ended (final)
  * While running, every request (llm_request, tool_call, http_request) opens an entry in `open`, and every response
  * must name an open request of the matching type in its parentEventId, which closes it. Nothing follows the end.

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 
 /**
- * Payload schemas, one per event type (design §1). Bodies of requests, responses, tool arguments and results are
+ * Payload schemas, one per event type. Bodies of requests, responses, tool arguments and results are
  * opaque JSON (`z.unknown()`): they are whatever the provider or the agent produced, and validating their inner
  * shape here would reject legitimate new provider fields. Everything retrace itself reads is typed.
  */
@@ -90,7 +90,7 @@ export const LlmRequestSchema = z.object({
   headers: HeadersSchema,
   body: z.unknown(),
   stream: z.boolean(),
-  /** sha256 of the canonical, normalized request (design §2) */
+  /** sha256 of the canonical, normalized request (src/hashing/request-key.ts) */
   requestHash: z.string(),
   /** 0-based: the n-th request with this hash in the trace */
   occurrence: z.number().int().nonnegative(),
@@ -115,7 +115,7 @@ export const LlmResponseSchema = z.object({
 export const ToolCallSchema = z.object({
   tool: z.string().min(1).max(200),
   args: z.unknown(),
-  /** object-hash of the arguments (design §2) */
+  /** object-hash of the arguments (src/hashing/tool-key.ts) */
   argsHash: z.string(),
   occurrence: z.number().int().nonnegative(),
   pure: z.boolean().optional(),

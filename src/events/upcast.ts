@@ -1,7 +1,7 @@
 import { SCHEMA_VERSION } from './envelope.js';
 
 /**
- * Formats are versioned (design §1): stored events are never rewritten, old versions are lifted to the current one on
+ * Formats are versioned: stored events are never rewritten, old versions are lifted to the current one on
  * read by a chain of upcasters, UPCASTERS[n] turning version n into n + 1. Version 1 is the first format, so the
  * chain is empty today; the first breaking change adds UPCASTERS[1] here, and `retrace verify` keeps hashing what was
  * stored, not the lifted form.

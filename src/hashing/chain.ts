@@ -1,7 +1,7 @@
 import { canonicalJson, sha256Hex } from './canonical-json.js';
 
 /**
- * The per-trace hash chain (design §1): each stored event carries the hash of the previous one, and its own hash over
+ * The per-trace hash chain: each stored event carries the hash of the previous one, and its own hash over
  * that link plus its canonical content, so `retrace verify` can prove nothing in a trace was altered, dropped or
  * reordered. `hash` itself is excluded from what is hashed.
  */
@@ -22,4 +22,60 @@ export function sealEvent(unsealed: { prevHash: string } & Record<string, unknow
   // serialization itself (measured ~7 µs of ~12 µs per 1 KB event)
   const json = JSON.stringify(unsealed);
   return { hash, json: `${json.slice(0, -1)},"hash":"${hash}"}` };
+}
+
+/** One way a trace's chain can break at an event. */
+export type ChainBreak =
+  /** the event's seq is not the one after the previous event's (a gap, a repeat, or out of order) */
+  | { rule: 'gap'; expectedSeq: number }
+  /** prevHash is not the previous event's hash (events dropped, reordered or spliced in) */
+  | { rule: 'prev-hash' }
+  /** the event's own hash does not match its content (it was altered) */
+  | { rule: 'content-hash' };
+
+export interface ChainLink {
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+/**
+ * The one hash-chain check, shared by `retrace verify` (src/store/verify.ts), trace-file import (src/transfer/ndjson.ts)
+ * and the S3 archive (src/store/s3/codec.ts). Feed the events of one trace in order; each `check` reports how that
+ * event breaks the chain (nothing: it is linked) and moves on from it, so a verifier can list every problem and an
+ * importer can stop at the first. Starting mid-trace (an archive object that begins after seq 0) leaves the first
+ * prevHash unchecked, since the hash before it is not at hand.
+ */
+export class ChainVerifier {
+  private nextSeq: number;
+  private lastHash: string | undefined;
+
+  constructor(start: { seq: number; prevHash?: string }) {
+    this.nextSeq = start.seq;
+    this.lastHash = start.prevHash;
+  }
+
+  /** the seq the next event must have */
+  get expectedSeq(): number {
+    return this.nextSeq;
+  }
+
+  /** the hash of the last event checked (the chain tip), or the start's prevHash */
+  get tip(): string | undefined {
+    return this.lastHash;
+  }
+
+  /**
+   * Checks the next event. `hashed` is what its hash is recomputed over, when that differs from `event`: the JSON as
+   * stored rather than the parsed form, whose defaults may have been filled in.
+   */
+  check(event: ChainLink, hashed: object = event): ChainBreak[] {
+    const breaks: ChainBreak[] = [];
+    if (event.seq !== this.nextSeq) breaks.push({ rule: 'gap', expectedSeq: this.nextSeq });
+    if (this.lastHash !== undefined && event.prevHash !== this.lastHash) breaks.push({ rule: 'prev-hash' });
+    if (eventHash(hashed as ChainLink & Record<string, unknown>) !== event.hash) breaks.push({ rule: 'content-hash' });
+    this.nextSeq = event.seq + 1;
+    this.lastHash = event.hash;
+    return breaks;
+  }
 }

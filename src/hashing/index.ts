@@ -1,5 +1,5 @@
 export { canonicalJson, sha256Hex, hashCanonical } from './canonical-json.js';
-export { eventHash, sealEvent } from './chain.js';
+export { eventHash, sealEvent, ChainVerifier, type ChainBreak, type ChainLink } from './chain.js';
 export {
   normalizeRequest,
   parseBody,

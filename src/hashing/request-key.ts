@@ -5,7 +5,7 @@ import { isSecretHeader, REDACTED } from '../secrets/shapes.js';
 import type { LlmEndpoint } from './providers.js';
 
 /**
- * Request identity (design §2): key = sha256(canonicalJson(normalize(request))) plus an occurrence index kept by the
+ * Request identity: key = sha256(canonicalJson(normalize(request))) plus an occurrence index kept by the
  * caller (the n-th identical request), so retries and repeated calls replay in order.
  *
  * normalize keeps what decides the answer and drops what changes from run to run without changing it:

@@ -1,7 +1,7 @@
 import objectHash from 'object-hash';
 
 /**
- * Tool-call identity (design §2): tool arguments are live JS values (Dates, Maps, undefined, class instances), which
+ * Tool-call identity: tool arguments are live JS values (Dates, Maps, undefined, class instances), which
  * is what object-hash handles and canonical JSON does not. respectType:false so that a plain object and a
  * class instance (or null-prototype object) with the same fields are the same arguments; key order never matters.
  */

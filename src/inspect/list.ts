@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../events/envelope.js';
-import { compareTraces } from '../replay/compare.js';
+import { compareReplay } from '../replay/comparison.js';
 import { encodeCursor } from '../store/cursor.js';
 import type { EventStore, ListFilter, TraceSummary } from '../store/types.js';
 import type { ListQuery, TraceListPage, TraceRow } from './schemas.js';
@@ -91,7 +91,7 @@ export class TraceLister {
       // the original is gone (archived and pruned): nothing to compare against, so not a known divergence
       return false;
     }
-    const diverged = compareTraces(original, replay).verdict === 'diverged';
+    const diverged = (await compareReplay(original, replay)).verdict === 'diverged';
     this.divergence.set(key, diverged);
     return diverged;
   }

@@ -19,7 +19,7 @@ import { ReplayMissError } from '../replay/errors.js';
 import { createReplayHooks, type OnMissPolicy, ON_MISS_POLICIES, type ReplayMiss } from '../replay/hooks.js';
 import { openStore } from '../store/open-store.js';
 // the NDJSON reader `retrace import` uses: schema and hash chain checked before a single answer is served
-import { readTraceFile } from '../../replay-cli/trace-file.js';
+import { readTraceFile } from '../transfer/ndjson.js';
 
 /**
  * agent-retrace/msw: a recorded trace as msw request handlers, for a user's own vitest/jest tests (the Polly.js

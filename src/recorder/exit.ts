@@ -2,7 +2,7 @@ import type { RunState } from './run.js';
 import { errorInfo } from './serialize.js';
 
 /**
- * Process-exit durability (design §4): on normal exit, process.exit(), SIGINT and SIGTERM every run that still has
+ * Process-exit durability: on normal exit, process.exit(), SIGINT and SIGTERM every run that still has
  * queued events is flushed synchronously (appendSync, the embedded store), and a run that never finished is ended
  * with agent_failed saying why. A SIGKILL or power loss cannot be caught: the trace stays unended and the store lists
  * it as `incomplete` once the writer pid is gone.

@@ -1,4 +1,4 @@
-/** The recorder hook (design §4): capture agent runs from the official SDKs without changing agent code. */
+/** The recorder hook: capture agent runs from the official SDKs without changing agent code. */
 export {
   createRecorder,
   type Recorder,

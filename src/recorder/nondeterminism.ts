@@ -5,7 +5,7 @@ import { OriginalDate, originalDateNow, originalMathRandom, originalPerformanceN
 import type { RunState } from './run.js';
 
 /**
- * Nondeterminism capture (replay determinism, issue 4 §5). While installed, `Date.now`, `new Date()` / `Date()`,
+ * Nondeterminism capture, so a replay can hand the agent the same values. While installed, `Date.now`, `new Date()` / `Date()`,
  * `performance.now`, `Math.random`, `crypto.randomUUID` and `crypto.getRandomValues` check which run the caller belongs
  * to: outside any run they are the originals, untouched; inside a run the value is recorded (and, with ReplayHooks,
  * served from the recording). The recorder itself uses the saved originals (originals.ts), never these.

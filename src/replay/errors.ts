@@ -1,7 +1,7 @@
 import { RetraceError, ValidationError } from '../errors.js';
 
 /**
- * Errors that mean a replay could not run (issue 4 §8). Divergence is never an error: replayTrace returns it as the
+ * Errors that mean a replay could not run. Divergence is never an error: replayTrace returns it as the
  * verdict. Every class has a stable `code`; callers switch on it.
  */
 

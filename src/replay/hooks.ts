@@ -1,4 +1,3 @@
-import type { ErrorInfo } from '../events/payloads.js';
 import type {
   InterceptedRequest,
   NondeterminismSource,
@@ -7,19 +6,20 @@ import type {
   ToolCallInfo,
 } from '../recorder/hooks.js';
 import { redactUrl, redactValue } from '../secrets/redact.js';
+import { errorFromInfo } from '../recorder/serialize.js';
 import type { ReplayCache } from './cache/lookup.js';
 import type { RecordedExchange, RecordedHttpResponse } from './cache/types.js';
 import { wireChunk } from '../providers/index.js';
 import { ReplayMissError, ReplayStoppedError } from './errors.js';
-import type { JsonDiffOp } from './json-diff.js';
+import type { PatchOp } from '../diff/json-diff.js';
+import type { OnMissPolicy } from './on-miss.js';
 
 /**
- * ReplayHooks built from the caches (issue 4 §1, §4–6). Runs inside the sandbox: the recorder calls these from its
+ * ReplayHooks built from the caches: LLM/HTTP answers, tool answers, nondeterministic values, overrides. Runs inside the sandbox: the recorder calls these from its
  * one interception path, so a replayed request is answered without leaving the process.
  */
 
-export type OnMissPolicy = 'error' | 'nearest' | 'live';
-export const ON_MISS_POLICIES: readonly OnMissPolicy[] = ['error', 'nearest', 'live'];
+export { ON_MISS_POLICIES, type OnMissPolicy } from './on-miss.js';
 
 export interface ReplayMiss {
   kind: 'llm' | 'http' | 'tool';
@@ -39,13 +39,13 @@ export interface ReplayMiss {
   /** the nearest recorded request (same target first, then smallest diff) */
   nearest?: { seq: number; index: number; requestHash?: string; occurrence: number };
   /** recorded (nearest) → replayed, JSON Pointer paths into the normalized request (or the tool arguments) */
-  diff: JsonDiffOp[];
+  diff: PatchOp[];
   /** under `nearest`: the seq of the recorded request whose answer was served instead */
   servedSeq?: number;
   message: string;
 }
 
-/** A replacement for one recorded LLM response (issue 4 §6), resolved against the trace by the parent. */
+/** A replacement for one recorded LLM response (src/replay/override.ts), resolved against the trace by the parent. */
 export interface ResolvedOverride {
   /** seq of the recorded request whose response is replaced */
   requestSeq: number;
@@ -93,14 +93,6 @@ const DROP_RESPONSE_HEADERS = new Set([
 ]);
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 const encoder = new TextEncoder();
-
-export function errorFromInfo(info: ErrorInfo): Error {
-  const err = new Error(info.message);
-  err.name = info.name;
-  if (info.code !== undefined) (err as Error & { code?: string }).code = info.code;
-  if (info.stack !== undefined) err.stack = info.stack;
-  return err;
-}
 
 /** what fetch accepts as a header value (no CR/LF/NUL), so one odd recorded header cannot fail the whole response */
 function isHeaderValue(v: string): boolean {

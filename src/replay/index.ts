@@ -1,5 +1,11 @@
-/** The replay engine (design §5): re-run a recorded agent in a sandbox, answering from the recording. */
+/** The replay engine: re-run a recorded agent in a sandbox, answering from the recording. */
 export { replayTrace, type ReplayOptions, type ReplayResult } from './replay.js';
+export {
+  replayTraces,
+  type ReplayTracesOptions,
+  type TraceReplayOutcome,
+  type ReplayErrorInfo,
+} from './batch.js';
 export { buildReplayCache, type BuildCacheOptions } from './cache/build.js';
 export { ReplayCache, type NearestExchange } from './cache/lookup.js';
 export type {
@@ -9,23 +15,22 @@ export type {
   RecordedHttpResponse,
   RecordedToolAnswer,
 } from './cache/types.js';
+export { ON_MISS_POLICIES, OnMissPolicySchema, type OnMissPolicy } from './on-miss.js';
 export {
   createReplayHooks,
-  ON_MISS_POLICIES,
-  type OnMissPolicy,
   type ReplayMiss,
   type ReplayHooksOptions,
   type ReplayNotice,
   type ResolvedOverride,
 } from './hooks.js';
 export {
-  compareTraces,
   compareReplay,
+  REPLAY_DIFF_POLICY,
+  REPLAY_LABELS,
   type ReplayVerdict,
   type ReplayDivergence,
-  type CompareResult,
-} from './compare.js';
+  type ReplayComparison,
+} from './comparison.js';
 export { resolveOverride, ResponseOverrideSchema, type ResponseOverride } from './override.js';
 export { resolveEntry, type ResolvedEntry } from './entry.js';
-export { jsonDiff, type JsonDiffOp } from './json-diff.js';
 export * from './errors.js';

@@ -5,7 +5,7 @@ import { OverrideInvalidError } from './errors.js';
 import type { ResolvedOverride } from './hooks.js';
 
 /**
- * A response override (issue 4 §6): replace one recorded LLM response, then let the replay continue from there.
+ * A response override: replace one recorded LLM response, then let the replay continue from there.
  * `seq` may name the llm_request or its llm_response. Give `body` (the replacement JSON body) or, for a streamed
  * response, `chunks` (the SSE text chunks, re-emitted in order).
  */

@@ -12,7 +12,8 @@ import { launchSandbox, nearestNodeModules } from './sandbox/launch.js';
 import { storeFiles } from './sandbox/read-policy.js';
 import type { ChildMessage } from './sandbox/protocol.js';
 import { buildReplayCache, providersOf } from './cache/build.js';
-import { compareReplay, type ReplayDivergence, type ReplayVerdict } from './compare.js';
+import type { DiffReport } from '../diff/report-schema.js';
+import { compareReplay, type ReplayDivergence, type ReplayVerdict } from './comparison.js';
 import { resolveEntry } from './entry.js';
 import { ReplayOptionError, SandboxError, TraceNotReplayableError } from './errors.js';
 import { ON_MISS_POLICIES, type OnMissPolicy, type ReplayMiss, type ResolvedOverride } from './hooks.js';
@@ -56,10 +57,11 @@ export interface ReplayOptions {
 
 export interface ReplayResult {
   replayTraceId: string;
+  /** verdict, firstDivergence and diffReport are one comparison (src/replay/comparison.ts), computed once */
   verdict: ReplayVerdict;
   firstDivergence: ReplayDivergence | null;
-  /** the full src/diff report of recording vs replay, when src/diff produced the comparison */
-  diffReport?: unknown;
+  /** the src/diff report of the recording (up to `until` when the replay stopped there) vs the replay */
+  diffReport: DiffReport;
   misses: ReplayMiss[];
   /** how the replayed agent ended: completed, failed (with its error), or stopped at `until` */
   outcome: 'completed' | 'failed' | 'stopped';
@@ -237,14 +239,13 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
 
   const replayEvents = appended > 0 ? await readTrace(target, tenant, replayTraceId) : [];
   const original = stopAfter !== undefined ? events.filter((e) => e.seq <= stopAfter) : events;
-  const compared = await compareReplay(original, replayEvents);
-  const drifted = misses.some((m) => m.policy !== 'live');
-  const verdict: ReplayVerdict = drifted && compared.verdict !== 'diverged' ? 'diverged' : compared.verdict;
+  const compared = await compareReplay(original, replayEvents, misses);
   const done = launched.done;
   const result: ReplayResult = {
     replayTraceId,
-    verdict,
+    verdict: compared.verdict,
     firstDivergence: compared.firstDivergence,
+    diffReport: compared.report,
     misses,
     outcome: untilReached || (stopAfter !== undefined && appended > stopAfter) ? 'stopped' : done.outcome,
     refusedConnections: launched.netRefused,
@@ -252,7 +253,6 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
     overrideServed,
     unusedValues: done.remainingValues,
   };
-  if (compared.report !== undefined) result.diffReport = compared.report;
   if (done.error)
     result.error = {
       name: done.error.name,
@@ -260,18 +260,5 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
       ...(done.error.code ? { code: done.error.code } : {}),
     };
   if (done.output !== undefined) result.output = done.output;
-  if (drifted && !result.firstDivergence) {
-    const m = misses[0]!;
-    result.firstDivergence = {
-      index: -1,
-      originalSeq: m.nearest?.seq ?? null,
-      replaySeq: null,
-      kind: 'payload',
-      expectedType: m.kind === 'tool' ? 'tool_call' : `${m.kind}_request`,
-      actualType: m.kind === 'tool' ? 'tool_call' : `${m.kind}_request`,
-      ...(m.diff[0] ? { path: m.diff[0].path, expected: m.diff[0].from, actual: m.diff[0].value } : {}),
-      message: m.message,
-    };
-  }
   return result;
 }

@@ -1,9 +1,10 @@
 import { UnsupportedStoreUrlError } from '../errors.js';
+import { BUILTIN_BACKENDS } from './backends.js';
 import { DEFAULT_SQLITE_PATH, SqliteEventStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
 import type { EventStore } from './types.js';
 
 /**
- * The one way the recorder, the replay engine and the CLI get a store (design §3). Store URLs:
+ * The one way the recorder, the replay engine and the CLI get a store. Store URLs:
  *   sqlite:PATH            the embedded store (default: sqlite:.retrace/retrace.db)
  *   kurrentdb://host:2113  KurrentDB (also kurrent://, kdb://, esdb://, and the +discover forms)
  *   s3://bucket/prefix     the S3 archive (read-only)
@@ -19,7 +20,7 @@ export interface OpenStoreOptions extends SqliteStoreOptions {
 
 const openers = new Map<string, StoreOpener>();
 
-/** Backends register their URL schemes here (see src/store/backends.ts). */
+/** More backends by URL scheme, besides the built-in ones (src/store/backends.ts); a registered scheme wins. */
 export function registerStoreBackend(schemes: readonly string[], opener: StoreOpener): void {
   for (const s of schemes) openers.set(s, opener);
 }
@@ -56,8 +57,7 @@ export async function openStore(url: string = defaultStoreUrl(), options: OpenSt
       'store',
     );
   }
-  await import('./backends.js');
-  const opener = openers.get(scheme);
+  const opener = openers.get(scheme) ?? BUILTIN_BACKENDS.get(scheme);
   if (!opener) {
     throw new UnsupportedStoreUrlError(
       `Store URLs starting with "${scheme}:" are not supported.`,

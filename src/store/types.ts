@@ -1,7 +1,7 @@
 import type { NewEvent, StoredEvent } from '../events/envelope.js';
 
 /**
- * The store contract (design §3). Every backend (embedded SQLite, KurrentDB, S3 archive) implements this and runs the
+ * The store contract. Every backend (embedded SQLite, KurrentDB, S3 archive) implements this and runs the
  * same contract suite (test/store/contract.ts). Async throughout; append-only: no update, no delete of single events.
  */
 
@@ -103,7 +103,7 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
-/** Size caps (design §3): exceeding one is a clear error, never a silent truncation. */
+/** Size caps (README, "Limits"): exceeding one is a clear error, never a silent truncation. */
 export const LIMITS = {
   /** one event's JSON, in bytes: room for a 5 MB tool result, below KurrentDB's 16 MB max append */
   maxEventBytes: 8 * 1024 * 1024,

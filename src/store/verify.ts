@@ -1,7 +1,7 @@
 import { isRetraceError } from '../errors.js';
-import { GENESIS_HASH, type StoredEvent } from '../events/envelope.js';
+import { GENESIS_HASH } from '../events/envelope.js';
 import { advanceLifecycle, initialLifecycle, lifecycleStatus, type LifecycleSnapshot } from '../events/lifecycle.js';
-import { eventHash } from '../hashing/chain.js';
+import { ChainVerifier } from '../hashing/chain.js';
 import type { EventStore } from './types.js';
 
 export interface VerifyProblem {
@@ -27,32 +27,25 @@ export interface VerifyResult {
  */
 export async function verifyTrace(store: EventStore, tenantId: string, traceId: string): Promise<VerifyResult> {
   const problems: VerifyProblem[] = [];
-  let expectedSeq = 0;
-  let prevHash = GENESIS_HASH;
   let lifecycle: LifecycleSnapshot = initialLifecycle();
   let lifecycleBroken = false;
+  const chain = new ChainVerifier({ seq: 0, prevHash: GENESIS_HASH });
   try {
     for await (const event of store.read(tenantId, traceId)) {
-      if (event.seq !== expectedSeq) {
-        problems.push({ seq: event.seq, rule: 'gap', message: `expected seq ${expectedSeq}, found ${event.seq}` });
+      for (const broken of chain.check(event)) {
+        problems.push(
+          broken.rule === 'gap'
+            ? { seq: event.seq, rule: 'gap', message: `expected seq ${broken.expectedSeq}, found ${event.seq}` }
+            : {
+                seq: event.seq,
+                rule: 'hash-chain',
+                message:
+                  broken.rule === 'prev-hash'
+                    ? `prevHash does not match the hash of seq ${event.seq - 1}`
+                    : 'content does not match its hash (the event was altered)',
+              },
+        );
       }
-      expectedSeq = event.seq + 1;
-      if (event.prevHash !== prevHash) {
-        problems.push({
-          seq: event.seq,
-          rule: 'hash-chain',
-          message: `prevHash does not match the hash of seq ${event.seq - 1}`,
-        });
-      }
-      const recomputed = eventHash(event as unknown as StoredEvent & Record<string, unknown>);
-      if (recomputed !== event.hash) {
-        problems.push({
-          seq: event.seq,
-          rule: 'hash-chain',
-          message: 'content does not match its hash (the event was altered)',
-        });
-      }
-      prevHash = event.hash;
       if (!lifecycleBroken) {
         try {
           lifecycle = advanceLifecycle(lifecycle, [event]);
@@ -80,7 +73,7 @@ export async function verifyTrace(store: EventStore, tenantId: string, traceId: 
     tenantId,
     traceId,
     ok: problems.length === 0,
-    events: expectedSeq,
+    events: chain.expectedSeq,
     lifecycle: lifecycleStatus(lifecycle),
     problems,
   };

@@ -47,6 +47,27 @@ describe('diffTraces: verdicts and classification', () => {
     expect(r.timeline.some((row) => row.kind === 'event' && row.status === 'equivalent')).toBe(true);
   });
 
+  it("timing 'same' (a replay comparison): runs differing only in timing are identical, other ignored fields still equivalent", async () => {
+    const [a, b] = pair('only-timestamps');
+    // only-timestamps also differs in provider ids and host: those are still "equivalent"
+    expect((await diffTraces(a, b, { timing: 'same' })).verdict).toBe('equivalent');
+    // the same run shifted in time, with other latencies: only timestamps, latencies and durations differ
+    const shifted = a.map((e) => {
+      const p = e.payload as Record<string, unknown>;
+      const payload: Record<string, unknown> = { ...p };
+      if (typeof p.latencyMs === 'number') payload.latencyMs = p.latencyMs + 17;
+      if (typeof p.totals === 'object' && p.totals !== null) payload.totals = { ...p.totals, durationMs: 99_999 };
+      return { ...e, timestamp: new Date(Date.parse(e.timestamp) + 3_600_000).toISOString(), payload } as typeof e;
+    });
+    expect((await diffTraces(a, shifted)).verdict).toBe('equivalent');
+    const r = await diffTraces(a, shifted, { timing: 'same' });
+    expect(r.verdict).toBe('identical');
+    expect(r.policy).toContain('timing differences');
+    // timing 'same' hides timing only: a changed prompt still diverges
+    const [c, d] = pair('prompt-changed');
+    expect((await diffTraces(c, d, { timing: 'same' })).verdict).toBe('diverged');
+  });
+
   it('a changed prompt is prompt drift, and the first divergence says where', async () => {
     const r = await diffTraces(...pair('prompt-changed'));
     expect(r.verdict).toBe('diverged');

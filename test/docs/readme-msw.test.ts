@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmStub } from '../../fixtures/llm-stub/index.js';
-import { writeNdjsonFile } from '../../replay-cli/trace-file.js';
+import { writeNdjsonFile } from '../../src/transfer/ndjson.js';
 import { createRecorder } from '../../src/recorder/index.js';
 import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.js';
 

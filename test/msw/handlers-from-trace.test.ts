@@ -6,7 +6,7 @@ import { setupServer } from 'msw/node';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmStub } from '../../fixtures/llm-stub/index.js';
-import { writeNdjsonFile } from '../../replay-cli/trace-file.js';
+import { writeNdjsonFile } from '../../src/transfer/ndjson.js';
 import type { StoredEvent } from '../../src/events/envelope.js';
 import { handlersFromTrace } from '../../src/msw/index.js';
 import { createRecorder } from '../../src/recorder/index.js';

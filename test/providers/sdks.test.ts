@@ -14,7 +14,7 @@ import { diffTraces } from '../../src/diff/index.js';
 import type { StoredEvent } from '../../src/events/envelope.js';
 import { createRecorder } from '../../src/recorder/index.js';
 import { replayTrace } from '../../src/replay/index.js';
-import { writeNdjson } from '../../replay-cli/trace-file.js';
+import { writeNdjson } from '../../src/transfer/ndjson.js';
 import { readAll, tempStore } from '../replay/helpers.js';
 
 /**

@@ -226,7 +226,7 @@ describe('replay hooks: miss policies, until, override, streams', () => {
     expect(miss.position).toBe(1);
     expect(miss.nearest?.seq).toBe(events.filter((e) => e.type === 'llm_request')[1]!.seq);
     expect(miss.diff).toEqual([
-      { op: 'replace', path: '/body/messages/0/content', from: 'step two', value: 'step 2 changed' },
+      { op: 'replace', path: '/body/messages/0/content', oldValue: 'step two', value: 'step 2 changed' },
     ]);
     // stopped: later requests fail too, without new misses
     await expect(hooks.respondHttp(intercepted(OPENAI, ask('step three'), counter))).rejects.toMatchObject({
@@ -322,7 +322,7 @@ describe('replay hooks: miss policies, until, override, streams', () => {
       pure: false,
     });
     expect(missed).toMatchObject({ error: { name: 'ReplayMissError' } });
-    expect(strict.misses[0]?.diff).toEqual([{ op: 'replace', path: '/id', from: 1, value: 3 }]);
+    expect(strict.misses[0]?.diff).toEqual([{ op: 'replace', path: '/id', oldValue: 1, value: 3 }]);
     const nearest = createReplayHooks({ cache: cache(), onMiss: 'nearest', fast: true, report: () => undefined });
     expect(
       await nearest.respondTool({

@@ -8,7 +8,7 @@ import { startS3rver, type S3Fixture } from '../store/archive-fixtures.js';
 import { readAll, record, tempStore } from './helpers.js';
 
 /**
- * The cold-tier round trip issue 7 asks for: a recorded trace is archived to S3 (and pruned from the hot store),
+ * The cold-tier round trip (docs/scale-out.md): a recorded trace is archived to S3 (and pruned from the hot store),
  * replayed straight from the archive with the replay written to a hot store, restored, and verified.
  */
 const TENANT = 'acme';

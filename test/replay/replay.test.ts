@@ -11,7 +11,7 @@ import {
   streamingAgent,
   supportAgent,
 } from '../../fixtures/agents/index.js';
-import { compareTraces } from '../../src/replay/compare.js';
+import { compareReplay } from '../../src/replay/comparison.js';
 import { replayTrace, type ReplayOptions, type ReplayResult } from '../../src/replay/index.js';
 import type { EventStore } from '../../src/store/index.js';
 import { TraceBuilder } from '../helpers/trace-builder.js';
@@ -50,7 +50,7 @@ async function expectFaithful(original: string, result: ReplayResult): Promise<v
   const b = await readAll(store, TENANT, result.replayTraceId);
   expect(result.misses).toEqual([]);
   expect(shape(b)).toEqual(shape(a));
-  expect(compareTraces(a, b).firstDivergence).toBeNull();
+  expect((await compareReplay(a, b)).firstDivergence).toBeNull();
   expect(['identical', 'equivalent']).toContain(result.verdict);
   expect(result.firstDivergence).toBeNull();
   expect(result.refusedConnections).toEqual([]);
@@ -168,7 +168,7 @@ describe('determinism', () => {
       await expectFaithful(traceId, result);
       const events = await readAll(store, TENANT, result.replayTraceId);
       if (!first) first = events;
-      else expect(compareTraces(first, events).verdict).not.toBe('diverged');
+      else expect((await compareReplay(first, events)).verdict).not.toBe('diverged');
     }
     expect(stub.requests.length).toBe(before);
   });

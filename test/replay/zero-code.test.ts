@@ -97,7 +97,7 @@ describe('zero-code traces (agent_started.mode "process")', () => {
         expect(result.misses[0]!.diff).toContainEqual({
           op: 'replace',
           path: '/body/model',
-          from: 'gpt-4o-mini',
+          oldValue: 'gpt-4o-mini',
           value: 'gpt-4o',
         });
         expect(result.outcome).toBe('failed');

@@ -8,7 +8,7 @@ import type { NewEvent } from '../../src/events/envelope.js';
 
 /**
  * Test helpers for the S3 archive: an s3rver on a random port in its own temp dir (never the shared default
- * directory, library notes §3), and a generator of valid traces.
+ * directory, see src/store/s3/bucket.ts), and a generator of valid traces.
  */
 export interface S3Fixture {
   endpoint: string;

@@ -6,7 +6,7 @@ import { verifyTrace } from '../../src/store/verify.js';
 import { TraceBuilder } from '../helpers/trace-builder.js';
 
 /**
- * The store contract (design §3): every backend runs this suite through its own factory, so the embedded store,
+ * The store contract (src/store/types.ts): every backend runs this suite through its own factory, so the embedded store,
  * KurrentDB and the S3 archive behave the same. Written against the EventStore interface only.
  * Read-only backends (the S3 archive) get their traces through `seed` and must refuse appends.
  */

@@ -1,13 +1,13 @@
 import type { NormalizedRequest } from '../../hashing/request-key.js';
 import type { NondeterminismSource } from '../../recorder/hooks.js';
-import { diffWeight, jsonDiff, type JsonDiffOp } from '../json-diff.js';
+import { diffJson, patchWeight, type PatchOp } from '../../diff/json-diff.js';
 import { matchesRedacted } from './redacted-match.js';
 import { exchangeKey, toolKey, type RecordedExchange, type RecordedToolCall, type ReplayCacheData } from './types.js';
 
 export interface NearestExchange {
   exchange: RecordedExchange;
   /** recorded normalized request → replayed normalized request */
-  diff: JsonDiffOp[];
+  diff: PatchOp[];
 }
 
 /**
@@ -72,14 +72,14 @@ export class ReplayCache {
    * first, then the smallest canonical diff; not-yet-served requests win ties.
    */
   nearestExchange(request: NormalizedRequest): NearestExchange | undefined {
-    let best: { x: RecordedExchange; diff: JsonDiffOp[]; score: number } | undefined;
+    let best: { x: RecordedExchange; diff: PatchOp[]; score: number } | undefined;
     for (const x of this.data.exchanges) {
       const sameTarget =
         x.normalized.kind === request.kind &&
         x.normalized.method === request.method &&
         x.normalized.target === request.target;
-      const diff = jsonDiff(x.normalized, request);
-      const score = (sameTarget ? 0 : 1e12) + diffWeight(diff) * 2 + (this.served.has(x.index) ? 1 : 0);
+      const diff = diffJson(x.normalized, request);
+      const score = (sameTarget ? 0 : 1e12) + patchWeight(diff) * 2 + (this.served.has(x.index) ? 1 : 0);
       if (!best || score < best.score) best = { x, diff, score };
     }
     return best ? { exchange: best.x, diff: best.diff } : undefined;
@@ -111,12 +111,12 @@ export class ReplayCache {
     return t;
   }
 
-  nearestTool(tool: string, args: unknown): { call: RecordedToolCall; diff: JsonDiffOp[] } | undefined {
-    let best: { call: RecordedToolCall; diff: JsonDiffOp[]; score: number } | undefined;
+  nearestTool(tool: string, args: unknown): { call: RecordedToolCall; diff: PatchOp[] } | undefined {
+    let best: { call: RecordedToolCall; diff: PatchOp[]; score: number } | undefined;
     const plain = toPlain(args);
     for (const t of this.toolsByName.get(tool) ?? []) {
-      const diff = jsonDiff(t.args, plain);
-      const score = diffWeight(diff) * 2 + (this.servedTools.has(t.index) ? 1 : 0);
+      const diff = diffJson(t.args, plain);
+      const score = patchWeight(diff) * 2 + (this.servedTools.has(t.index) ? 1 : 0);
       if (!best || score < best.score) best = { call: t, diff, score };
     }
     return best ? { call: best.call, diff: best.diff } : undefined;

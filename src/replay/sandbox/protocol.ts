@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { NormalizationOptions } from '../../hashing/request-key.js';
 import type { ReplayCacheData } from '../cache/types.js';
+import { OnMissPolicySchema } from '../on-miss.js';
 
 /**
  * Every message between the replay engine (parent, launch.ts) and the sandbox runtime (child, sandbox/runtime.ts),
@@ -17,16 +18,16 @@ const ErrorInfo = z.object({
   code: z.string().optional(),
 });
 
-const JsonDiffOp = z.object({
+const PatchOp = z.object({
   op: z.enum(['add', 'remove', 'replace']),
   path: z.string(),
-  from: z.unknown().optional(),
   value: z.unknown().optional(),
+  oldValue: z.unknown().optional(),
 });
 
 export const ReplayMissSchema = z.object({
   kind: z.enum(['llm', 'http', 'tool']),
-  policy: z.enum(['error', 'nearest', 'live']),
+  policy: OnMissPolicySchema,
   position: z.number().int().nonnegative(),
   request: z.object({
     method: z.string().optional(),
@@ -45,7 +46,7 @@ export const ReplayMissSchema = z.object({
       occurrence: z.number().int(),
     })
     .optional(),
-  diff: z.array(JsonDiffOp),
+  diff: z.array(PatchOp),
   servedSeq: z.number().int().optional(),
   message: z.string(),
 });
@@ -82,7 +83,7 @@ export const JobSchema = z.object({
   replayOf: z.object({ traceId: z.string(), until: z.number().int().optional() }),
   /** built by the parent from the recorded trace (src/replay/cache/build.ts); the parent is trusted */
   cache: z.custom<ReplayCacheData>(isObject, 'must be the replay cache'),
-  onMiss: z.enum(['error', 'nearest', 'live']),
+  onMiss: OnMissPolicySchema,
   fast: z.boolean(),
   until: z.number().int().nonnegative().optional(),
   override: z

@@ -2,7 +2,7 @@ import { EventTooLargeError } from '../../errors.js';
 
 /**
  * KurrentDB refuses an append whose events together exceed the server's MaxAppendSize (1 MiB by default; the client's
- * `batchAppendSize` only splits gRPC messages and does not help — library notes §2). So a large batch is written as
+ * `batchAppendSize` only splits gRPC messages and does not help). So a large batch is written as
  * several appends, each under the limit, chained by expected revision.
  *
  * What the server counts is data + metadata per event; we add a per-event allowance for the id, type and content type

@@ -63,7 +63,7 @@ interface Tail {
 }
 
 /**
- * KurrentDB backend (design §3): one stream per trace, the event's KurrentDB id is its retrace eventId, seq = revision
+ * KurrentDB backend: one stream per trace, the event's KurrentDB id is its retrace eventId, seq = revision
  * - base. All the append rules (validation, lifecycle, seq, hash chain, aggregates) come from append-plan.ts, so it
  * behaves like the embedded store. Differences, by necessity:
  *  - Idempotent re-append is detected against the trace's newest events (the batch length + 64, or the last 4096 this

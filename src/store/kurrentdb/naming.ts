@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { assertTenantId, assertTraceId } from '../../events/ids.js';
 
 /**
- * Stream naming (design §3: "a stream per trace, `$ce-` category for listing").
+ * Stream naming: a stream per trace, and KurrentDB's `$ce-` category stream for listing.
  *
  * KurrentDB's `$by_category` projection puts a stream into the category named by everything before its FIRST '-'.
  * A tenant's traces must share one category, so the tenant part of the name may not contain '-'; but tenant ids may

@@ -12,7 +12,7 @@ import type { TraceSummary } from '../types.js';
  * 1. Trace state in event metadata. The last event of every append carries, in its KurrentDB metadata, the trace state
  *    after it (lifecycle snapshot, aggregates, hash-chain tail) plus `base` (the revision of seq 0). Loading a trace's
  *    state is one backwards read of one event, atomic with the append that wrote it — stream metadata would be a
- *    second, non-atomic write whose expectedRevision the client ignores (library notes §2).
+ *    second, non-atomic write whose expectedRevision the KurrentDB client ignores.
  * 2. A per-tenant index stream (see naming.ts) with one entry when a trace is created, one when it ends and one when
  *    it is deleted, so `list` reads O(traces), not O(events), and works without server-side projections.
  */

@@ -76,7 +76,7 @@ export class S3Bucket {
 
   /**
    * One page of keys under `prefix`, ascending, after `marker`. ListObjects (v1) with Marker rather than V2: s3rver's
-   * V2 continuation tokens fail under OpenSSL 3 (library notes §3), and v1 paging is just as exact on real S3.
+   * V2 continuation tokens fail against s3rver under OpenSSL 3 (its token encoding), and v1 paging is just as exact on real S3.
    */
   async listPage(
     prefix: string,

@@ -3,7 +3,7 @@ import { RetraceError, StoreError } from '../../errors.js';
 import type { S3Location } from './url.js';
 
 /**
- * The S3 client, configured so that it works both with AWS and with S3-compatible servers (library notes §3):
+ * The S3 client, configured so that it works both with AWS and with S3-compatible servers (MinIO, s3rver, R2):
  * checksums only when an operation requires them — since SDK 3.729 the default sends streamed bodies `aws-chunked`
  * with a trailing CRC, which s3rver stores verbatim; our integrity check is the manifest's sha256 anyway.
  */

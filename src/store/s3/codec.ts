@@ -3,7 +3,7 @@ import { gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
 import { CorruptEventError, StoreCorruptError } from '../../errors.js';
 import { GENESIS_HASH, type StoredEvent } from '../../events/envelope.js';
 import { safeParseStoredEvent } from '../../events/validate.js';
-import { eventHash } from '../../hashing/chain.js';
+import { ChainVerifier } from '../../hashing/chain.js';
 import { sha256Hex } from '../../hashing/canonical-json.js';
 import type { ArchiveManifest } from './manifest.js';
 
@@ -79,10 +79,9 @@ export async function decodeTrace(gz: Buffer, m: ArchiveManifest, where: string)
   const text = raw.toString('utf8');
   const lines = text.endsWith('\n') ? text.slice(0, -1).split('\n') : text.split('\n');
   const events: StoredEvent[] = [];
-  let expectedSeq = m.firstSeq;
-  let prevHash: string | undefined = m.firstSeq === 0 ? GENESIS_HASH : undefined;
+  const chain = new ChainVerifier(m.firstSeq === 0 ? { seq: 0, prevHash: GENESIS_HASH } : { seq: m.firstSeq });
   for (const line of lines) {
-    const seq = expectedSeq;
+    const seq = chain.expectedSeq;
     let json: unknown;
     try {
       json = JSON.parse(line);
@@ -112,12 +111,9 @@ export async function decodeTrace(gz: Buffer, m: ArchiveManifest, where: string)
         seq,
       );
     }
-    // hash the JSON as stored (not the parsed form, which may have defaults filled in)
+    // hash the JSON as stored (not the parsed form, which may have defaults filled in); seq was checked just above
     const { hash } = json as { hash: string };
-    if (
-      eventHash(json as { prevHash: string } & Record<string, unknown>) !== hash ||
-      (prevHash !== undefined && e.prevHash !== prevHash)
-    ) {
+    if (chain.check({ seq: e.seq, prevHash: e.prevHash, hash }, json as object).length > 0) {
       throw new CorruptEventError(
         `Event ${seq} of archived trace ${where} breaks the hash chain.`,
         hint,
@@ -125,13 +121,11 @@ export async function decodeTrace(gz: Buffer, m: ArchiveManifest, where: string)
         seq,
       );
     }
-    prevHash = hash;
     events.push(e);
-    expectedSeq += 1;
   }
-  if (events.length !== m.eventCount || expectedSeq - 1 !== m.lastSeq || prevHash !== m.lastHash) {
+  if (events.length !== m.eventCount || chain.expectedSeq - 1 !== m.lastSeq || chain.tip !== m.lastHash) {
     throw new StoreCorruptError(
-      `The archived trace ${where} holds ${events.length} events ending at seq ${expectedSeq - 1}, but its manifest says ${m.eventCount} ending at ${m.lastSeq}.`,
+      `The archived trace ${where} holds ${events.length} events ending at seq ${chain.expectedSeq - 1}, but its manifest says ${m.eventCount} ending at ${m.lastSeq}.`,
       hint,
     );
   }

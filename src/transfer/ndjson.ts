@@ -2,13 +2,11 @@ import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync } fr
 import { once } from 'node:events';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { isRetraceError, ValidationError } from '../src/errors.js';
-import { GENESIS_HASH, type StoredEvent } from '../src/events/envelope.js';
-import { withoutProcessControlEnv } from '../src/events/untrusted-env.js';
-import { safeParseStoredEvent } from '../src/events/validate.js';
-import { eventHash } from '../src/hashing/chain.js';
-import { InputFileError, OutputFileError } from './errors.js';
-import { Output } from './output.js';
+import { InputFileError, isRetraceError, OutputFileError, ValidationError } from '../errors.js';
+import { GENESIS_HASH, type StoredEvent } from '../events/envelope.js';
+import { withoutProcessControlEnv } from '../events/untrusted-env.js';
+import { safeParseStoredEvent } from '../events/validate.js';
+import { ChainVerifier } from '../hashing/chain.js';
 
 /**
  * Trace files: NDJSON, one StoredEvent per line, exactly what the store's read() yields. They are how golden traces
@@ -40,6 +38,7 @@ const FIX_HINT =
 /** Reads and checks a whole trace file; throws on the first bad line, naming it. Traces may be interleaved. */
 export async function readTraceFile(path: string): Promise<FileTrace[]> {
   const traces = new Map<string, FileTrace>();
+  const chains = new Map<string, ChainVerifier>();
   const eventIds = new Map<string, number>();
   const input = createReadStream(path, { encoding: 'utf8' });
   await once(input, 'open').catch((err: unknown) => {
@@ -81,8 +80,9 @@ export async function readTraceFile(path: string): Promise<FileTrace[]> {
       if (!trace) {
         trace = { traceId: event.traceId, sourceTenant: event.tenantId, events: [], lines: [] };
         traces.set(event.traceId, trace);
+        chains.set(event.traceId, new ChainVerifier({ seq: 0, prevHash: GENESIS_HASH }));
       }
-      checkChain(path, lineNo, trace, event);
+      checkChain(path, lineNo, trace, chains.get(event.traceId)!, event);
       const { event: kept, dropped } = withoutProcessControlEnv(event);
       if (dropped.length > 0)
         process.stderr.write(
@@ -110,14 +110,14 @@ export async function readTraceFile(path: string): Promise<FileTrace[]> {
 }
 
 /** Events of one trace must come in seq order from 0, each linked to the previous one's hash (the verify rules). */
-function checkChain(path: string, lineNo: number, trace: FileTrace, event: StoredEvent): void {
-  const prev = trace.events[trace.events.length - 1];
-  const expectedSeq = prev ? prev.seq + 1 : 0;
-  if (event.seq !== expectedSeq) {
+function checkChain(path: string, lineNo: number, trace: FileTrace, chain: ChainVerifier, event: StoredEvent): void {
+  const breaks = chain.check(event);
+  const gap = breaks.find((b) => b.rule === 'gap');
+  if (gap) {
     throw lineError(
       path,
       lineNo,
-      `trace "${event.traceId}" has seq ${event.seq} where seq ${expectedSeq} was expected (gap)`,
+      `trace "${event.traceId}" has seq ${event.seq} where seq ${gap.expectedSeq} was expected (gap)`,
       "Keep each trace's events complete and in seq order, as `retrace export` writes them.",
     );
   }
@@ -129,7 +129,7 @@ function checkChain(path: string, lineNo: number, trace: FileTrace, event: Store
       FIX_HINT,
     );
   }
-  if (event.prevHash !== (prev ? prev.hash : GENESIS_HASH)) {
+  if (breaks.some((b) => b.rule === 'prev-hash')) {
     throw lineError(
       path,
       lineNo,
@@ -137,7 +137,7 @@ function checkChain(path: string, lineNo: number, trace: FileTrace, event: Store
       'The file was edited or events were dropped; export the trace again from its source.',
     );
   }
-  if (eventHash(event as unknown as StoredEvent & Record<string, unknown>) !== event.hash) {
+  if (breaks.some((b) => b.rule === 'content-hash')) {
     throw lineError(
       path,
       lineNo,
@@ -147,16 +147,28 @@ function checkChain(path: string, lineNo: number, trace: FileTrace, event: Store
   }
 }
 
-export { toNewEvent } from '../src/events/envelope.js';
+/** Where NDJSON goes: a CLI Output, or anything whose write waits for the text to be taken (backpressure). */
+export interface TextSink {
+  write(text: string): Promise<void>;
+}
 
-/** Writes events as NDJSON to an Output; returns how many. */
-export async function writeNdjson(events: AsyncIterable<StoredEvent>, out: Output): Promise<number> {
+/** Writes events as NDJSON to a sink; returns how many. */
+export async function writeNdjson(events: AsyncIterable<StoredEvent>, out: TextSink): Promise<number> {
   let count = 0;
   for await (const e of events) {
     await out.write(`${JSON.stringify(e)}\n`);
     count += 1;
   }
   return count;
+}
+
+/** A sink over a stream that waits for 'drain' when its buffer is full, so a large trace holds bounded memory. */
+function streamSink(stream: NodeJS.WritableStream): TextSink {
+  return {
+    async write(text) {
+      if (!stream.write(text)) await once(stream, 'drain');
+    },
+  };
 }
 
 /**
@@ -185,7 +197,7 @@ export async function writeNdjsonFile(path: string, events: AsyncIterable<Stored
   const openError = await opened;
   if (openError) throw openError;
   try {
-    const count = await writeNdjson(events, new Output(stream));
+    const count = await writeNdjson(events, streamSink(stream));
     stream.end();
     await once(stream, 'finish');
     renameSync(temp, target);

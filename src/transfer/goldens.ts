@@ -1,8 +1,8 @@
 import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { ValidationError } from '../../src/errors.js';
-import { InputFileError, UsageError } from '../errors.js';
-import { readTraceFile, type FileTrace } from '../trace-file.js';
+import { InputFileError, ValidationError } from '../errors.js';
+import { NoGoldenFilesError } from './errors.js';
+import { readTraceFile, type FileTrace } from './ndjson.js';
 
 /**
  * Finding and loading the golden traces of `retrace ci`.
@@ -115,7 +115,7 @@ export function findGoldenFiles(paths: readonly string[], cwd: string): string[]
     if (GLOB_CHARS.test(path)) {
       const matched = expandGlob(path, cwd);
       if (matched.length === 0) {
-        throw new UsageError(
+        throw new NoGoldenFilesError(
           `No golden trace files match "${path}".`,
           'Check the pattern (supported: *, ? and ** segments; a folder means its *.ndjson files), or write the goldens first with `retrace export TRACE_ID --out goldens/NAME.ndjson`.',
           'paths',
@@ -130,7 +130,7 @@ export function findGoldenFiles(paths: readonly string[], cwd: string): string[]
         .filter((e) => e.name.endsWith('.ndjson') && !e.name.startsWith('.') && isFile(join(abs, e.name), e))
         .map((e) => join(abs, e.name));
       if (inside.length === 0) {
-        throw new UsageError(
+        throw new NoGoldenFilesError(
           `The folder ${path} holds no *.ndjson files.`,
           'A folder is searched for *.ndjson files directly inside it (not in subfolders; pass "DIR/**/*.ndjson" for those).',
           'paths',
@@ -195,21 +195,6 @@ export interface Shard {
   /** 1-based */
   index: number;
   count: number;
-}
-
-/** "2/4" → { index: 2, count: 4 }; anything else is a usage error. */
-export function parseShard(text: string): Shard {
-  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
-  const index = Number(m?.[1]);
-  const count = Number(m?.[2]);
-  if (!m || !Number.isSafeInteger(index) || !Number.isSafeInteger(count) || count < 1 || index < 1 || index > count) {
-    throw new UsageError(
-      `Invalid value for --shard: "${text}" must be I/N with 1 ≤ I ≤ N, e.g. 1/4.`,
-      'Run `retrace ci --help`: with --shard I/N, machine I of N runs its share of the golden traces.',
-      '--shard',
-    );
-  }
-  return { index, count };
 }
 
 /**

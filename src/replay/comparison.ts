@@ -1,0 +1,131 @@
+import { diffTraces, type DiffOptions } from '../diff/diff-traces.js';
+import type { DiffReport, Difference, EventRef, Verdict } from '../diff/report-schema.js';
+import { labelOf } from '../diff/signature.js';
+import type { StoredEvent } from '../events/envelope.js';
+import type { ReplayMiss } from './hooks.js';
+
+/**
+ * The one comparison of a recording and its replay. `retrace replay` prints it, its `--json` and `--report` file
+ * render it, and `retrace ci` builds its JUnit testcases from it; it is computed once, in replayTrace, with src/diff
+ * (the only comparator), so no two of those outputs can disagree.
+ *
+ * The verdict is the diff report's (src/diff/diff-traces.ts), under REPLAY_DIFF_POLICY with timing 'same':
+ *   identical  — the same events up to ids, timestamps and latencies: every compared field is equal once the ids
+ *                minted per trace (eventId, seq, hashes), the timing (timestamps, latencies, durations, chunk timing)
+ *                and the replay's link to its recording are set aside, and the nondeterminism events match;
+ *   equivalent — equal once the policy's other ignored fields are set aside too (headers, provider-minted ids, host
+ *                details, error stacks; for a replay also the entry, the recording environment and the run metadata);
+ *   diverged   — anything else; firstDivergence names the first difference and its class.
+ * A request the recording could not answer (a miss under `error` or `nearest`) makes the replay diverged even when
+ * the events compare equal under the policy: it is added to the report as a difference of its own.
+ */
+
+export type ReplayVerdict = Verdict;
+
+/** The first divergence in replay terms: which recorded event, which replayed one, what differs. */
+export interface ReplayDivergence {
+  /** position of the first differing event in the recording (or the replay when it is an extra event); -1 for a miss */
+  index: number;
+  originalSeq: number | null;
+  replaySeq: number | null;
+  kind: 'missing' | 'extra' | 'type' | 'payload';
+  expectedType: string | null;
+  actualType: string | null;
+  /** JSON Pointer of the first changed field (payload differences) */
+  path?: string;
+  expected?: unknown;
+  actual?: unknown;
+  /** the report's first-divergence sentence */
+  message: string;
+  /** the diff class (prompt drift, tool-argument drift, …) */
+  class: string;
+}
+
+export interface ReplayComparison {
+  verdict: ReplayVerdict;
+  firstDivergence: ReplayDivergence | null;
+  /** the full src/diff report of recording vs replay; report.verdict === verdict */
+  report: DiffReport;
+}
+
+/** How the two sides are named in sentences and reports. */
+export const REPLAY_LABELS = { a: 'recording', b: 'replay' } as const;
+
+/**
+ * The replay's diff policy on top of src/diff's defaults: where and how the run was started — the entry (the replay
+ * may run a changed copy with --agent, or a checkout elsewhere), the recording environment and the run metadata —
+ * is not a difference in what the agent did.
+ */
+export const REPLAY_DIFF_POLICY: NonNullable<DiffOptions['policy']> = {
+  types: { agent_started: { ignorePaths: ['payload.entry', 'payload.environment', 'payload.metadata'] } },
+};
+
+export async function compareReplay(
+  original: readonly StoredEvent[],
+  replay: readonly StoredEvent[],
+  misses: readonly ReplayMiss[] = [],
+): Promise<ReplayComparison> {
+  const report = await diffTraces(original, replay, {
+    labels: REPLAY_LABELS,
+    policy: REPLAY_DIFF_POLICY,
+    timing: 'same',
+  });
+  const drift = misses.find((m) => m.policy !== 'live');
+  if (drift && report.verdict !== 'diverged') addMiss(report, drift, original);
+  return { verdict: report.verdict, firstDivergence: divergenceOf(report), report };
+}
+
+/** A miss the events do not show (the policy ignores the field that changed the request key) as a difference. */
+function addMiss(report: DiffReport, miss: ReplayMiss, original: readonly StoredEvent[]): void {
+  const recorded = miss.nearest ? original.find((e) => e.seq === miss.nearest?.seq) : undefined;
+  const a: EventRef | null = recorded
+    ? { index: original.indexOf(recorded), seq: recorded.seq, type: recorded.type, label: labelOf(recorded) }
+    : null;
+  const difference: Difference = {
+    id: report.differences.length + 1,
+    class: miss.kind === 'tool' ? 'tool-argument-drift' : 'prompt-drift',
+    change: 'changed',
+    a,
+    b: null,
+    sentence: miss.message,
+    paths: [...new Set(miss.diff.map((op) => op.path))],
+    patch: miss.diff,
+  };
+  report.differences.push(difference);
+  report.classCounts[difference.class] = (report.classCounts[difference.class] ?? 0) + 1;
+  report.verdict = 'diverged';
+  report.firstDivergence = {
+    differenceId: difference.id,
+    class: difference.class,
+    a,
+    b: null,
+    sentence: miss.message,
+  };
+  report.summary = `The runs diverge: the replay made a request the recording cannot answer. ${miss.message}`;
+}
+
+function divergenceOf(report: DiffReport): ReplayDivergence | null {
+  const f = report.firstDivergence;
+  if (!f) return null;
+  const d = report.differences.find((x) => x.id === f.differenceId);
+  const op = d?.patch[0];
+  const kind: ReplayDivergence['kind'] =
+    d?.change === 'added'
+      ? 'extra'
+      : d?.change === 'removed'
+        ? 'missing'
+        : f.a && f.b && f.a.type !== f.b.type
+          ? 'type'
+          : 'payload';
+  return {
+    index: f.a?.index ?? f.b?.index ?? -1,
+    originalSeq: f.a?.seq ?? null,
+    replaySeq: f.b?.seq ?? null,
+    kind,
+    expectedType: f.a?.type ?? null,
+    actualType: f.b?.type ?? null,
+    ...(op ? { path: op.path, expected: op.oldValue, actual: op.value } : {}),
+    message: f.sentence,
+    class: f.class,
+  };
+}
