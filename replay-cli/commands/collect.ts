@@ -64,7 +64,9 @@ Examples:
               const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
               if (!sameToken(given, token)) {
                 res.writeHead(401, { 'content-type': 'application/json' });
-                res.end(JSON.stringify({ code: 16, message: 'missing or wrong token: send Authorization: Bearer <token>' }));
+                res.end(
+                  JSON.stringify({ code: 16, message: 'missing or wrong token: send Authorization: Bearer <token>' }),
+                );
                 return;
               }
             }

@@ -110,7 +110,8 @@ Examples:
                 for (const id of input.traceIds) count += await writeNdjson(store.read(ctx.tenant, id), ctx.out);
                 return 0;
               }
-              if (input.traceIds.length === 1) count = await writeNdjsonFile(input.out, store.read(ctx.tenant, input.traceIds[0]!));
+              if (input.traceIds.length === 1)
+                count = await writeNdjsonFile(input.out, store.read(ctx.tenant, input.traceIds[0]!));
               else {
                 const ids = input.traceIds;
                 const all = async function* () {
@@ -126,7 +127,9 @@ Examples:
               await ctx.err.line(`exported ${count} events of ${input.traceIds.join(', ')} to ${input.out}`);
               return 0;
             }
-            const { spansOf, serializeOtlpJson, serializeOtlpProtobuf, sendSpans } = await import('../../src/otel/export.js');
+            const { spansOf, serializeOtlpJson, serializeOtlpProtobuf, sendSpans } = await import(
+              '../../src/otel/export.js'
+            );
             const traces = [];
             for (const id of input.traceIds) traces.push(await readAll(store, ctx.tenant, id));
             const spans = await spansOf(traces, { includeContent: input.includeContent });
@@ -137,16 +140,24 @@ Examples:
                 headers[h.slice(0, eq)] = h.slice(eq + 1);
               }
               await sendSpans(spans, { url: input.otlpEndpoint, headers, protocol: input.otlpProtocol });
-              if (ctx.json) await ctx.out.json({ traceIds: input.traceIds, spans: spans.length, endpoint: input.otlpEndpoint });
-              else await ctx.err.line(`sent ${spans.length} spans of ${input.traceIds.length} trace(s) to ${input.otlpEndpoint}`);
+              if (ctx.json)
+                await ctx.out.json({ traceIds: input.traceIds, spans: spans.length, endpoint: input.otlpEndpoint });
+              else
+                await ctx.err.line(
+                  `sent ${spans.length} spans of ${input.traceIds.length} trace(s) to ${input.otlpEndpoint}`,
+                );
               return 0;
             }
-            const bytes = input.format === 'otlp-protobuf' ? await serializeOtlpProtobuf(spans) : await serializeOtlpJson(spans);
+            const bytes =
+              input.format === 'otlp-protobuf' ? await serializeOtlpProtobuf(spans) : await serializeOtlpJson(spans);
             if (input.out === undefined) {
               await ctx.out.line(Buffer.from(bytes).toString('utf8'));
               return 0;
             }
-            writeFileAtomically(input.out, input.format === 'otlp-json' ? Buffer.concat([bytes, Buffer.from('\n')]) : bytes);
+            writeFileAtomically(
+              input.out,
+              input.format === 'otlp-json' ? Buffer.concat([bytes, Buffer.from('\n')]) : bytes,
+            );
             if (ctx.json) await ctx.out.json({ traceIds: input.traceIds, spans: spans.length, out: input.out });
             else await ctx.err.line(`exported ${spans.length} spans of ${input.traceIds.join(', ')} to ${input.out}`);
             return 0;

@@ -9,7 +9,13 @@ import type { RegisterCommand } from './types.js';
 
 const ImportArgsSchema = z.object({
   file: z.string().trim().min(1, 'must name a file'),
-  entry: z.string().trim().min(1).max(4096).regex(/#[A-Za-z_$][\w$]*$/, 'must be path/to/agent.js#exportName').optional(),
+  entry: z
+    .string()
+    .trim()
+    .min(1)
+    .max(4096)
+    .regex(/#[A-Za-z_$][\w$]*$/, 'must be path/to/agent.js#exportName')
+    .optional(),
   dropGenericSpans: z.boolean().default(false),
 });
 
@@ -89,7 +95,10 @@ export const registerImport: RegisterCommand = (program, bind) => {
     .command('import')
     .description('import traces from an NDJSON file (validated, atomic per trace, importing twice changes nothing)')
     .argument('<file>', 'NDJSON written by `retrace export`, or OTLP/JSON or OTLP/protobuf spans (detected)')
-    .option('--entry <file#export>', 'OTLP only: the agent entry, so an imported trace that carries bodies can be replayed')
+    .option(
+      '--entry <file#export>',
+      'OTLP only: the agent entry, so an imported trace that carries bodies can be replayed',
+    )
     .option('--drop-generic-spans', 'OTLP only: drop spans that are not GenAI, tool or HTTP (default: kept as steps)')
     .addHelpText(
       'after',

@@ -33,20 +33,29 @@ async function load<T>(name: string, loader: () => Promise<T>): Promise<T> {
 }
 
 /** The spans of one or more traces (each as its stored events, in order). */
-export async function spansOf(traces: readonly (readonly StoredEvent[])[], options: SpanMappingOptions = {}): Promise<ReadableSpan[]> {
+export async function spansOf(
+  traces: readonly (readonly StoredEvent[])[],
+  options: SpanMappingOptions = {},
+): Promise<ReadableSpan[]> {
   const { traceToSpans } = await load('@opentelemetry/api', () => import('./trace-to-spans.js'));
   return traces.flatMap((events) => traceToSpans(events, options));
 }
 
 /** OTLP/JSON bytes of an ExportTraceServiceRequest holding these spans. */
 export async function serializeOtlpJson(spans: ReadableSpan[]): Promise<Uint8Array> {
-  const { JsonTraceSerializer } = await load('@opentelemetry/otlp-transformer', () => import('@opentelemetry/otlp-transformer'));
+  const { JsonTraceSerializer } = await load(
+    '@opentelemetry/otlp-transformer',
+    () => import('@opentelemetry/otlp-transformer'),
+  );
   return JsonTraceSerializer.serializeRequest(spans) ?? new Uint8Array();
 }
 
 /** OTLP/protobuf bytes of an ExportTraceServiceRequest holding these spans. */
 export async function serializeOtlpProtobuf(spans: ReadableSpan[]): Promise<Uint8Array> {
-  const { ProtobufTraceSerializer } = await load('@opentelemetry/otlp-transformer', () => import('@opentelemetry/otlp-transformer'));
+  const { ProtobufTraceSerializer } = await load(
+    '@opentelemetry/otlp-transformer',
+    () => import('@opentelemetry/otlp-transformer'),
+  );
   return ProtobufTraceSerializer.serializeRequest(spans) ?? new Uint8Array();
 }
 
@@ -59,14 +68,26 @@ export async function sendSpans(spans: ReadableSpan[], endpoint: OtlpEndpoint): 
   };
   const exporter =
     endpoint.protocol === 'http/json'
-      ? new (await load('@opentelemetry/exporter-trace-otlp-http', () => import('@opentelemetry/exporter-trace-otlp-http'))).OTLPTraceExporter(config)
-      : new (await load('@opentelemetry/exporter-trace-otlp-proto', () => import('@opentelemetry/exporter-trace-otlp-proto'))).OTLPTraceExporter(config);
+      ? new (
+          await load('@opentelemetry/exporter-trace-otlp-http', () => import('@opentelemetry/exporter-trace-otlp-http'))
+        ).OTLPTraceExporter(config)
+      : new (
+          await load(
+            '@opentelemetry/exporter-trace-otlp-proto',
+            () => import('@opentelemetry/exporter-trace-otlp-proto'),
+          )
+        ).OTLPTraceExporter(config);
   try {
     await new Promise<void>((resolve, reject) => {
       exporter.export(spans, (result) => {
         // ExportResultCode.SUCCESS is 0
         if (result.code === 0) resolve();
-        else reject(new OtlpExportError(endpoint.url, result.error?.message ?? 'the exporter reported a failure', { cause: result.error }));
+        else
+          reject(
+            new OtlpExportError(endpoint.url, result.error?.message ?? 'the exporter reported a failure', {
+              cause: result.error,
+            }),
+          );
       });
     });
   } finally {

@@ -64,7 +64,10 @@ function groupByTrace(spans: Iterable<SpanRecord>, into: Map<string, SpanRecord[
 }
 
 /** Reads every span of an OTLP file, grouped by OTel trace id. JSON lines are parsed one at a time. */
-export async function readOtlpFile(path: string, format: 'otlp-json' | 'otlp-protobuf'): Promise<Map<string, SpanRecord[]>> {
+export async function readOtlpFile(
+  path: string,
+  format: 'otlp-json' | 'otlp-protobuf',
+): Promise<Map<string, SpanRecord[]>> {
   const byTrace = new Map<string, SpanRecord[]>();
   if (format === 'otlp-protobuf') {
     const bytes = await readFile(path);
@@ -127,7 +130,12 @@ export function mapTraces(byTrace: Map<string, SpanRecord[]>, options: OtlpImpor
   );
 }
 
-async function sameEvents(store: EventStore, tenant: string, traceId: string, events: readonly NewEvent[]): Promise<boolean> {
+async function sameEvents(
+  store: EventStore,
+  tenant: string,
+  traceId: string,
+  events: readonly NewEvent[],
+): Promise<boolean> {
   let i = 0;
   for await (const stored of store.read(tenant, traceId)) {
     if (stored.eventId.toLowerCase() !== events[i]?.eventId.toLowerCase()) return false;
@@ -140,7 +148,11 @@ async function sameEvents(store: EventStore, tenant: string, traceId: string, ev
  * Appends imported traces. Every trace is checked before the first write, so a conflict (the trace id exists with
  * other events) imports nothing.
  */
-export async function importTraces(store: EventStore, tenant: string, traces: readonly ImportedTrace[]): Promise<OtlpImportOutcome[]> {
+export async function importTraces(
+  store: EventStore,
+  tenant: string,
+  traces: readonly ImportedTrace[],
+): Promise<OtlpImportOutcome[]> {
   const decisions = new Map<string, 'new' | 'unchanged'>();
   for (const t of traces) {
     if (!(await store.summary(tenant, t.traceId))) decisions.set(t.traceId, 'new');

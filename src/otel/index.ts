@@ -1,6 +1,13 @@
 /** OpenTelemetry interop: GenAI-semconv export of retrace traces, and import of OTLP traces from instrumented agents. */
 export { SEMCONV_VERSION } from './semconv.js';
-export { spansOf, serializeOtlpJson, serializeOtlpProtobuf, sendSpans, type OtlpEndpoint, type OtlpProtocol } from './export.js';
+export {
+  spansOf,
+  serializeOtlpJson,
+  serializeOtlpProtobuf,
+  sendSpans,
+  type OtlpEndpoint,
+  type OtlpProtocol,
+} from './export.js';
 export type { SpanMappingOptions } from './trace-to-spans.js';
 export {
   detectTraceFileFormat,

@@ -49,12 +49,22 @@ function contentParts(content: unknown): MessagePart[] {
   const parts: MessagePart[] = [];
   for (const block of arr(content)) {
     if (!isObj(block)) continue;
-    const text = str(block.text) ?? (block.type === 'input_text' || block.type === 'output_text' ? str(block.text) : undefined);
+    const text =
+      str(block.text) ?? (block.type === 'input_text' || block.type === 'output_text' ? str(block.text) : undefined);
     if (text !== undefined) parts.push({ type: 'text', content: text });
     else if (block.type === 'tool_use')
-      parts.push({ type: 'tool_call', ...(str(block.id) ? { id: str(block.id) } : {}), name: str(block.name) ?? '', arguments: block.input });
+      parts.push({
+        type: 'tool_call',
+        ...(str(block.id) ? { id: str(block.id) } : {}),
+        name: str(block.name) ?? '',
+        arguments: block.input,
+      });
     else if (block.type === 'tool_result')
-      parts.push({ type: 'tool_call_response', ...(str(block.tool_use_id) ? { id: str(block.tool_use_id) } : {}), response: block.content });
+      parts.push({
+        type: 'tool_call_response',
+        ...(str(block.tool_use_id) ? { id: str(block.tool_use_id) } : {}),
+        response: block.content,
+      });
   }
   return parts;
 }
@@ -79,8 +89,7 @@ function geminiParts(parts: unknown): MessagePart[] {
     if (typeof p.text === 'string') return [{ type: 'text', content: p.text }];
     if (isObj(p.functionCall))
       return [{ type: 'tool_call', name: str(p.functionCall.name) ?? '', arguments: p.functionCall.args }];
-    if (isObj(p.functionResponse))
-      return [{ type: 'tool_call_response', response: p.functionResponse.response }];
+    if (isObj(p.functionResponse)) return [{ type: 'tool_call_response', response: p.functionResponse.response }];
     return [];
   });
 }
@@ -102,32 +111,56 @@ export function requestContent(body: unknown): RequestContent {
     if (role === 'tool') {
       out.messages.push({
         role: 'tool',
-        parts: [{ type: 'tool_call_response', ...(str(m.tool_call_id) ? { id: str(m.tool_call_id) } : {}), response: m.content }],
+        parts: [
+          {
+            type: 'tool_call_response',
+            ...(str(m.tool_call_id) ? { id: str(m.tool_call_id) } : {}),
+            response: m.content,
+          },
+        ],
       });
       continue;
     }
     out.messages.push({ role, parts: [...contentParts(m.content), ...openAiToolCalls(m.tool_calls)] });
   }
-  if (typeof body.input === 'string') out.messages.push({ role: 'user', parts: [{ type: 'text', content: body.input }] });
+  if (typeof body.input === 'string')
+    out.messages.push({ role: 'user', parts: [{ type: 'text', content: body.input }] });
   else if (Array.isArray(body.input) && body.messages === undefined) {
     for (const item of body.input) {
       if (!isObj(item)) continue;
       if (item.type === 'function_call_output')
         out.messages.push({
           role: 'tool',
-          parts: [{ type: 'tool_call_response', ...(str(item.call_id) ? { id: str(item.call_id) } : {}), response: item.output }],
+          parts: [
+            {
+              type: 'tool_call_response',
+              ...(str(item.call_id) ? { id: str(item.call_id) } : {}),
+              response: item.output,
+            },
+          ],
         });
       else if (item.type === 'function_call')
         out.messages.push({
           role: 'assistant',
-          parts: [{ type: 'tool_call', ...(str(item.call_id) ? { id: str(item.call_id) } : {}), name: str(item.name) ?? '', arguments: parseJsonMaybe(item.arguments) }],
+          parts: [
+            {
+              type: 'tool_call',
+              ...(str(item.call_id) ? { id: str(item.call_id) } : {}),
+              name: str(item.name) ?? '',
+              arguments: parseJsonMaybe(item.arguments),
+            },
+          ],
         });
-      else if (typeof item === 'object') out.messages.push({ role: str(item.role) ?? 'user', parts: contentParts(item.content) });
+      else if (typeof item === 'object')
+        out.messages.push({ role: str(item.role) ?? 'user', parts: contentParts(item.content) });
     }
   }
   for (const c of arr(body.contents)) {
     if (!isObj(c)) continue;
-    out.messages.push({ role: str(c.role) === 'model' ? 'assistant' : (str(c.role) ?? 'user'), parts: geminiParts(c.parts) });
+    out.messages.push({
+      role: str(c.role) === 'model' ? 'assistant' : (str(c.role) ?? 'user'),
+      parts: geminiParts(c.parts),
+    });
   }
   return out;
 }
@@ -153,7 +186,11 @@ function responseFromBody(body: Obj, out: ResponseContent): void {
   if (body.type === 'message' && Array.isArray(body.content)) {
     const finish = str(body.stop_reason);
     if (finish) out.finishReasons.push(finish);
-    out.messages.push({ role: 'assistant', parts: contentParts(body.content), ...(finish ? { finish_reason: finish } : {}) });
+    out.messages.push({
+      role: 'assistant',
+      parts: contentParts(body.content),
+      ...(finish ? { finish_reason: finish } : {}),
+    });
   }
   // OpenAI responses
   if (body.object === 'response' && Array.isArray(body.output)) {
@@ -162,7 +199,12 @@ function responseFromBody(body: Obj, out: ResponseContent): void {
       if (!isObj(item)) continue;
       if (item.type === 'message') parts.push(...contentParts(item.content));
       if (item.type === 'function_call')
-        parts.push({ type: 'tool_call', ...(str(item.call_id) ? { id: str(item.call_id) } : {}), name: str(item.name) ?? '', arguments: parseJsonMaybe(item.arguments) });
+        parts.push({
+          type: 'tool_call',
+          ...(str(item.call_id) ? { id: str(item.call_id) } : {}),
+          name: str(item.name) ?? '',
+          arguments: parseJsonMaybe(item.arguments),
+        });
     }
     const finish = str(body.status);
     if (finish) out.finishReasons.push(finish);
@@ -218,7 +260,8 @@ function responseFromChunks(chunks: readonly string[], out: ResponseContent): vo
         if (typeof choice.finish_reason === 'string') finish = choice.finish_reason;
       }
       // Anthropic
-      if (ev.type === 'content_block_delta' && isObj(ev.delta) && typeof ev.delta.text === 'string') text += ev.delta.text;
+      if (ev.type === 'content_block_delta' && isObj(ev.delta) && typeof ev.delta.text === 'string')
+        text += ev.delta.text;
       if (ev.type === 'message_delta' && isObj(ev.delta) && typeof ev.delta.stop_reason === 'string')
         finish = ev.delta.stop_reason;
       if (ev.type === 'message_start' && isObj(ev.message) && typeof ev.message.model === 'string')
@@ -250,7 +293,11 @@ function responseFromChunks(chunks: readonly string[], out: ResponseContent): vo
 /** What the model answered: its messages, the response model and id, the finish reasons. */
 export function responseContent(body: unknown, chunks?: readonly { data: string }[]): ResponseContent {
   const out: ResponseContent = { messages: [], finishReasons: [] };
-  if (chunks && chunks.length > 0) responseFromChunks(chunks.map((c) => c.data), out);
+  if (chunks && chunks.length > 0)
+    responseFromChunks(
+      chunks.map((c) => c.data),
+      out,
+    );
   else if (isObj(body)) responseFromBody(body, out);
   return out;
 }

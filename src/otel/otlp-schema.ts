@@ -35,7 +35,10 @@ export const AnyValueSchema: z.ZodType<AnyValueJson> = z.lazy(() =>
 
 export const KeyValueSchema = z.object({ key: z.string().max(1024), value: AnyValueSchema.optional() });
 
-const nanos = z.union([z.string().regex(/^\d+$/, 'must be a decimal count of nanoseconds'), z.number().int().nonnegative()]);
+const nanos = z.union([
+  z.string().regex(/^\d+$/, 'must be a decimal count of nanoseconds'),
+  z.number().int().nonnegative(),
+]);
 /** hex (the OTLP/JSON rule), or base64 as some older writers used */
 const traceIdText = z.string().min(1, 'must not be empty').max(64);
 
@@ -49,9 +52,13 @@ export const OtlpSpanSchema = z.object({
   endTimeUnixNano: nanos,
   attributes: z.array(KeyValueSchema).optional(),
   events: z
-    .array(z.object({ timeUnixNano: nanos.optional(), name: z.string(), attributes: z.array(KeyValueSchema).optional() }))
+    .array(
+      z.object({ timeUnixNano: nanos.optional(), name: z.string(), attributes: z.array(KeyValueSchema).optional() }),
+    )
     .optional(),
-  status: z.object({ code: z.union([z.number().int(), z.string()]).optional(), message: z.string().optional() }).optional(),
+  status: z
+    .object({ code: z.union([z.number().int(), z.string()]).optional(), message: z.string().optional() })
+    .optional(),
 });
 export type OtlpSpanJson = z.infer<typeof OtlpSpanSchema>;
 

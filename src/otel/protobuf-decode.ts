@@ -95,7 +95,12 @@ const MAX_DEPTH = 64;
 type Json = Record<string, unknown>;
 
 function anyValue(r: Reader, depth: number): Json {
-  if (depth > MAX_DEPTH) throw new ValidationError('OTLP protobuf body nests attribute values too deeply.', 'Flatten the attribute values.', 'body');
+  if (depth > MAX_DEPTH)
+    throw new ValidationError(
+      'OTLP protobuf body nests attribute values too deeply.',
+      'Flatten the attribute values.',
+      'body',
+    );
   let out: Json = {};
   while (!r.atEnd()) {
     const { field, wire } = r.tag();

@@ -43,7 +43,11 @@ async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
     const b = chunk as Buffer;
     size += b.length;
     if (size > max)
-      throw new BodyTooLargeError(`OTLP request body is larger than ${max} bytes.`, 'Send smaller batches (the BatchSpanProcessor maxExportBatchSize).', 'body');
+      throw new BodyTooLargeError(
+        `OTLP request body is larger than ${max} bytes.`,
+        'Send smaller batches (the BatchSpanProcessor maxExportBatchSize).',
+        'body',
+      );
     chunks.push(b);
   }
   const body = Buffer.concat(chunks);
@@ -52,7 +56,12 @@ async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
     if (encoding === 'gzip') return gunzipSync(body, { maxOutputLength: max });
     if (encoding === 'deflate') return inflateSync(body, { maxOutputLength: max });
   } catch (err) {
-    throw new ValidationError(`OTLP request body could not be decompressed (${encoding}).`, 'Send a valid gzip body or no Content-Encoding.', 'content-encoding', { cause: err });
+    throw new ValidationError(
+      `OTLP request body could not be decompressed (${encoding}).`,
+      'Send a valid gzip body or no Content-Encoding.',
+      'content-encoding',
+      { cause: err },
+    );
   }
   return body;
 }
@@ -81,7 +90,11 @@ export function createOtlpReceiver(options: OtlpReceiverOptions): OtlpReceiver {
         groups.set(id, entry.spans);
       }
       if (groups.size === 0) return [];
-      const outcomes = await importTraces(options.store, options.tenant, mapTraces(groups, { origin: 'otlp-http', ...options }));
+      const outcomes = await importTraces(
+        options.store,
+        options.tenant,
+        mapTraces(groups, { origin: 'otlp-http', ...options }),
+      );
       options.onImported?.(outcomes);
       return outcomes;
     });
@@ -110,14 +123,25 @@ export function createOtlpReceiver(options: OtlpReceiverOptions): OtlpReceiver {
     async handle(req, res) {
       const path = (req.url ?? '').split('?')[0];
       if (path !== '/v1/traces') return false;
-      const type = String(req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+      const type = String(req.headers['content-type'] ?? '')
+        .split(';')[0]
+        ?.trim()
+        .toLowerCase();
       const json = type === 'application/json';
       if (req.method !== 'POST') {
         send(res, 405, 'application/json', JSON.stringify({ code: 12, message: 'POST OTLP spans to /v1/traces' }));
         return true;
       }
       if (!json && type !== 'application/x-protobuf' && type !== 'application/protobuf') {
-        send(res, 415, 'application/json', JSON.stringify({ code: 3, message: `unsupported content type "${type ?? ''}": use application/x-protobuf or application/json` }));
+        send(
+          res,
+          415,
+          'application/json',
+          JSON.stringify({
+            code: 3,
+            message: `unsupported content type "${type ?? ''}": use application/x-protobuf or application/json`,
+          }),
+        );
         return true;
       }
       try {
@@ -127,7 +151,11 @@ export function createOtlpReceiver(options: OtlpReceiverOptions): OtlpReceiver {
           try {
             raw = JSON.parse(body.toString('utf8'));
           } catch (err) {
-            throw new ValidationError(`OTLP/JSON body is not JSON: ${(err as Error).message}.`, 'Send an ExportTraceServiceRequest as JSON.', 'body');
+            throw new ValidationError(
+              `OTLP/JSON body is not JSON: ${(err as Error).message}.`,
+              'Send an ExportTraceServiceRequest as JSON.',
+              'body',
+            );
           }
         } else raw = decodeTraceRequest(body);
         const spans = spansFromOtlpJson(raw, 'request');

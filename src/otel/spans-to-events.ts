@@ -68,8 +68,14 @@ function indexed(attrs: Attrs, prefix: string): Attrs[] {
   return [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
 }
 
-const LLM_OPERATIONS = new Set<string>([OPERATION.chat, OPERATION.textCompletion, OPERATION.generateContent, OPERATION.embeddings]);
-const VERCEL_LLM = /^ai\.(generateText|streamText|generateObject|streamObject)\.do(Generate|Stream)$|^ai\.embed(Many)?\.doEmbed$/;
+const LLM_OPERATIONS = new Set<string>([
+  OPERATION.chat,
+  OPERATION.textCompletion,
+  OPERATION.generateContent,
+  OPERATION.embeddings,
+]);
+const VERCEL_LLM =
+  /^ai\.(generateText|streamText|generateObject|streamObject)\.do(Generate|Stream)$|^ai\.embed(Many)?\.doEmbed$/;
 const VERCEL_WRAPPER = /^ai\.(generateText|streamText|generateObject|streamObject|embed|embedMany)$/;
 
 type Role = 'llm' | 'tool' | 'http' | 'agent' | 'generic' | 'skip';
@@ -86,7 +92,8 @@ function classify(span: SpanRecord): { role: Role; source: SpanSource } {
   const genOp = s(a[GEN_AI.operationName]);
   if (genOp !== undefined) {
     if (LLM_OPERATIONS.has(genOp)) return { role: 'llm', source: a[RETRACE.seq] !== undefined ? 'retrace' : 'gen_ai' };
-    if (genOp === OPERATION.executeTool) return { role: 'tool', source: a[RETRACE.seq] !== undefined ? 'retrace' : 'gen_ai' };
+    if (genOp === OPERATION.executeTool)
+      return { role: 'tool', source: a[RETRACE.seq] !== undefined ? 'retrace' : 'gen_ai' };
     if (genOp === OPERATION.invokeAgent || genOp === 'create_agent' || genOp === 'invoke_workflow')
       return { role: 'agent', source: a[RETRACE.seq] !== undefined ? 'retrace' : 'gen_ai' };
   }
@@ -104,7 +111,8 @@ function classify(span: SpanRecord): { role: Role; source: SpanSource } {
   if (a[GEN_AI.requestModel] !== undefined || a[GEN_AI.system] !== undefined || a[GEN_AI.providerName] !== undefined)
     return { role: 'llm', source: 'gen_ai' };
   if (a[GEN_AI.toolName] !== undefined) return { role: 'tool', source: 'gen_ai' };
-  if ((a[HTTP.method] !== undefined || a['http.method'] !== undefined) && span.kind === 3) return { role: 'http', source: 'http' };
+  if ((a[HTTP.method] !== undefined || a['http.method'] !== undefined) && span.kind === 3)
+    return { role: 'http', source: 'http' };
   return { role: 'generic', source: 'generic' };
 }
 
@@ -115,19 +123,22 @@ function retraceProvider(name: string | undefined): string {
   if (lower.startsWith('openai')) return 'openai';
   if (lower.startsWith('anthropic')) return 'anthropic';
   if (lower.startsWith('azure')) return 'azure-openai';
-  if (lower.includes('gemini') || lower.startsWith('google') || lower.startsWith('gcp') || lower.includes('vertex')) return 'gemini';
+  if (lower.includes('gemini') || lower.startsWith('google') || lower.startsWith('gcp') || lower.includes('vertex'))
+    return 'gemini';
   if (lower.includes('bedrock') || lower.startsWith('amazon')) return 'bedrock';
   return lower.split('.')[0] ?? lower;
 }
 
 function textParts(content: unknown): MessagePart[] {
   if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', content }];
-  if (!Array.isArray(content)) return content === undefined || content === null ? [] : [{ type: 'text', content: JSON.stringify(content) }];
+  if (!Array.isArray(content))
+    return content === undefined || content === null ? [] : [{ type: 'text', content: JSON.stringify(content) }];
   const out: MessagePart[] = [];
   for (const p of content) {
     if (typeof p !== 'object' || p === null) continue;
     const o = p as Record<string, unknown>;
-    if (o.type === 'text' && typeof (o.text ?? o.content) === 'string') out.push({ type: 'text', content: String(o.text ?? o.content) });
+    if (o.type === 'text' && typeof (o.text ?? o.content) === 'string')
+      out.push({ type: 'text', content: String(o.text ?? o.content) });
     else if (o.type === 'tool-call' || o.type === 'tool_call')
       out.push({
         type: 'tool_call',
@@ -166,14 +177,18 @@ function inputMessages(a: Attrs, source: SpanSource): { system: MessagePart[]; m
       const prompt = json(a[VERCEL_AI.prompt]) as { system?: string; prompt?: string; messages?: unknown } | undefined;
       if (prompt && typeof prompt === 'object') {
         if (typeof prompt.system === 'string') system.push({ type: 'text', content: prompt.system });
-        if (typeof prompt.prompt === 'string') messages = [{ role: 'user', parts: [{ type: 'text', content: prompt.prompt }] }];
+        if (typeof prompt.prompt === 'string')
+          messages = [{ role: 'user', parts: [{ type: 'text', content: prompt.prompt }] }];
         else messages = messagesFromJson(prompt.messages);
       }
     }
   }
   if (messages.length === 0) {
     // OpenLLMetry: gen_ai.prompt.{i}.role / .content
-    messages = indexed(a, 'gen_ai.prompt.').map((p) => ({ role: s(p.role) ?? 'user', parts: textParts(json(p.content)) }));
+    messages = indexed(a, 'gen_ai.prompt.').map((p) => ({
+      role: s(p.role) ?? 'user',
+      parts: textParts(json(p.content)),
+    }));
   }
   if (messages.length === 0) {
     // OpenInference: llm.input_messages.{i}.message.role / .content
@@ -231,27 +246,56 @@ function toOpenAiMessages(system: MessagePart[], messages: ChatMessage[]): unkno
     if (responses.length > 0) {
       for (const r of responses)
         if (r.type === 'tool_call_response')
-          out.push({ role: 'tool', ...(r.id ? { tool_call_id: r.id } : {}), content: typeof r.response === 'string' ? r.response : JSON.stringify(r.response) });
+          out.push({
+            role: 'tool',
+            ...(r.id ? { tool_call_id: r.id } : {}),
+            content: typeof r.response === 'string' ? r.response : JSON.stringify(r.response),
+          });
       continue;
     }
     const calls = m.parts.flatMap((p, i) =>
       p.type === 'tool_call'
-        ? [{ id: p.id ?? `call_${i}`, type: 'function', function: { name: p.name, arguments: typeof p.arguments === 'string' ? p.arguments : JSON.stringify(p.arguments ?? {}) } }]
+        ? [
+            {
+              id: p.id ?? `call_${i}`,
+              type: 'function',
+              function: {
+                name: p.name,
+                arguments: typeof p.arguments === 'string' ? p.arguments : JSON.stringify(p.arguments ?? {}),
+              },
+            },
+          ]
         : [],
     );
-    out.push({ role: m.role, content: calls.length > 0 && text(m.parts) === '' ? null : text(m.parts), ...(calls.length > 0 ? { tool_calls: calls } : {}) });
+    out.push({
+      role: m.role,
+      content: calls.length > 0 && text(m.parts) === '' ? null : text(m.parts),
+      ...(calls.length > 0 ? { tool_calls: calls } : {}),
+    });
   }
   return out;
 }
 
 function usageOf(a: Attrs): { inputTokens: number; outputTokens: number; cachedTokens?: number } | undefined {
   const input =
-    n(a[GEN_AI.usageInputTokens]) ?? n(a[GEN_AI.usagePromptTokens]) ?? n(a[VERCEL_AI.usageInputTokens]) ?? n(a[VERCEL_AI.usagePromptTokens]) ?? n(a[OPENINFERENCE.tokenPrompt]);
+    n(a[GEN_AI.usageInputTokens]) ??
+    n(a[GEN_AI.usagePromptTokens]) ??
+    n(a[VERCEL_AI.usageInputTokens]) ??
+    n(a[VERCEL_AI.usagePromptTokens]) ??
+    n(a[OPENINFERENCE.tokenPrompt]);
   const output =
-    n(a[GEN_AI.usageOutputTokens]) ?? n(a[GEN_AI.usageCompletionTokens]) ?? n(a[VERCEL_AI.usageOutputTokens]) ?? n(a[VERCEL_AI.usageCompletionTokens]) ?? n(a[OPENINFERENCE.tokenCompletion]);
+    n(a[GEN_AI.usageOutputTokens]) ??
+    n(a[GEN_AI.usageCompletionTokens]) ??
+    n(a[VERCEL_AI.usageOutputTokens]) ??
+    n(a[VERCEL_AI.usageCompletionTokens]) ??
+    n(a[OPENINFERENCE.tokenCompletion]);
   if (input === undefined && output === undefined) return undefined;
   const cached = n(a[GEN_AI.usageCacheReadInputTokens]);
-  return { inputTokens: Math.trunc(input ?? 0), outputTokens: Math.trunc(output ?? 0), ...(cached !== undefined ? { cachedTokens: Math.trunc(cached) } : {}) };
+  return {
+    inputTokens: Math.trunc(input ?? 0),
+    outputTokens: Math.trunc(output ?? 0),
+    ...(cached !== undefined ? { cachedTokens: Math.trunc(cached) } : {}),
+  };
 }
 
 interface Timed {
@@ -311,24 +355,45 @@ export function spansToTrace(spans: readonly SpanRecord[], options: ImportMappin
           totals.inputTokens += u?.inputTokens ?? 0;
           totals.outputTokens += u?.outputTokens ?? 0;
           totals.costUsd += storedRes.data.costUsd ?? 0;
-          push(span.endNs, { eventId: resId, timestamp: end, type: 'llm_response', parentEventId: reqId, payload: storedRes.data });
+          push(span.endNs, {
+            eventId: resId,
+            timestamp: end,
+            type: 'llm_response',
+            parentEventId: reqId,
+            payload: storedRes.data,
+          });
         }
         continue;
       }
       const genOp = s(a[GEN_AI.operationName]);
       const embeddings =
-        genOp === OPERATION.embeddings || s(a[OPENINFERENCE.spanKind])?.toUpperCase() === 'EMBEDDING' || s(a['llm.request.type']) === 'embedding' || /doEmbed$/.test(s(a[VERCEL_AI.operationId]) ?? '');
+        genOp === OPERATION.embeddings ||
+        s(a[OPENINFERENCE.spanKind])?.toUpperCase() === 'EMBEDDING' ||
+        s(a['llm.request.type']) === 'embedding' ||
+        /doEmbed$/.test(s(a[VERCEL_AI.operationId]) ?? '');
       const operation = embeddings ? 'embeddings' : 'chat.completions';
       const provider = retraceProvider(
-        s(a[GEN_AI.providerName]) ?? s(a[GEN_AI.system]) ?? s(a[OPENINFERENCE.provider]) ?? s(a[OPENINFERENCE.system]) ?? s(a[VERCEL_AI.modelProvider]),
+        s(a[GEN_AI.providerName]) ??
+          s(a[GEN_AI.system]) ??
+          s(a[OPENINFERENCE.provider]) ??
+          s(a[OPENINFERENCE.system]) ??
+          s(a[VERCEL_AI.modelProvider]),
       );
-      const model = s(a[GEN_AI.requestModel]) ?? s(a[VERCEL_AI.modelId]) ?? s(a[OPENINFERENCE.modelName]) ?? s(a[GEN_AI.responseModel]) ?? '';
+      const model =
+        s(a[GEN_AI.requestModel]) ??
+        s(a[VERCEL_AI.modelId]) ??
+        s(a[OPENINFERENCE.modelName]) ??
+        s(a[GEN_AI.responseModel]) ??
+        '';
       const asked = inputMessages(a, source);
       const answer = outputMessages(a, source);
       const temperature = n(a[GEN_AI.requestTemperature]);
       const maxTokens = n(a[GEN_AI.requestMaxTokens]);
       const body: Record<string, unknown> = embeddings
-        ? { model, input: asked.messages.map((m) => m.parts.flatMap((p) => (p.type === 'text' ? [p.content] : [])).join('')) }
+        ? {
+            model,
+            input: asked.messages.map((m) => m.parts.flatMap((p) => (p.type === 'text' ? [p.content] : [])).join('')),
+          }
         : {
             model,
             messages: toOpenAiMessages(asked.system, asked.messages),
@@ -340,13 +405,27 @@ export function spansToTrace(spans: readonly SpanRecord[], options: ImportMappin
       const url = s(a[HTTP.url]) ?? `otel://${provider}/${operation}`;
       const stream = a[GEN_AI.requestStream] === true || /doStream$/.test(s(a[VERCEL_AI.operationId]) ?? '');
       const hash = requestHash(
-        normalizeRequest({ method: 'POST', url, body: JSON.stringify(body) }, { provider: provider === 'anthropic' ? 'anthropic' : 'openai', operation }),
+        normalizeRequest(
+          { method: 'POST', url, body: JSON.stringify(body) },
+          { provider: provider === 'anthropic' ? 'anthropic' : 'openai', operation },
+        ),
       );
       push(span.startNs, {
         eventId: reqId,
         timestamp: start,
         type: 'llm_request',
-        payload: { provider, operation, model, method: 'POST', url, headers: {}, body, stream, requestHash: hash, occurrence: hashes.next(hash) },
+        payload: {
+          provider,
+          operation,
+          model,
+          method: 'POST',
+          url,
+          headers: {},
+          body,
+          stream,
+          requestHash: hash,
+          occurrence: hashes.next(hash),
+        },
       });
       const usage = usageOf(a);
       const responseModel = s(a[GEN_AI.responseModel]) ?? s(a[VERCEL_AI.responseModel]) ?? model;
@@ -360,7 +439,12 @@ export function spansToTrace(spans: readonly SpanRecord[], options: ImportMappin
       totals.outputTokens += usage?.outputTokens ?? 0;
       totals.costUsd += costUsd ?? 0;
       const responseBody = embeddings
-        ? { object: 'list', model: responseModel, data: [], ...(usage ? { usage: { prompt_tokens: usage.inputTokens, total_tokens: usage.inputTokens } } : {}) }
+        ? {
+            object: 'list',
+            model: responseModel,
+            data: [],
+            ...(usage ? { usage: { prompt_tokens: usage.inputTokens, total_tokens: usage.inputTokens } } : {}),
+          }
         : {
             object: 'chat.completion',
             model: responseModel,
@@ -370,9 +454,20 @@ export function spansToTrace(spans: readonly SpanRecord[], options: ImportMappin
               message: toOpenAiMessages([], [{ ...m, role: 'assistant' }])[0],
               finish_reason: m.finish_reason ?? finish ?? null,
             })),
-            ...(usage ? { usage: { prompt_tokens: usage.inputTokens, completion_tokens: usage.outputTokens, total_tokens: usage.inputTokens + usage.outputTokens } } : {}),
+            ...(usage
+              ? {
+                  usage: {
+                    prompt_tokens: usage.inputTokens,
+                    completion_tokens: usage.outputTokens,
+                    total_tokens: usage.inputTokens + usage.outputTokens,
+                  },
+                }
+              : {}),
           };
-      const text = answer.flatMap((m) => m.parts).flatMap((p) => (p.type === 'text' ? [p.content] : [])).join('');
+      const text = answer
+        .flatMap((m) => m.parts)
+        .flatMap((p) => (p.type === 'text' ? [p.content] : []))
+        .join('');
       if (text !== '') lastAnswer = text;
       push(span.endNs, {
         eventId: resId,
@@ -396,9 +491,24 @@ export function spansToTrace(spans: readonly SpanRecord[], options: ImportMappin
       sources.add(source);
       totals.toolCalls += 1;
       const tool =
-        s(a[GEN_AI.toolName]) ?? s(a[VERCEL_AI.toolCallName]) ?? s(a[OPENINFERENCE.toolName]) ?? s(a['traceloop.entity.name']) ?? span.name.replace(/^execute_tool /, '');
-      const args = json(a[GEN_AI.toolCallArguments] ?? a[VERCEL_AI.toolCallArgs] ?? a[OPENINFERENCE.inputValue] ?? a['traceloop.entity.input']) ?? null;
-      const result = json(a[GEN_AI.toolCallResult] ?? a[VERCEL_AI.toolCallResult] ?? a[OPENINFERENCE.outputValue] ?? a['traceloop.entity.output']);
+        s(a[GEN_AI.toolName]) ??
+        s(a[VERCEL_AI.toolCallName]) ??
+        s(a[OPENINFERENCE.toolName]) ??
+        s(a['traceloop.entity.name']) ??
+        span.name.replace(/^execute_tool /, '');
+      const args =
+        json(
+          a[GEN_AI.toolCallArguments] ??
+            a[VERCEL_AI.toolCallArgs] ??
+            a[OPENINFERENCE.inputValue] ??
+            a['traceloop.entity.input'],
+        ) ?? null;
+      const result = json(
+        a[GEN_AI.toolCallResult] ??
+          a[VERCEL_AI.toolCallResult] ??
+          a[OPENINFERENCE.outputValue] ??
+          a['traceloop.entity.output'],
+      );
       const argsHash = toolArgsHash(tool, args);
       push(span.startNs, {
         eventId: reqId,
@@ -411,7 +521,12 @@ export function spansToTrace(spans: readonly SpanRecord[], options: ImportMappin
         timestamp: end,
         type: 'tool_response',
         parentEventId: reqId,
-        payload: { tool: tool.slice(0, 200) || 'tool', ...(result !== undefined ? { result } : {}), ...(error ? { error } : {}), latencyMs },
+        payload: {
+          tool: tool.slice(0, 200) || 'tool',
+          ...(result !== undefined ? { result } : {}),
+          ...(error ? { error } : {}),
+          latencyMs,
+        },
       });
     } else if (role === 'http') {
       sources.add(source);
@@ -442,7 +557,13 @@ export function spansToTrace(spans: readonly SpanRecord[], options: ImportMappin
         payload: {
           decision: span.name.slice(0, 500) || 'span',
           reason: 'OpenTelemetry span',
-          data: { spanId: span.spanId, kind: span.kind, durationMs: latencyMs, attributes: a, ...(error ? { error } : {}) },
+          data: {
+            spanId: span.spanId,
+            kind: span.kind,
+            durationMs: latencyMs,
+            attributes: a,
+            ...(error ? { error } : {}),
+          },
         },
       });
     }
@@ -452,10 +573,18 @@ export function spansToTrace(spans: readonly SpanRecord[], options: ImportMappin
   const endNs = sorted.reduce((m, sp) => (sp.endNs > m ? sp.endNs : m), startNs);
   const ra = root?.attributes ?? {};
   const resource = root?.resource ?? {};
-  const agent = (
-    s(ra[GEN_AI.agentName]) ?? s(ra[VERCEL_AI.telemetryFunctionId]) ?? s(resource['service.name']) ?? root?.name ?? 'imported'
-  ).slice(0, 200) || 'imported';
-  const input = json(ra[RETRACE.agentInput] ?? ra[OPENINFERENCE.inputValue] ?? ra['traceloop.entity.input'] ?? ra[VERCEL_AI.prompt]) ?? null;
+  const agent =
+    (
+      s(ra[GEN_AI.agentName]) ??
+      s(ra[VERCEL_AI.telemetryFunctionId]) ??
+      s(resource['service.name']) ??
+      root?.name ??
+      'imported'
+    ).slice(0, 200) || 'imported';
+  const input =
+    json(
+      ra[RETRACE.agentInput] ?? ra[OPENINFERENCE.inputValue] ?? ra['traceloop.entity.input'] ?? ra[VERCEL_AI.prompt],
+    ) ?? null;
   const rootError = root ? errorOf(root) : undefined;
   timed.sort((x, y) => (x.ns < y.ns ? -1 : x.ns > y.ns ? 1 : x.order - y.order));
   const startedId = eventIdOf(otelTraceId, root?.spanId ?? 'root', 'started');
@@ -467,7 +596,11 @@ export function spansToTrace(spans: readonly SpanRecord[], options: ImportMappin
       type: 'agent_started',
       payload: {
         agent,
-        ...(options.entry !== undefined ? { entry: options.entry } : s(ra[RETRACE.agentEntry]) !== undefined ? { entry: s(ra[RETRACE.agentEntry]) } : {}),
+        ...(options.entry !== undefined
+          ? { entry: options.entry }
+          : s(ra[RETRACE.agentEntry]) !== undefined
+            ? { entry: s(ra[RETRACE.agentEntry]) }
+            : {}),
         mode: 'api',
         input,
         environment: {
@@ -491,7 +624,13 @@ export function spansToTrace(spans: readonly SpanRecord[], options: ImportMappin
     },
     ...timed.map((t) => t.event),
   ];
-  const output = json(ra[RETRACE.agentOutput] ?? ra[OPENINFERENCE.outputValue] ?? ra['traceloop.entity.output'] ?? ra[VERCEL_AI.responseText]) ?? (lastAnswer === '' ? null : lastAnswer);
+  const output =
+    json(
+      ra[RETRACE.agentOutput] ??
+        ra[OPENINFERENCE.outputValue] ??
+        ra['traceloop.entity.output'] ??
+        ra[VERCEL_AI.responseText],
+    ) ?? (lastAnswer === '' ? null : lastAnswer);
   const finalTotals = {
     ...totals,
     costUsd: Math.round(totals.costUsd * 1e9) / 1e9,
@@ -499,8 +638,18 @@ export function spansToTrace(spans: readonly SpanRecord[], options: ImportMappin
   };
   events.push(
     rootError
-      ? { eventId: endId, timestamp: nanosToIso(endNs), type: 'agent_failed', payload: { error: rootError, totals: finalTotals } }
-      : { eventId: endId, timestamp: nanosToIso(endNs), type: 'agent_completed', payload: { output, totals: finalTotals } },
+      ? {
+          eventId: endId,
+          timestamp: nanosToIso(endNs),
+          type: 'agent_failed',
+          payload: { error: rootError, totals: finalTotals },
+        }
+      : {
+          eventId: endId,
+          timestamp: nanosToIso(endNs),
+          type: 'agent_completed',
+          payload: { output, totals: finalTotals },
+        },
   );
   return { traceId: retraceTraceIdOf(otelTraceId), otelTraceId, agent, sources: [...sources].sort(), events };
 }

@@ -1,5 +1,9 @@
 import { ValidationError } from '../errors.js';
-import { ExportTraceServiceRequestSchema, type ExportTraceServiceRequestJson, type KeyValueSchema } from './otlp-schema.js';
+import {
+  ExportTraceServiceRequestSchema,
+  type ExportTraceServiceRequestJson,
+  type KeyValueSchema,
+} from './otlp-schema.js';
 import type * as z from 'zod';
 
 /**
@@ -79,7 +83,10 @@ const KIND_NAMES: Record<string, number> = {
 const STATUS_NAMES: Record<string, number> = { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 };
 
 function zodPath(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
 }
 
 /** Validates an OTLP/JSON request (already JSON-parsed) and flattens its spans. `where` names the input in errors. */

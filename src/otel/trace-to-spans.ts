@@ -1,4 +1,11 @@
-import { type Attributes, type HrTime, type SpanContext, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type HrTime,
+  type SpanContext,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+} from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
 import type { StoredEvent, StoredEventOf } from '../events/envelope.js';
@@ -101,11 +108,22 @@ interface SpanDraft {
 }
 
 /** A tool call's id, found in the LLM response that asked for it (same tool name and arguments). */
-function toolCallIdFrom(messages: readonly ChatMessage[], tool: string, args: unknown, used: Set<string>): string | undefined {
+function toolCallIdFrom(
+  messages: readonly ChatMessage[],
+  tool: string,
+  args: unknown,
+  used: Set<string>,
+): string | undefined {
   const wanted = JSON.stringify(args);
   for (const m of messages)
     for (const p of m.parts)
-      if (p.type === 'tool_call' && p.id && !used.has(p.id) && p.name === tool && JSON.stringify(p.arguments) === wanted) {
+      if (
+        p.type === 'tool_call' &&
+        p.id &&
+        !used.has(p.id) &&
+        p.name === tool &&
+        JSON.stringify(p.arguments) === wanted
+      ) {
         used.add(p.id);
         return p.id;
       }
@@ -222,7 +240,8 @@ export function traceToSpans(events: readonly StoredEvent[], options: SpanMappin
           status.message = res.payload.error.message;
           attrs[HTTP.errorType] = res.payload.error.name;
         }
-        if (content && res.payload.result !== undefined) attrs[GEN_AI.toolCallResult] = JSON.stringify(res.payload.result);
+        if (content && res.payload.result !== undefined)
+          attrs[GEN_AI.toolCallResult] = JSON.stringify(res.payload.result);
       }
       if (content) attrs[GEN_AI.toolCallArguments] = JSON.stringify(e.payload.args);
       const span: SpanDraft = {
@@ -297,7 +316,8 @@ export function traceToSpans(events: readonly StoredEvent[], options: SpanMappin
     runAttrs[RETRACE.agentOutput] = JSON.stringify(terminal.payload.output ?? null);
   if (terminal) {
     runAttrs[RETRACE.endSeq] = terminal.seq;
-    const totals = terminal.type === 'agent_completed' || terminal.type === 'agent_failed' ? terminal.payload.totals : undefined;
+    const totals =
+      terminal.type === 'agent_completed' || terminal.type === 'agent_failed' ? terminal.payload.totals : undefined;
     if (totals) {
       runAttrs[GEN_AI.usageInputTokens] = totals.inputTokens;
       runAttrs[GEN_AI.usageOutputTokens] = totals.outputTokens;
@@ -310,7 +330,10 @@ export function traceToSpans(events: readonly StoredEvent[], options: SpanMappin
       runEvents.push({
         name: 'exception',
         time: isoToHrTime(terminal.timestamp),
-        attributes: { 'exception.type': terminal.payload.error.name, 'exception.message': terminal.payload.error.message },
+        attributes: {
+          'exception.type': terminal.payload.error.name,
+          'exception.message': terminal.payload.error.message,
+        },
       });
     }
   } else {
@@ -338,7 +361,11 @@ export function traceToSpans(events: readonly StoredEvent[], options: SpanMappin
     'os.type': started.payload.environment.platform,
     'host.arch': started.payload.environment.arch,
   });
-  const scope = { name: 'agent-retrace', version: started.payload.environment.retraceVersion, schemaUrl: SEMCONV_SCHEMA_URL };
+  const scope = {
+    name: 'agent-retrace',
+    version: started.payload.environment.retraceVersion,
+    schemaUrl: SEMCONV_SCHEMA_URL,
+  };
   return drafts.map((d): ReadableSpan => {
     const context: SpanContext = { traceId: otelTraceId, spanId: d.spanId, traceFlags: TraceFlags.SAMPLED };
     return {

@@ -206,7 +206,8 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     onWriteError: (error, run) =>
       (options.onWriteError ?? defaultWriteWarning)(error, { traceId: run.traceId, agent: run.agent }),
   };
-  const mirrorOptions = options.otlp === false || options.hooks ? undefined : (options.otlp ?? otlpMirrorOptionsFromEnv());
+  const mirrorOptions =
+    options.otlp === false || options.hooks ? undefined : (options.otlp ?? otlpMirrorOptionsFromEnv());
   const storeObject = options.store !== undefined && typeof options.store !== 'string' ? options.store : undefined;
   const mirror = mirrorOptions
     ? createOtlpMirror(mirrorOptions, async () => (lazy ? lazy.storeForRead() : storeObject))
