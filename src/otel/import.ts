@@ -110,7 +110,8 @@ export async function readOtlpFile(
       );
     }
     const docs = Array.isArray(raw) ? raw : [raw];
-    docs.forEach((doc, i) => groupByTrace(spansFromOtlpJson(doc, docs.length > 1 ? `${path} [${i}]` : path), byTrace));
+    for (const [i, doc] of docs.entries())
+      groupByTrace(spansFromOtlpJson(doc, docs.length > 1 ? `${path} [${i}]` : path), byTrace);
   }
   return byTrace;
 }
