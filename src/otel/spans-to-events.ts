@@ -577,7 +577,9 @@ export function spansToTrace(spans: readonly SpanRecord[], options: ImportMappin
     (
       s(ra[GEN_AI.agentName]) ??
       s(ra[VERCEL_AI.telemetryFunctionId]) ??
-      s(resource['service.name']) ??
+      s(ra['traceloop.entity.name']) ??
+      // the SDK's default service name says nothing about the agent
+      (s(resource['service.name'])?.startsWith('unknown_service') ? undefined : s(resource['service.name'])) ??
       root?.name ??
       'imported'
     ).slice(0, 200) || 'imported';

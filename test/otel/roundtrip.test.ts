@@ -37,8 +37,8 @@ async function body(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-const llmView = (events: StoredEvent[]) =>
-  events.flatMap((e) =>
+const llmView = (events: StoredEvent[]): unknown[] =>
+  events.flatMap((e): unknown[] =>
     e.type === 'llm_request'
       ? [{ type: e.type, model: e.payload.model, body: e.payload.body }]
       : e.type === 'llm_response'
