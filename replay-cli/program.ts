@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { registerArchive } from './commands/archive.js';
 import { registerCi } from './commands/ci.js';
+import { registerCollect } from './commands/collect.js';
 import { registerDiff } from './commands/diff.js';
 import { registerExport } from './commands/export.js';
 import { registerImport } from './commands/import.js';
@@ -40,6 +41,7 @@ const COMMANDS: readonly RegisterCommand[] = [
   registerStub,
   registerVersion,
   registerUi,
+  registerCollect,
 ];
 
 const HELP_FOOTER = `

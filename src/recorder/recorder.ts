@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.js';
+import { createOtlpMirror, otlpMirrorOptionsFromEnv, type OtlpMirrorOptions } from '../otel/mirror.js';
 import type { NewEvent } from '../events/envelope.js';
 import { assertTenantId, assertTraceId, DEFAULT_TENANT } from '../events/ids.js';
 import { DecisionMadeSchema, MemoryUpdatedSchema, type Environment, type PayloadInputOf } from '../events/payloads.js';
@@ -61,6 +62,8 @@ export interface RecorderOptions {
   pendingResponseTimeoutMs?: number;
   /** called once per run whose recording stopped because a write failed (default: a process warning) */
   onWriteError?: (error: unknown, info: { traceId: string; agent: string }) => void;
+  /** also send each finished run as OTLP spans, in the background (default: $RETRACE_OTLP_ENDPOINT; false: never) */
+  otlp?: OtlpMirrorOptions | false;
 }
 
 export interface RunOptions {
@@ -149,6 +152,11 @@ class LazyStoreSink implements SyncCapableSink {
     return s && typeof s.appendSync === 'function' ? s.appendSync.bind(s) : undefined;
   }
 
+  /** the store, for reading a finished run back (the OTLP mirror) */
+  storeForRead(): Promise<EventStore> {
+    return this.open();
+  }
+
   async close(): Promise<void> {
     if (this.opening) await (await this.opening).close();
   }
@@ -216,6 +224,12 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     onWriteError: (error, run) =>
       (options.onWriteError ?? defaultWriteWarning)(error, { traceId: run.traceId, agent: run.agent }),
   };
+  const mirrorOptions =
+    options.otlp === false || options.hooks ? undefined : (options.otlp ?? otlpMirrorOptionsFromEnv());
+  const storeObject = options.store !== undefined && typeof options.store !== 'string' ? options.store : undefined;
+  const mirror = mirrorOptions
+    ? createOtlpMirror(mirrorOptions, async () => (lazy ? lazy.storeForRead() : storeObject))
+    : undefined;
   const releases: Array<() => void> = [];
   if (options.captureHttp !== false) releases.push(acquireHttpCapture(), acquireHttp2Capture());
   if (config.captureNondeterminism) releases.push(acquireNondeterminismCapture());
@@ -371,10 +385,12 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       } catch (err) {
         await internal(() => run.finish({ type: 'agent_failed', error: errorInfo(err) }));
         untrackRun(run);
+        mirror?.schedule(tenant, run.traceId);
         throw err;
       }
       await internal(() => run.finish({ type: 'agent_completed', output: toJsonSafe(output) ?? null }));
       untrackRun(run);
+      mirror?.schedule(tenant, run.traceId);
       return {
         output,
         traceId: run.traceId,
@@ -398,6 +414,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       if (closed) return;
       closed = true;
       for (const release of releases.splice(0)) release();
+      await mirror?.drain();
       await lazy?.close();
     },
 
