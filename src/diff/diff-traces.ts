@@ -93,6 +93,7 @@ export async function diffTraces(a: TraceSource, b: TraceSource, options: DiffOp
       sentence: draft.sentence,
       paths: draft.paths,
       patch: draft.patch.map((op) => clipOp(op, maxInlineBytes)),
+      ...(draft.textDiff !== undefined ? { textDiff: draft.textDiff } : {}),
     };
   });
   const idsByStep = new Map<number, number[]>();
