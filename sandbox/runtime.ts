@@ -156,7 +156,8 @@ async function runJob(job: SandboxJob): Promise<void> {
   const { createReplayHooks } = await import('../src/replay/hooks.js');
   // the recorder captures the real clock and timers when it loads: load it before virtualizing them
   const recorderModule = job.kind === 'raw' ? undefined : await import('../src/recorder/index.js');
-  const timers: VirtualTimers = installVirtualTimers();
+  const timers: VirtualTimers = installVirtualTimers({ fast: job.fast });
+  const { planArrivals } = await import('../src/replay/arrivals.js');
   const cache = new ReplayCache(job.cache as ConstructorParameters<typeof ReplayCache>[0]);
   const hooks = createReplayHooks({
     cache,
@@ -171,6 +172,7 @@ async function runJob(job: SandboxJob): Promise<void> {
     activity: timers,
     sleep: (ms) => new Promise((resolve) => realSetTimeout(resolve, ms)),
     onLive: () => guard.allow(),
+    arrivals: { plan: planArrivals(job.cache as Parameters<typeof planArrivals>[0]), clock: timers },
   });
   if (job.onMiss === 'live' && job.until === undefined) guard.allow();
 

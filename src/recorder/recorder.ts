@@ -244,6 +244,8 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
         ...(pure ? { pure } : {}),
       });
       const latency = () => Math.max(0, Math.round((originalPerformanceNow() - started) * 1000) / 1000);
+      // when the tool was called relative to the run: a replay releases concurrent tool answers in recorded order
+      const startMs = Math.max(0, Math.round((started - run.startedAt) * 1000) / 1000);
       if (run.hooks) {
         const answer: ToolAnswer = await run.hooks.respondTool({
           tool: name,
@@ -254,19 +256,23 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
         });
         if (answer !== 'run-live') {
           if ('error' in answer) {
-            run.emit('tool_response', { tool: name, error: answer.error, latencyMs: latency() }, callId);
+            run.emit('tool_response', { tool: name, error: answer.error, latencyMs: latency(), startMs }, callId);
             throw errorFromInfo(answer.error);
           }
-          run.emit('tool_response', { tool: name, result: toJsonSafe(answer.result), latencyMs: latency() }, callId);
+          run.emit(
+            'tool_response',
+            { tool: name, result: toJsonSafe(answer.result), latencyMs: latency(), startMs },
+            callId,
+          );
           return answer.result as Awaited<R>;
         }
       }
       try {
         const result = (await runStorage.run(run, () => fn(...args))) as Awaited<R>;
-        run.emit('tool_response', { tool: name, result: toJsonSafe(result), latencyMs: latency() }, callId);
+        run.emit('tool_response', { tool: name, result: toJsonSafe(result), latencyMs: latency(), startMs }, callId);
         return result;
       } catch (err) {
-        run.emit('tool_response', { tool: name, error: errorInfo(err), latencyMs: latency() }, callId);
+        run.emit('tool_response', { tool: name, error: errorInfo(err), latencyMs: latency(), startMs }, callId);
         throw err;
       }
     };
