@@ -237,7 +237,10 @@ export function installVirtualTimers(options: VirtualTimersOptions = {}): Virtua
       realSetTimeout(() => step(tick), 1);
       return;
     }
-    if (seenTick !== tick) return retry();
+    if (seenTick !== tick) {
+      retry();
+      return;
+    }
     const a = next.arrival;
     if (next.blocked) {
       // a lower rank's request has not been made yet: give the agent time to make it (it may be doing real I/O)
@@ -266,7 +269,10 @@ export function installVirtualTimers(options: VirtualTimersOptions = {}): Virtua
     driving = false;
     const next = queue[0];
     const arrival = nextArrival();
-    if (arrival && (!next || arrival.arrival.due < next.due)) return stepArrival(seenTick, arrival);
+    if (arrival && (!next || arrival.arrival.due < next.due)) {
+      stepArrival(seenTick, arrival);
+      return;
+    }
     if (!next) return;
     if (next.due > virtualNow + 1) {
       // the clock must jump (a 0/1 ms timer fires without waiting: it means "soon", not "later"): only when quiescent, and never for unref'ed timers alone
