@@ -91,6 +91,8 @@ export const JobSchema = z.object({
   providers: z.array(ProviderBaseUrl).default([]),
   /** absolute temp dir, the only writable place */
   tempDir: z.string(),
+  /** project-relative paths the recorded run wrote: in replay they are read from the overlay, never the host */
+  recordedWrites: z.array(z.string().max(4096)).max(100_000).default([]),
 });
 export type SandboxJob = z.output<typeof JobSchema>;
 export type SandboxJobInput = z.input<typeof JobSchema>;

@@ -156,6 +156,14 @@ async function runJob(job: SandboxJob): Promise<void> {
   const { createReplayHooks } = await import('../src/replay/hooks.js');
   // the recorder captures the real clock and timers when it loads: load it before virtualizing them
   const recorderModule = job.kind === 'raw' ? undefined : await import('../src/recorder/index.js');
+  // the agent's writes under its project tree go to a per-replay overlay (sandbox/fs-overlay.ts)
+  const { installFsOverlay } = await import('./fs-overlay.js');
+  installFsOverlay({
+    root: process.cwd(),
+    dir: join(job.tempDir, 'overlay'),
+    tempDir: job.tempDir,
+    recordedWrites: job.recordedWrites,
+  });
   const timers: VirtualTimers = installVirtualTimers({ fast: job.fast });
   const { planArrivals } = await import('../src/replay/arrivals.js');
   const cache = new ReplayCache(job.cache as ConstructorParameters<typeof ReplayCache>[0]);

@@ -16,6 +16,7 @@ import { trackRun, untrackRun } from './exit.js';
 import type { EventSink, ReplayHooks, ToolAnswer } from './hooks.js';
 import { acquireHttpCapture } from './http.js';
 import { acquireNondeterminismCapture } from './nondeterminism.js';
+import { acquireFsCapture } from './fs-capture.js';
 import { freshTraceId, originalPerformanceNow } from './originals.js';
 import { loadPricing, type PricingInput } from './pricing.js';
 import { redactEventDefaults, type RedactHook } from './redact.js';
@@ -46,6 +47,8 @@ export interface RecorderOptions {
   captureNondeterminism?: boolean;
   /** intercept fetch and node:http(s) (default true) */
   captureHttp?: boolean;
+  /** record the files the agent writes under its working directory as file_written events (default true) */
+  captureFiles?: boolean;
   /** how long queued events wait before a batch write (default 100 ms: each embedded-store commit is an fsync that
    *  blocks the event loop, so fewer, larger batches; a crash loses at most this much) */
   flushIntervalMs?: number;
@@ -201,6 +204,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
   const releases: Array<() => void> = [];
   if (options.captureHttp !== false) releases.push(acquireHttpCapture());
   if (config.captureNondeterminism) releases.push(acquireNondeterminismCapture());
+  if (options.captureFiles !== false) releases.push(acquireFsCapture());
   let closed = false;
 
   function ensureOpen(): void {

@@ -97,6 +97,17 @@ function providersOf(events: readonly StoredEvent[]): ProviderBaseUrl[] {
   return [...out.values()];
 }
 
+/** the project-relative paths the recorded run wrote (file_written), which replay reads from its overlay only */
+function recordedWrites(events: readonly StoredEvent[]): string[] {
+  const out = new Set<string>();
+  for (const e of events) {
+    if (e.type !== 'file_written') continue;
+    out.add(e.payload.path);
+    if (e.payload.to !== undefined) out.add(e.payload.to);
+  }
+  return [...out];
+}
+
 async function readTrace(store: EventStore, tenant: string, traceId: string): Promise<StoredEvent[]> {
   const events: StoredEvent[] = [];
   for await (const e of store.read(tenant, traceId)) events.push(e);
@@ -220,6 +231,7 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
         ...(override ? { override } : {}),
         ...(options.normalization ? { normalization: options.normalization } : {}),
         providers: providersOf(events),
+        recordedWrites: recordedWrites(events),
       },
       readPaths,
       cwd: recordedCwd && existsSync(recordedCwd) ? recordedCwd : cwd,
