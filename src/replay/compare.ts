@@ -65,14 +65,15 @@ export function comparablePayload(e: StoredEvent, level: Level): unknown {
       return omit(p, loose ? ['headers', 'url'] : []);
     case 'llm_response':
     case 'http_response': {
-      const o = omit(p, ['latencyMs', ...(loose ? ['headers'] : [])]);
+      // when it happened (startMs, headersMs) differs between any two runs; the order it happened in is compared
+      const o = omit(p, ['latencyMs', 'startMs', 'headersMs', ...(loose ? ['headers'] : [])]);
       if (o.chunks !== undefined) o.chunks = stripChunks(o.chunks);
       if (typeof o.error === 'object' && o.error !== null)
         o.error = omit(o.error as Record<string, unknown>, ['stack']);
       return o;
     }
     case 'tool_response': {
-      const o = omit(p, ['latencyMs']);
+      const o = omit(p, ['latencyMs', 'startMs']);
       if (typeof o.error === 'object' && o.error !== null)
         o.error = omit(o.error as Record<string, unknown>, ['stack']);
       return o;
