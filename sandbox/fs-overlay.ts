@@ -88,16 +88,16 @@ export function installFsOverlay(options: OverlayOptions): { uninstall(): void }
   const exists = (p: string): boolean => (real.existsSync as (p: string) => boolean)(p);
 
   /** where a read of `p` goes: the overlay copy, the host path, or nowhere (ENOENT) */
-  const readTarget = (p: unknown): { path: unknown; missing?: string } => {
+  const readTarget = (p: unknown): { path: unknown; missing: string | undefined } => {
     const raw = pathOf(p);
-    if (raw === undefined) return { path: p };
+    if (raw === undefined) return { path: p, missing: undefined };
     const abs = resolve(raw);
-    if (within(abs, tempDir) || !within(abs, root) || abs === root) return { path: p };
+    if (within(abs, tempDir) || !within(abs, root) || abs === root) return { path: p, missing: undefined };
     const rel = relOf(abs, root) as string;
     const copy = inOverlay(rel);
-    if (exists(copy)) return { path: copy };
+    if (exists(copy)) return { path: copy, missing: undefined };
     if (isDeleted(rel) || recorded.has(rel)) return { path: copy, missing: abs };
-    return { path: p };
+    return { path: p, missing: undefined };
   };
 
   /** where a write to `p` goes; copies the host file first when the write modifies it (append) */

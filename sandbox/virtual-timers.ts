@@ -110,6 +110,7 @@ export function installVirtualTimers(options: VirtualTimersOptions = {}): Virtua
   let blockedSince: number | undefined;
   /** the arrival whose real-time wait (not --fast) has been served */
   let waited: Arrival | undefined;
+  let quietTick = -1;
   // keeps the real event loop alive while ref'ed virtual timers are pending, like real timers would
   let keepAlive: ReturnType<typeof realSetInterval> | undefined;
 
@@ -237,7 +238,10 @@ export function installVirtualTimers(options: VirtualTimersOptions = {}): Virtua
       realSetTimeout(() => step(tick), 1);
       return;
     }
-    if (seenTick !== tick) {
+    // quiescent = nothing happened since a check at least a full loop turn ago (step's own argument is read when the
+    // immediate runs, so it alone does not prove a turn passed)
+    if (seenTick !== tick || quietTick !== tick) {
+      quietTick = tick;
       retry();
       return;
     }

@@ -217,7 +217,7 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
     const init: ResponseInit =
       rec.statusText !== undefined ? { status, headers, statusText: rec.statusText } : { status, headers };
     if (NULL_BODY_STATUS.has(status)) return known(new Response_(null, init), null);
-    if (chunks && turns && chunks === rec.chunks) {
+    if (chunks && turns && !(ov && ov.requestSeq === x.seq)) {
       const stream = timedStream({
         chunks,
         chunkTickets: turns.chunks,
