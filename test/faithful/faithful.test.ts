@@ -27,7 +27,7 @@ let store: EventStore;
 /** a random permutation of the delays that is not in issue order, so completion order ≠ issue order */
 function shuffledDelays(): number[] {
   for (;;) {
-    const d = [15, 45, 75, 105].sort(() => Math.random() - 0.5);
+    const d = [20, 140, 260, 380].sort(() => Math.random() - 0.5);
     if (d.some((v, i) => i > 0 && v < (d[i - 1] as number))) return d;
   }
 }
