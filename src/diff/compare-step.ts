@@ -18,7 +18,7 @@ import type { PatchOp } from './json-diff.js';
 import { EMPTY_TRIE, type PathTrie } from './paths.js';
 import { unifiedTextDiff } from './text-diff.js';
 
-const RESPONSE_TYPES = new Set(['llm_response', 'http_response', 'tool_response']);
+export const RESPONSE_TYPES = new Set(['llm_response', 'http_response', 'tool_response']);
 
 /** A difference before it gets its id and event references. */
 export interface DraftDifference {
@@ -101,8 +101,8 @@ export function compareStep(
     const from = { index: refIndex('a'), seq: ea.seq, type: ea.type, label: '' };
     const to = { index: refIndex('b'), seq: eb.seq, type: eb.type, label: '' };
     diffs.push({
-      // a response in a different place while its request is not: the responses completed in another order
-      class: RESPONSE_TYPES.has(ea.type) ? 'completion-order' : 'control-flow-change',
+      // a response moved while its request did not is reclassed as completion order (diff-traces.ts)
+      class: 'control-flow-change',
       change: 'moved',
       sentence: movedSentence(ea, from, to),
       paths: [],
