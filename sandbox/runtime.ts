@@ -157,13 +157,16 @@ async function runJob(job: SandboxJob): Promise<void> {
   // the recorder captures the real clock and timers when it loads: load it before virtualizing them
   const recorderModule = job.kind === 'raw' ? undefined : await import('../src/recorder/index.js');
   // the agent's writes under its project tree go to a per-replay overlay (sandbox/fs-overlay.ts)
-  const { installFsOverlay } = await import('./fs-overlay.js');
-  installFsOverlay({
-    root: process.cwd(),
-    dir: join(job.tempDir, 'overlay'),
-    tempDir: job.tempDir,
-    recordedWrites: job.recordedWrites,
-  });
+  // (a raw self-test job has no recording to compare files with: the permission model alone applies there)
+  if (job.kind !== 'raw') {
+    const { installFsOverlay } = await import('./fs-overlay.js');
+    installFsOverlay({
+      root: process.cwd(),
+      dir: join(job.tempDir, 'overlay'),
+      tempDir: job.tempDir,
+      recordedWrites: job.recordedWrites,
+    });
+  }
   const timers: VirtualTimers = installVirtualTimers({ fast: job.fast });
   const { planArrivals } = await import('../src/replay/arrivals.js');
   const cache = new ReplayCache(job.cache as ConstructorParameters<typeof ReplayCache>[0]);
