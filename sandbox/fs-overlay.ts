@@ -112,7 +112,11 @@ export function installFsOverlay(options: OverlayOptions): { uninstall(): void }
     const parent = dirname(rel.split('/').join(sep));
     const parentRel = parent === '.' ? undefined : parent.split(sep).join('/');
     // the folder exists in the merged view (host or overlay): make it in the overlay
-    if (parentRel === undefined || exists(inOverlay(parentRel)) || readTarget(join(root, parent)).missing === undefined)
+    if (
+      parentRel === undefined ||
+      exists(inOverlay(parentRel)) ||
+      (!isDeleted(parentRel) && exists(join(root, parent)))
+    )
       real.mkdirSync?.(dirname(copy), { recursive: true });
     if (copyHost && !exists(copy)) {
       const from = readTarget(abs);
