@@ -135,6 +135,8 @@ export function eventName(e: StoredEvent): string {
       return e.payload.key;
     case 'nondeterminism':
       return e.payload.source;
+    case 'file_written':
+      return e.payload.path;
     default:
       return '';
   }
@@ -198,6 +200,12 @@ export function eventPreview(e: StoredEvent, max = 72): string {
       );
     case 'nondeterminism':
       return oneLine(`${e.payload.values.length} value(s): ${json(e.payload.values)}`, max);
+    case 'file_written': {
+      const f = e.payload;
+      const what =
+        f.to !== undefined ? `→ ${f.to}` : f.size !== undefined ? `${f.size} B sha256 ${f.sha256?.slice(0, 12)}` : '';
+      return oneLine(`${f.op} ${what}`, max);
+    }
     case 'agent_completed':
       return oneLine(`output ${json(e.payload.output)}`, max);
     case 'agent_failed':

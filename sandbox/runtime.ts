@@ -97,8 +97,20 @@ async function runJob(job: SandboxJob, ch: Channel): Promise<void> {
   const { createReplayHooks } = await import('../src/replay/hooks.js');
   // the recorder captures the real clock and timers when it loads: load it before virtualizing them
   const recorderModule = job.kind === 'raw' ? undefined : await import('../src/recorder/index.js');
-  const timers: VirtualTimers = installVirtualTimers();
-  const cache = new ReplayCache(job.cache);
+  // the agent's writes under its project tree go to a per-replay overlay (sandbox/fs-overlay.ts)
+  // (a raw self-test job has no recording to compare files with: the permission model alone applies there)
+  if (job.kind !== 'raw') {
+    const { installFsOverlay } = await import('./fs-overlay.js');
+    installFsOverlay({
+      root: process.cwd(),
+      dir: join(job.tempDir, 'overlay'),
+      tempDir: job.tempDir,
+      recordedWrites: job.recordedWrites,
+    });
+  }
+  const timers: VirtualTimers = installVirtualTimers({ fast: job.fast });
+  const { planArrivals } = await import('../src/replay/arrivals.js');
+  const cache = new ReplayCache(job.cache as ConstructorParameters<typeof ReplayCache>[0]);
   const hooks = createReplayHooks({
     cache,
     onMiss: job.onMiss,
@@ -112,6 +124,7 @@ async function runJob(job: SandboxJob, ch: Channel): Promise<void> {
     activity: timers,
     sleep: (ms) => new Promise((resolve) => realSetTimeout(resolve, ms)),
     onLive: () => guard.allow(),
+    arrivals: { plan: planArrivals(job.cache as Parameters<typeof planArrivals>[0]), clock: timers },
   });
   if (job.onMiss === 'live' && job.until === undefined) guard.allow();
 

@@ -1,6 +1,7 @@
 import { syncBuiltinESMExports } from 'node:module';
 import timers from 'node:timers';
 import timersPromises from 'node:timers/promises';
+import type { ArrivalClock, ArrivalTicket } from '../src/replay/arrivals.js';
 
 /**
  * Fast-forwarded timers, so a replay does not wait out the agent's sleeps and backoffs. setTimeout / setInterval keep a virtual clock: a timer is due at
@@ -18,10 +19,25 @@ export interface Activity {
   touch(): void;
 }
 
-export interface VirtualTimers extends Activity {
+export interface VirtualTimers extends Activity, ArrivalClock {
   readonly virtualNow: number;
   uninstall(): void;
 }
+
+export interface VirtualTimersOptions {
+  /** release arrivals as soon as it is their turn, without waiting their recorded delay in real time */
+  fast?: boolean;
+}
+
+/** a recorded arrival in flight (see src/replay/arrivals.ts) */
+interface Arrival {
+  rank: number;
+  due: number;
+  resolve(): void;
+}
+
+/** how long (real ms, quiescent) an arrival waits for a lower rank whose request the replay never made */
+const BLOCKED_LIMIT_MS = 25;
 
 interface Entry {
   id: number;
@@ -64,7 +80,7 @@ class VirtualTimeout {
   }
 }
 
-export function installVirtualTimers(): VirtualTimers {
+export function installVirtualTimers(options: VirtualTimersOptions = {}): VirtualTimers {
   const realSetTimeout = globalThis.setTimeout;
   const realClearTimeout = globalThis.clearTimeout;
   const realSetInterval = globalThis.setInterval;
@@ -86,11 +102,21 @@ export function installVirtualTimers(): VirtualTimers {
   let driving = false;
   const queue: Entry[] = [];
   const byId = new Map<number, Entry>();
+  // arrivals: registered (in flight) by rank; `done` holds released, cancelled and given-up ranks below and above `head`
+  const arrivals = new Map<number, Arrival>();
+  const done = new Set<number>();
+  let head = 0;
+  let ordered = true;
+  let blockedSince: number | undefined;
+  /** the arrival whose real-time wait (not --fast) has been served */
+  let waited: Arrival | undefined;
+  let quietTick = -1;
   // keeps the real event loop alive while ref'ed virtual timers are pending, like real timers would
   let keepAlive: ReturnType<typeof realSetInterval> | undefined;
 
   const sync = (): void => {
-    const anyRef = queue.some((e) => e.ref);
+    // an arrival in flight keeps the process alive like the open socket it stands for
+    const anyRef = arrivals.size > 0 || queue.some((e) => e.ref);
     if (anyRef && !keepAlive) keepAlive = realSetInterval(() => undefined, 1 << 30);
     else if (!anyRef && keepAlive) {
       realClearInterval(keepAlive);
@@ -169,18 +195,92 @@ export function installVirtualTimers(): VirtualTimers {
   };
 
   function kick(): void {
-    if (driving || queue.length === 0) return;
+    if (driving || (queue.length === 0 && arrivals.size === 0)) return;
     driving = true;
     realSetImmediate(() => step(tick));
+  }
+
+  const advanceHead = (): void => {
+    while (done.has(head)) {
+      done.delete(head);
+      head++;
+    }
+  };
+  /** the lowest-ranked arrival in flight, and whether a lower rank (not in flight yet) should go first */
+  const nextArrival = (): { arrival: Arrival; blocked: boolean } | undefined => {
+    let best: Arrival | undefined;
+    for (const a of arrivals.values()) if (!best || a.rank < best.rank) best = a;
+    if (!best) return undefined;
+    return { arrival: best, blocked: ordered && best.rank !== head };
+  };
+  const release = (a: Arrival): void => {
+    arrivals.delete(a.rank);
+    done.add(a.rank);
+    if (ordered && a.rank > head) for (let r = head; r < a.rank; r++) done.add(r); // given up on
+    advanceHead();
+    virtualNow = Math.max(virtualNow, a.due);
+    waited = undefined;
+    blockedSince = undefined;
+    sync();
+    tick++;
+    a.resolve();
+  };
+  const retry = (): void => {
+    driving = true;
+    const t = tick;
+    realSetImmediate(() => realSetImmediate(() => step(t)));
+  };
+
+  /** an arrival is due next: released only when quiescent, in rank order, after its recorded delay */
+  function stepArrival(seenTick: number, next: { arrival: Arrival; blocked: boolean }): void {
+    if (inflight > 0) {
+      driving = true;
+      realSetTimeout(() => step(tick), 1);
+      return;
+    }
+    // quiescent = nothing happened since a check at least a full loop turn ago (step's own argument is read when the
+    // immediate runs, so it alone does not prove a turn passed)
+    if (seenTick !== tick || quietTick !== tick) {
+      quietTick = tick;
+      retry();
+      return;
+    }
+    const a = next.arrival;
+    if (next.blocked) {
+      // a lower rank's request has not been made yet: give the agent time to make it (it may be doing real I/O)
+      // hrtime: performance.now may be the recorder's (served from the recording) in the agent's async context
+      const now = Number(process.hrtime.bigint()) / 1e6;
+      blockedSince ??= now;
+      if (now - blockedSince < BLOCKED_LIMIT_MS) {
+        driving = true;
+        realSetTimeout(() => step(tick), 1);
+        return;
+      }
+    }
+    const wait = a.due - virtualNow;
+    if (!options.fast && wait > 0 && waited !== a) {
+      // not --fast: the recorded wait passes in real time too (the agent observes the same thing either way)
+      waited = a;
+      driving = true;
+      realSetTimeout(() => step(tick), wait);
+      return;
+    }
+    release(a);
+    kick();
   }
 
   function step(seenTick: number): void {
     driving = false;
     const next = queue[0];
+    const arrival = nextArrival();
+    if (arrival && (!next || arrival.arrival.due < next.due)) {
+      stepArrival(seenTick, arrival);
+      return;
+    }
     if (!next) return;
     if (next.due > virtualNow + 1) {
       // the clock must jump (a 0/1 ms timer fires without waiting: it means "soon", not "later"): only when quiescent, and never for unref'ed timers alone
-      if (!queue.some((e) => e.ref)) return;
+      if (!queue.some((e) => e.ref) && arrivals.size === 0) return;
       if (inflight > 0) {
         driving = true;
         realSetTimeout(() => step(tick), 1);
@@ -254,6 +354,40 @@ export function installVirtualTimers(): VirtualTimers {
   return {
     get virtualNow() {
       return virtualNow;
+    },
+    expect(items) {
+      return items.map(({ rank, due }): ArrivalTicket => {
+        let resolve!: () => void;
+        const promise = new Promise<void>((r) => {
+          resolve = r;
+        });
+        if (done.has(rank) || rank < head || arrivals.has(rank)) {
+          // already given up on (or a duplicate): nothing to wait for
+          resolve();
+          return { promise, cancel: () => undefined };
+        }
+        const a: Arrival = { rank, due, resolve };
+        arrivals.set(rank, a);
+        sync();
+        tick++;
+        kick();
+        return {
+          promise,
+          cancel() {
+            if (arrivals.get(rank) !== a) return;
+            arrivals.delete(rank);
+            done.add(rank);
+            advanceHead();
+            sync();
+            a.resolve();
+            kick();
+          },
+        };
+      });
+    },
+    releaseAll() {
+      ordered = false;
+      kick();
     },
     begin() {
       inflight++;

@@ -24,6 +24,8 @@ const PROMPT_FIELDS = new Set([
 export function classifyPath(type: EventType, segments: readonly string[]): DiffClass {
   if (segments[0] !== 'payload') return 'metadata-change';
   const field = segments[1];
+  if (field === 'startMs' || field === 'headersMs' || field === 'latencyMs') return 'timing';
+  if (field === 'interrupted') return 'abort';
   switch (type) {
     case 'llm_request':
       return field === 'body' && PROMPT_FIELDS.has(segments[2] ?? '') ? 'prompt-drift' : 'model-parameter-change';
@@ -48,6 +50,8 @@ export function classifyPath(type: EventType, segments: readonly string[]): Diff
       return field === 'error' ? 'error-change' : 'output-change';
     case 'nondeterminism':
       return 'environment-change';
+    case 'file_written':
+      return 'file-output';
   }
 }
 
@@ -100,4 +104,8 @@ export const CLASS_TITLES: Record<DiffClass, string> = {
   'state-change': 'state change',
   'environment-change': 'environment change',
   'metadata-change': 'metadata change',
+  'completion-order': 'completion order',
+  abort: 'abort',
+  timing: 'timing',
+  'file-output': 'file output',
 };

@@ -16,6 +16,9 @@ import {
 } from './sentences.js';
 import type { PatchOp } from './json-diff.js';
 import { EMPTY_TRIE, type PathTrie } from './paths.js';
+import { unifiedTextDiff } from './text-diff.js';
+
+export const RESPONSE_TYPES = new Set(['llm_response', 'http_response', 'tool_response']);
 
 /** A difference before it gets its id and event references. */
 export interface DraftDifference {
@@ -24,6 +27,7 @@ export interface DraftDifference {
   sentence: string;
   paths: string[];
   patch: PatchOp[];
+  textDiff?: string;
 }
 
 export interface StepResult {
@@ -97,6 +101,7 @@ export function compareStep(
     const from = { index: refIndex('a'), seq: ea.seq, type: ea.type, label: '' };
     const to = { index: refIndex('b'), seq: eb.seq, type: eb.type, label: '' };
     diffs.push({
+      // a response moved while its request did not is reclassed as completion order (diff-traces.ts)
       class: 'control-flow-change',
       change: 'moved',
       sentence: movedSentence(ea, from, to),
@@ -121,13 +126,17 @@ export function compareStep(
   } else {
     for (const [cls, ops] of groupByClass(ea.type, patch)) {
       const paths = [...new Set(ops.map((op) => displayPath(ea.type, op.path)))];
-      diffs.push({
+      const draft: DraftDifference = {
         class: cls,
         change: kind === StepKind.Moved ? 'moved' : 'changed',
         sentence: changedSentence(ea, cls, ops, paths, labels),
         paths,
         patch: ops,
-      });
+      };
+      const content = cls === 'file-output' ? ops.find((op) => op.path === '/payload/content') : undefined;
+      if (content && typeof content.oldValue === 'string' && typeof content.value === 'string')
+        draft.textDiff = unifiedTextDiff(content.oldValue, content.value);
+      diffs.push(draft);
     }
   }
   return { status: kind === StepKind.Moved ? 'moved' : 'changed', diffs };

@@ -2,7 +2,7 @@ import type { StoredEvent } from '../events/envelope.js';
 import { alignEvents, StepKind } from './align-events.js';
 import { CLASS_TITLES } from './classify.js';
 import { clipValue } from './clip.js';
-import { compareStep, type DraftDifference } from './compare-step.js';
+import { compareStep, RESPONSE_TYPES, type DraftDifference } from './compare-step.js';
 import { DiffOptionError } from './errors.js';
 import { loadTrace, type LoadedTrace } from './load.js';
 import { DEFAULT_MAX_EDITS } from './myers.js';
@@ -91,6 +91,7 @@ export async function diffTraces(a: TraceSource, b: TraceSource, options: DiffOp
     for (const draft of result.diffs) drafts.push({ step: s, draft });
   }
 
+  reclassCompletionOrder(drafts, al, ta.events);
   const refA = (i: number): EventRef => ref(ta, i);
   const refB = (j: number): EventRef => ref(tb, j);
   const differences: Difference[] = drafts.map(({ step, draft }, n) => {
@@ -105,6 +106,7 @@ export async function diffTraces(a: TraceSource, b: TraceSource, options: DiffOp
       sentence: draft.sentence,
       paths: draft.paths,
       patch: draft.patch.map((op) => clipOp(op, maxInlineBytes)),
+      ...(draft.textDiff !== undefined ? { textDiff: draft.textDiff } : {}),
     };
   });
   const idsByStep = new Map<number, number[]>();
@@ -247,4 +249,25 @@ function nonNegativeInt(value: number, name: string): number {
     );
   }
   return value;
+}
+
+/**
+ * A response that moved while its request stayed in place: the requests were made in the same order but completed in
+ * another one — "completion order", not a change of control flow.
+ */
+function reclassCompletionOrder(
+  drafts: Array<{ step: number; draft: DraftDifference }>,
+  al: { a: ArrayLike<number> },
+  events: readonly StoredEvent[],
+): void {
+  const movedIds = new Set<string>();
+  for (const { step, draft } of drafts) {
+    const e = events[al.a[step] as number];
+    if (draft.change === 'moved' && e) movedIds.add(e.eventId);
+  }
+  for (const { step, draft } of drafts) {
+    const e = events[al.a[step] as number];
+    if (draft.change !== 'moved' || !e || !RESPONSE_TYPES.has(e.type)) continue;
+    if (e.parentEventId !== undefined && !movedIds.has(e.parentEventId)) draft.class = 'completion-order';
+  }
 }

@@ -18,6 +18,10 @@ export const DIFF_CLASSES = [
   'state-change',
   'environment-change',
   'metadata-change',
+  'completion-order',
+  'abort',
+  'timing',
+  'file-output',
 ] as const;
 export const DiffClassSchema = z.enum(DIFF_CLASSES);
 export type DiffClass = z.infer<typeof DiffClassSchema>;
@@ -64,6 +68,8 @@ export const DifferenceSchema = z.object({
   paths: z.array(z.string()),
   /** JSON Patch from A's event to B's (normalized: ignored paths removed); empty for added/removed events */
   patch: z.array(PatchOpSchema),
+  /** a unified line diff, for text values (the content of a file the agent wrote) */
+  textDiff: z.string().optional(),
 });
 export type Difference = z.infer<typeof DifferenceSchema>;
 

@@ -32,6 +32,8 @@ export function stepName(event: StoredEvent): string {
       return `the decision "${subject}"`;
     case 'memory_updated':
       return `the memory update of "${subject}"`;
+    case 'file_written':
+      return `the ${event.payload.op} of file ${subject}`;
     default:
       return `the ${event.type} event`;
   }
@@ -53,6 +55,10 @@ const WHAT: Record<DiffClass, (type: EventType) => string> = {
   'state-change': () => 'stored a different value',
   'environment-change': () => 'ran in a different environment',
   'metadata-change': () => 'has different event metadata',
+  'completion-order': () => 'completed in a different order',
+  abort: () => 'was interrupted differently',
+  timing: () => 'has different timing',
+  'file-output': () => 'wrote different content',
 };
 
 /** "the llm_request to gpt-4o-mini has a different prompt (messages[2].content)" */

@@ -26,6 +26,8 @@ export function subjectOf(event: StoredEvent): string | undefined {
       return event.payload.decision;
     case 'memory_updated':
       return event.payload.key;
+    case 'file_written':
+      return event.payload.path;
     default:
       return undefined;
   }

@@ -47,6 +47,25 @@ export const StreamChunkSchema = z.object({
 });
 export type StreamChunk = z.infer<typeof StreamChunkSchema>;
 
+/**
+ * When a response happened relative to the others of its run, so a replay can release concurrent responses in the
+ * order they completed (not the order they were issued) and move its virtual clock through the recorded wait.
+ */
+export const ResponseTimingSchema = {
+  /** when the request was issued, ms since the run started */
+  startMs: z.number().nonnegative().optional(),
+  /** when the response headers arrived, ms since the request was issued */
+  headersMs: z.number().nonnegative().optional(),
+};
+
+/** A response that ended before its body did: aborted by the agent (AbortSignal) or cut by the server. */
+export const InterruptionSchema = z.object({
+  by: z.enum(['client', 'server']),
+  /** how many chunks (SSE events) had arrived when it ended */
+  afterChunks: z.number().int().nonnegative(),
+});
+export type Interruption = z.infer<typeof InterruptionSchema>;
+
 export const EnvironmentSchema = z.object({
   node: z.string(),
   platform: z.string(),
@@ -110,6 +129,8 @@ export const LlmResponseSchema = z.object({
   latencyMs: z.number().nonnegative(),
   finishReason: z.string().optional(),
   error: ErrorInfoSchema.optional(),
+  ...ResponseTimingSchema,
+  interrupted: InterruptionSchema.optional(),
 });
 
 export const ToolCallSchema = z.object({
@@ -126,6 +147,8 @@ export const ToolResponseSchema = z.object({
   result: z.unknown().optional(),
   error: ErrorInfoSchema.optional(),
   latencyMs: z.number().nonnegative(),
+  /** when the tool was called, ms since the run started */
+  startMs: z.number().nonnegative().optional(),
 });
 
 export const DecisionMadeSchema = z.object({
@@ -160,6 +183,28 @@ export const HttpResponseSchema = z.object({
   chunks: z.array(StreamChunkSchema).optional(),
   latencyMs: z.number().nonnegative(),
   error: ErrorInfoSchema.optional(),
+  ...ResponseTimingSchema,
+  interrupted: InterruptionSchema.optional(),
+});
+
+/**
+ * A file the agent wrote under its project tree (fs / fs/promises). The path is relative to the project root (the
+ * run's working directory), with forward slashes; content is kept up to a cap, redacted like any payload.
+ */
+export const FileWrittenSchema = z.object({
+  op: z.enum(['writeFile', 'appendFile', 'mkdir', 'rename', 'rm', 'createWriteStream']),
+  path: z.string().min(1).max(4096),
+  /** rename: the new path */
+  to: z.string().min(1).max(4096).optional(),
+  /** bytes written by this operation (writeFile, appendFile, createWriteStream) */
+  size: z.number().int().nonnegative().optional(),
+  /** sha256 (hex) of the bytes written by this operation */
+  sha256: z.string().optional(),
+  /** the bytes written, when at most the cap (utf8 text, or base64 with contentEncoding 'base64') */
+  content: z.string().optional(),
+  contentEncoding: z.enum(['utf8', 'base64']).optional(),
+  /** true when the content was over the cap and is not kept (size and sha256 still are) */
+  contentOmitted: z.boolean().optional(),
 });
 
 /**
@@ -201,6 +246,7 @@ export const PAYLOAD_SCHEMAS = {
   http_request: HttpRequestSchema,
   http_response: HttpResponseSchema,
   nondeterminism: NondeterminismSchema,
+  file_written: FileWrittenSchema,
   agent_completed: AgentCompletedSchema,
   agent_failed: AgentFailedSchema,
 } as const;

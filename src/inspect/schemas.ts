@@ -98,7 +98,7 @@ export interface TraceListPage {
   scanned: number;
 }
 
-export type StepKind = 'run' | 'llm' | 'tool' | 'http' | 'decision' | 'memory' | 'nondeterminism' | 'end';
+export type StepKind = 'run' | 'llm' | 'tool' | 'http' | 'decision' | 'memory' | 'file' | 'nondeterminism' | 'end';
 
 /** One row of the step tree. A request and its response are one step (seq: the request, responseSeq: the answer). */
 export interface StepRow {

@@ -23,6 +23,7 @@ const KIND_OF: Record<StoredEvent['type'], StepKind> = {
   decision_made: 'decision',
   memory_updated: 'memory',
   nondeterminism: 'nondeterminism',
+  file_written: 'file',
   agent_completed: 'end',
   agent_failed: 'end',
 };
@@ -114,6 +115,8 @@ function stepName(e: StoredEvent): string {
       return `${e.payload.operation} ${e.payload.key}`;
     case 'nondeterminism':
       return e.payload.source;
+    case 'file_written':
+      return `${e.payload.op} ${e.payload.path}`;
     case 'agent_completed':
       return 'completed';
     case 'agent_failed':
@@ -155,6 +158,12 @@ function preview(e: StoredEvent, response: StoredEvent | undefined): string {
       return oneLine(e.payload.value !== undefined ? json(e.payload.value) : '');
     case 'nondeterminism':
       return oneLine(`${e.payload.values.length} value(s)`);
+    case 'file_written':
+      return oneLine(
+        e.payload.size !== undefined
+          ? `${e.payload.size} bytes${e.payload.content !== undefined ? `: ${e.payload.content}` : ''}`
+          : e.payload.op,
+      );
     case 'agent_completed':
       return oneLine(`output ${json(e.payload.output)}`);
     case 'agent_failed':

@@ -42,6 +42,8 @@ export interface InterceptedRequest {
   occurrence: number;
   /** which capture path asked: global fetch, or node:http(s) through msw's interceptor */
   transport?: 'fetch' | 'http' | 'http2';
+  /** the caller's AbortSignal: a replayed answer ends the way fetch does when it aborts */
+  signal?: AbortSignal;
 }
 
 export interface ToolCallInfo {

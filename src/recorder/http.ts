@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { BatchInterceptor, getRawRequest } from '@mswjs/interceptors';
 import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
-import type { ErrorInfo, PayloadInputOf, StreamChunk } from '../events/payloads.js';
+import type { ErrorInfo, Interruption, PayloadInputOf, StreamChunk } from '../events/payloads.js';
 import {
   detectLlmEndpoint,
   normalizeRequest,
@@ -95,6 +95,8 @@ interface ExchangeInit {
   requestBody: () => unknown;
   requestEventId: string;
   startedAt: number;
+  /** the caller's AbortSignal: tells an abort by the agent from a cut by the server */
+  signal?: AbortSignal | undefined;
 }
 
 /** One request/response pair of one run, from the request event to the response event. */
@@ -108,6 +110,7 @@ class Exchange implements PendingExchange {
   private responseHeaders: Record<string, string> | undefined;
   /** the response's position in the trace, taken when its headers arrived */
   private slot: Reservation | undefined;
+  private headersAt: number | undefined;
 
   constructor(private readonly init: ExchangeInit) {
     this.done = new Promise<void>((resolve) => {
@@ -128,7 +131,13 @@ class Exchange implements PendingExchange {
   failNetwork(err: unknown): void {
     if (this.responseSeen || this.settled) return;
     this.settle();
-    this.emitResponse({ status: 0, error: errorInfo(err) });
+    this.emitResponse({ status: 0, error: errorInfo(err), interrupted: this.interruption() });
+  }
+
+  /** an error ended the exchange: the agent's own AbortSignal, or (anything else mid-body) the server */
+  private interruption(): Interruption | undefined {
+    if (this.init.signal?.aborted) return { by: 'client', afterChunks: this.chunks.length };
+    return this.responseSeen ? { by: 'server', afterChunks: this.chunks.length } : undefined;
   }
 
   abandon(reason: string): void {
@@ -155,6 +164,7 @@ class Exchange implements PendingExchange {
     }
     this.responseSeen = true;
     this.slot = this.init.run.reserve();
+    this.headersAt = originalPerformanceNow();
     this.status = response.status;
     this.responseHeaders = headersOf(response.headers, true);
     if (!this.settle()) return;
@@ -175,6 +185,7 @@ class Exchange implements PendingExchange {
     this.responseSeen = true;
     this.slot = this.init.run.reserve();
     const headersAt = originalPerformanceNow();
+    this.headersAt = headersAt;
     this.status = response.status;
     this.responseHeaders = headersOf(response.headers, true);
     void internal(() => this.consume(response, headersAt));
@@ -245,6 +256,7 @@ class Exchange implements PendingExchange {
     }
     if (!this.settle()) return;
     const latencyMs = ms(this.init.startedAt);
+    const interrupted = error ? this.interruption() : undefined;
     if (isSse || isEventStream) {
       this.emitResponse({
         status: response.status,
@@ -252,6 +264,7 @@ class Exchange implements PendingExchange {
         chunks: this.chunks,
         latencyMs,
         error,
+        interrupted,
         outcome: stream?.result(),
       });
       return;
@@ -264,6 +277,7 @@ class Exchange implements PendingExchange {
       ...(read ? { body: () => encodeBody(read, contentType) } : {}),
       latencyMs,
       error,
+      interrupted,
     });
   }
 
@@ -276,10 +290,17 @@ class Exchange implements PendingExchange {
     chunks?: StreamChunk[];
     latencyMs?: number;
     error?: ErrorInfo | undefined;
+    interrupted?: Interruption | undefined;
     outcome?: LlmOutcome | undefined;
   }): void {
     const { run, endpoint, requestEventId } = this.init;
     const latencyMs = r.latencyMs ?? ms(this.init.startedAt);
+    // when it happened relative to the rest of the run (replay releases concurrent responses in this order)
+    const timing = {
+      startMs: ms(run.startedAt, this.init.startedAt),
+      ...(this.headersAt !== undefined ? { headersMs: ms(this.init.startedAt, this.headersAt) } : {}),
+      ...(r.interrupted ? { interrupted: r.interrupted } : {}),
+    };
     const emit: Reservation =
       this.slot ??
       ((type, payload, parent) =>
@@ -303,6 +324,7 @@ class Exchange implements PendingExchange {
           ...(r.chunks ? { chunks: r.chunks } : {}),
           latencyMs,
           ...(error ? { error } : {}),
+          ...timing,
         },
         requestEventId,
       );
@@ -310,7 +332,7 @@ class Exchange implements PendingExchange {
     }
     // LLM: the JSON body is parsed for usage, model and finish reason by the writer, when the event is built (in trace
     // order, so the run's totals are complete when the terminal event is built after it)
-    emit('llm_response', () => this.llmResponsePayload(endpoint, r, latencyMs), requestEventId);
+    emit('llm_response', () => ({ ...this.llmResponsePayload(endpoint, r, latencyMs), ...timing }), requestEventId);
   }
 
   private llmResponsePayload(
@@ -408,6 +430,7 @@ export interface RequestParts {
   url: string;
   headers: Record<string, string>;
   body?: { text: string; base64: boolean } | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 /** Records the request event (hash and occurrence from the unredacted request) and opens its exchange. */
@@ -507,6 +530,7 @@ function beginExchange(
       requestHash: k.hash,
       occurrence: k.occurrence,
       transport,
+      ...(parts.signal ? { signal: parts.signal } : {}),
     };
   } else {
     // record: nothing the agent waits for needs the key; the writer computes it (builders run in trace order, so the
@@ -515,7 +539,17 @@ function beginExchange(
       ? run.emitLater('llm_request', () => payload(key()).payload as PayloadInputOf<'llm_request'>)
       : run.emitLater('http_request', () => payload(key()).payload as PayloadInputOf<'http_request'>);
   }
-  const exchange = new Exchange({ run, transport, method, url, endpoint, requestBody, requestEventId, startedAt });
+  const exchange = new Exchange({
+    run,
+    transport,
+    method,
+    url,
+    endpoint,
+    requestBody,
+    requestEventId,
+    startedAt,
+    signal: parts.signal,
+  });
   return { exchange, intercepted };
 }
 
@@ -542,6 +576,7 @@ async function onRequest({
       url: request.url,
       headers: headersOf(request.headers, false),
       body: await readRequestBody(request),
+      signal: request.signal,
     };
     ({ exchange, intercepted } = beginExchange(run, parts, 'http'));
     byRequestId.set(requestId, exchange);
@@ -660,7 +695,8 @@ async function fetchParts(
       init?.headers !== undefined ? headersRecord(init.headers) : isRequest ? headersOf(input.headers, false) : {};
     if (body !== undefined && headers['content-type'] === undefined && typeof init?.body === 'string')
       headers['content-type'] = 'text/plain;charset=UTF-8';
-    return { parts: { method, url, headers, body }, forward: [input, init] };
+    const signal = init?.signal ?? (isRequest ? input.signal : undefined);
+    return { parts: { method, url, headers, body, ...(signal ? { signal } : {}) }, forward: [input, init] };
   }
   // streams, Blobs, FormData, Request bodies: let a Request serialize it, read a clone, send the Request itself
   const request = new Request(input, init);
@@ -670,6 +706,7 @@ async function fetchParts(
       url: request.url,
       headers: headersOf(request.headers, false),
       body: await readRequestBody(request),
+      signal: request.signal,
     },
     forward: [request],
   };

@@ -18,6 +18,7 @@ import type { EventSink, ReplayHooks, ToolAnswer } from './hooks.js';
 import { acquireHttpCapture } from './http.js';
 import { acquireHttp2Capture } from './http2.js';
 import { acquireNondeterminismCapture } from './nondeterminism.js';
+import { acquireFsCapture } from './fs-capture.js';
 import { freshTraceId, originalPerformanceNow } from './originals.js';
 import { loadPricing, type PricingInput } from './pricing.js';
 import { redactEvent, type RedactHook } from './redact.js';
@@ -53,6 +54,8 @@ export interface RecorderOptions {
   captureNondeterminism?: boolean;
   /** intercept fetch, node:http(s) and node:http2 (default true) */
   captureHttp?: boolean;
+  /** record the files the agent writes under its working directory as file_written events (default true) */
+  captureFiles?: boolean;
   /** how long queued events wait before a batch write (default 100 ms: each embedded-store commit is an fsync that
    *  blocks the event loop, so fewer, larger batches; a crash loses at most this much) */
   flushIntervalMs?: number;
@@ -233,6 +236,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
   const releases: Array<() => void> = [];
   if (options.captureHttp !== false) releases.push(acquireHttpCapture(), acquireHttp2Capture());
   if (config.captureNondeterminism) releases.push(acquireNondeterminismCapture());
+  if (options.captureFiles !== false) releases.push(acquireFsCapture());
   let closed = false;
 
   function ensureOpen(): void {
@@ -277,6 +281,8 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
         ...(pure ? { pure } : {}),
       });
       const latency = () => Math.max(0, Math.round((originalPerformanceNow() - started) * 1000) / 1000);
+      // when the tool was called relative to the run: a replay releases concurrent tool answers in recorded order
+      const startMs = Math.max(0, Math.round((started - run.startedAt) * 1000) / 1000);
       if (run.hooks) {
         const answer: ToolAnswer = await run.hooks.respondTool({
           tool: name,
@@ -287,19 +293,23 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
         });
         if (answer !== 'run-live') {
           if ('error' in answer) {
-            run.emit('tool_response', { tool: name, error: answer.error, latencyMs: latency() }, callId);
+            run.emit('tool_response', { tool: name, error: answer.error, latencyMs: latency(), startMs }, callId);
             throw errorFromInfo(answer.error);
           }
-          run.emit('tool_response', { tool: name, result: toJsonSafe(answer.result), latencyMs: latency() }, callId);
+          run.emit(
+            'tool_response',
+            { tool: name, result: toJsonSafe(answer.result), latencyMs: latency(), startMs },
+            callId,
+          );
           return answer.result as Awaited<R>;
         }
       }
       try {
         const result = (await runStorage.run(run, () => fn(...args))) as Awaited<R>;
-        run.emit('tool_response', { tool: name, result: toJsonSafe(result), latencyMs: latency() }, callId);
+        run.emit('tool_response', { tool: name, result: toJsonSafe(result), latencyMs: latency(), startMs }, callId);
         return result;
       } catch (err) {
-        run.emit('tool_response', { tool: name, error: errorInfo(err), latencyMs: latency() }, callId);
+        run.emit('tool_response', { tool: name, error: errorInfo(err), latencyMs: latency(), startMs }, callId);
         throw err;
       }
     };

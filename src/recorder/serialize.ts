@@ -90,9 +90,28 @@ function safeString(v: unknown): string {
 
 /** An Error rebuilt from a recorded ErrorInfo (replay answers a tool with the error it threw when recorded). */
 export function errorFromInfo(info: ErrorInfo): Error {
-  const err = new Error(info.message);
-  err.name = info.name;
-  if (info.stack !== undefined) err.stack = info.stack;
-  if (info.code !== undefined) (err as Error & { code?: string }).code = info.code;
+  // the recorded class, so `catch (e) { if (e.name === 'AbortError') … }` and `instanceof TypeError` take the branch
+  // they took when recorded; AbortError and TimeoutError are DOMExceptions, as fetch throws them
+  let err: Error;
+  switch (info.name) {
+    case 'AbortError':
+    case 'TimeoutError':
+      err = new DOMException(info.message, info.name);
+      break;
+    case 'TypeError':
+      err = new TypeError(info.message);
+      break;
+    case 'RangeError':
+      err = new RangeError(info.message);
+      break;
+    case 'SyntaxError':
+      err = new SyntaxError(info.message);
+      break;
+    default:
+      err = new Error(info.message);
+      err.name = info.name;
+  }
+  if (info.stack !== undefined && !(err instanceof DOMException)) err.stack = info.stack;
+  if (info.code !== undefined && !(err instanceof DOMException)) (err as Error & { code?: string }).code = info.code;
   return err;
 }

@@ -13,6 +13,8 @@ import { wireChunk } from '../providers/index.js';
 import { ReplayMissError, ReplayStoppedError } from './errors.js';
 import type { PatchOp } from '../diff/json-diff.js';
 import type { OnMissPolicy } from './on-miss.js';
+import type { ArrivalClock, ArrivalPlan, ArrivalTicket } from './arrivals.js';
+import { awaitTurn, errorOfClass, timedStream } from './timed-answer.js';
 
 /**
  * ReplayHooks built from the caches: LLM/HTTP answers, tool answers, nondeterministic values, overrides. Runs inside the sandbox: the recorder calls these from its
@@ -75,6 +77,15 @@ export interface ReplayHooksOptions {
   sleep?: (ms: number) => Promise<void>;
   /** called once before the first request that goes to the real network (live policy or fork) */
   onLive?: () => void;
+  /** release answers in the recorded order of completion, on the virtual clock (src/replay/arrivals.ts) */
+  arrivals?: { plan: ArrivalPlan; clock: ArrivalClock };
+}
+
+/** the tickets of one replayed exchange, taken when its request was made */
+interface Turns {
+  head: ArrivalTicket;
+  chunks: ArrivalTicket[];
+  end?: ArrivalTicket;
 }
 
 /**
@@ -117,9 +128,24 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
   const goLive = (): undefined => {
     if (!liveAnnounced) {
       liveAnnounced = true;
+      options.arrivals?.clock.releaseAll();
       options.onLive?.();
     }
     return undefined;
+  };
+
+  /** the exchange's arrivals, announced to the virtual clock now (its request was just made) */
+  const turnsOf = (x: RecordedExchange): Turns | undefined => {
+    const planned = options.arrivals?.plan.exchanges.get(x.index);
+    if (!planned || !options.arrivals) return undefined;
+    const clock = options.arrivals.clock;
+    const now = clock.virtualNow;
+    const list = [planned.head, ...planned.chunks, ...(planned.end ? [planned.end] : [])];
+    const tickets = clock.expect(list.map((p) => ({ rank: p.rank, due: now + p.offset })));
+    const head = tickets[0] as ArrivalTicket;
+    const chunks = tickets.slice(1, 1 + planned.chunks.length);
+    const end = planned.end ? tickets[tickets.length - 1] : undefined;
+    return end ? { head, chunks, end } : { head, chunks };
   };
 
   /** true when a recorded step lies beyond `until`: stop there, or fork to live */
@@ -148,7 +174,13 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
     return response;
   };
 
-  const buildResponse = (x: RecordedExchange, rec: RecordedHttpResponse, forFetch: boolean): Response => {
+  const buildResponse = (
+    x: RecordedExchange,
+    rec: RecordedHttpResponse,
+    forFetch: boolean,
+    turns?: Turns,
+    signal?: AbortSignal,
+  ): Response => {
     const Response_ = forFetch ? NativeResponse : globalThis.Response;
     let status = rec.status;
     // base64 bodies are bytes: decoded to a Buffer, not to a string (which would replace every non-UTF-8 byte)
@@ -181,6 +213,18 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
     const init: ResponseInit =
       rec.statusText !== undefined ? { status, headers, statusText: rec.statusText } : { status, headers };
     if (NULL_BODY_STATUS.has(status)) return known(new Response_(null, init), null);
+    if (chunks && turns && !(ov && ov.requestSeq === x.seq)) {
+      const stream = timedStream({
+        chunks,
+        chunkTickets: turns.chunks,
+        end: turns.end,
+        error: rec.error,
+        interrupted: rec.interrupted,
+        signal,
+      });
+      return new Response_(stream, init);
+    }
+    for (const t of turns ? [...turns.chunks, ...(turns.end ? [turns.end] : [])] : []) t.cancel();
     if (chunks) {
       const list = chunks;
       // AWS event-stream chunks are recorded decoded; src/providers frames them again
@@ -221,7 +265,7 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
     return known(new Response_(body ?? null, init), body ?? null);
   };
 
-  const answer = (x: RecordedExchange, forFetch: boolean): Response => {
+  const answer = (x: RecordedExchange, forFetch: boolean, turns?: Turns, signal?: AbortSignal): Response => {
     const rec = x.response;
     if (!rec)
       throw new ReplayMissError(
@@ -232,7 +276,7 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
       if (!(options.override && options.override.requestSeq === x.seq))
         throw errorFromInfo(rec.error ?? { name: 'TypeError', message: 'fetch failed' });
     }
-    return buildResponse(x, rec, forFetch);
+    return buildResponse(x, rec, forFetch, turns, signal);
   };
 
   const hooks = {
@@ -249,6 +293,18 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
         if (beyondUntil(hit.seq)) {
           if (forked) return goLive();
           throw stopped;
+        }
+        const turns = turnsOf(hit);
+        if (turns) {
+          // the answer arrives at its recorded turn; the agent's abort meanwhile rejects like fetch does
+          try {
+            await awaitTurn(turns.head, req.signal);
+          } catch (err) {
+            turns.head.cancel();
+            for (const t of [...turns.chunks, ...(turns.end ? [turns.end] : [])]) t.cancel();
+            throw err;
+          }
+          return answer(hit, req.transport === 'fetch', turns, req.signal);
         }
         options.activity?.begin();
         try {
@@ -332,6 +388,12 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
               message: `The recording ends before tool ${call.tool} (event ${hit.seq}) answered.`,
             },
           };
+        const planned = options.arrivals?.plan.tools.get(hit.index);
+        if (planned && options.arrivals) {
+          const clock = options.arrivals.clock;
+          const [ticket] = clock.expect([{ rank: planned.rank, due: clock.virtualNow + planned.offset }]);
+          await ticket?.promise;
+        }
         return hit.answer;
       }
       const nearest = cache.nearestTool(call.tool, call.args);

@@ -83,6 +83,17 @@ function providerNamesOf(events: readonly StoredEvent[]): Set<string> {
   return out;
 }
 
+/** the project-relative paths the recorded run wrote (file_written), which replay reads from its overlay only */
+function recordedWrites(events: readonly StoredEvent[]): string[] {
+  const out = new Set<string>();
+  for (const e of events) {
+    if (e.type !== 'file_written') continue;
+    out.add(e.payload.path);
+    if (e.payload.to !== undefined) out.add(e.payload.to);
+  }
+  return [...out];
+}
+
 async function readTrace(store: EventStore, tenant: string, traceId: string): Promise<StoredEvent[]> {
   const events: StoredEvent[] = [];
   for await (const e of store.read(tenant, traceId)) events.push(e);
@@ -218,6 +229,7 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
         providers: providersOf(events),
         agentEnv: env.env,
         stdoutLimit: stdoutLimit(),
+        recordedWrites: recordedWrites(events),
       },
       codeDir,
       readPaths,

@@ -29,6 +29,18 @@ function responseOfLlm(e: StoredEventOf<'llm_response'>): RecordedHttpResponse {
     if (text !== undefined) out.body = text;
   }
   if (p.error) out.error = p.error;
+  return withTiming(out, p);
+}
+
+/** the recorded timing of a response, for the replay's completion order and virtual clock */
+function withTiming(
+  out: RecordedHttpResponse,
+  p: { startMs?: number; headersMs?: number; latencyMs: number; interrupted?: RecordedHttpResponse['interrupted'] },
+): RecordedHttpResponse {
+  out.latencyMs = p.latencyMs;
+  if (p.startMs !== undefined) out.startMs = p.startMs;
+  if (p.headersMs !== undefined) out.headersMs = p.headersMs;
+  if (p.interrupted) out.interrupted = p.interrupted;
   return out;
 }
 
@@ -43,7 +55,7 @@ function responseOfHttp(e: StoredEventOf<'http_response'>): RecordedHttpResponse
   if (p.chunks) out.chunks = p.chunks;
   else if (p.body !== undefined) out.body = p.body;
   if (p.error) out.error = p.error;
-  return out;
+  return withTiming(out, p);
 }
 
 /**
@@ -154,6 +166,8 @@ export function buildReplayCache(events: readonly StoredEvent[], options: BuildC
         if (!t) break;
         t.responseSeq = e.seq;
         t.answer = e.payload.error ? { error: e.payload.error } : { result: e.payload.result };
+        t.latencyMs = e.payload.latencyMs;
+        if (e.payload.startMs !== undefined) t.startMs = e.payload.startMs;
         break;
       }
       default:

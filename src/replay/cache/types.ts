@@ -1,4 +1,4 @@
-import type { ErrorInfo, StreamChunk } from '../../events/payloads.js';
+import type { ErrorInfo, Interruption, StreamChunk } from '../../events/payloads.js';
 import type { NormalizedRequest } from '../../hashing/request-key.js';
 import type { NondeterminismSource } from '../../recorder/hooks.js';
 
@@ -16,8 +16,16 @@ export interface RecordedHttpResponse {
   bodyEncoding: 'utf8' | 'base64';
   /** streamed (SSE) responses: the chunks with their time since the response started */
   chunks?: StreamChunk[];
-  /** the request failed without a response (network error) */
+  /** the request failed without a response (network error), or the body ended with this error */
   error?: ErrorInfo;
+  /** when the request was issued, ms since the recorded run started (absent in traces recorded before timing) */
+  startMs?: number;
+  /** request → response headers, ms */
+  headersMs?: number;
+  /** request → end of the body (or the error), ms */
+  latencyMs?: number;
+  /** the body ended early: aborted by the agent, or cut by the server */
+  interrupted?: Interruption;
 }
 
 export interface RecordedExchange {
@@ -51,6 +59,9 @@ export interface RecordedToolCall {
   args: unknown;
   pure: boolean;
   answer?: RecordedToolAnswer;
+  /** when the tool was called (ms since the run started) and how long it took: the answer's place among the others */
+  startMs?: number;
+  latencyMs?: number;
 }
 
 export interface ReplayCacheData {

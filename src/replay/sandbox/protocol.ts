@@ -104,6 +104,8 @@ export const JobSchema = z.object({
   stdoutLimit: z.number().int().nonnegative().default(65_536),
   /** the per-launch key that seals what the child sends (seal.ts) */
   sealKey: z.string().regex(/^[0-9a-f]{64}$/),
+  /** project-relative paths the recorded run wrote: in replay they are read from the overlay, never the host */
+  recordedWrites: z.array(z.string().max(4096)).max(100_000).default([]),
 });
 export type SandboxJob = z.output<typeof JobSchema>;
 export type SandboxJobInput = z.input<typeof JobSchema>;
