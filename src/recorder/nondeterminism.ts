@@ -3,6 +3,7 @@ import { agentRun } from './context.js';
 import type { NondeterminismSource } from './hooks.js';
 import { OriginalDate, originalDateNow, originalMathRandom, originalPerformanceNow } from './originals.js';
 import type { RunState } from './run.js';
+import { acquireShared } from './shared.js';
 
 /**
  * Nondeterminism capture (replay determinism, issue 4 §5). While installed, `Date.now`, `new Date()` / `Date()`,
@@ -114,7 +115,6 @@ interface Saved {
   descriptor: PropertyDescriptor | undefined;
 }
 
-let installs = 0;
 let saved: Saved[] = [];
 
 function replace(owner: Record<string, unknown>, key: string, value: unknown): void {
@@ -122,31 +122,28 @@ function replace(owner: Record<string, unknown>, key: string, value: unknown): v
   Object.defineProperty(owner, key, { value, writable: true, configurable: true, enumerable: false });
 }
 
-/** Installs the patches (ref-counted); returns the release function. */
-export function acquireNondeterminismCapture(): () => void {
-  if (installs++ === 0) {
-    saved = [];
-    replace(OriginalDate as unknown as Record<string, unknown>, 'now', patchedDateNow);
-    replace(globalThis as unknown as Record<string, unknown>, 'Date', PatchedDate);
-    replace(perf, 'now', patchedPerformanceNow);
-    replace(Math as unknown as Record<string, unknown>, 'random', patchedMathRandom);
-    replace(webcrypto, 'randomUUID', patchedRandomUUID);
-    replace(webcrypto, 'getRandomValues', patchedGetRandomValues);
-    // node:crypto's getRandomValues calls the webcrypto one, so it is covered; randomUUID is separate
-    replace(nodeCrypto, 'randomUUID', patchedNodeRandomUUID);
-    syncBuiltinESMExports();
-  }
-  let released = false;
+function installPatches(): () => void {
+  saved = [];
+  replace(OriginalDate as unknown as Record<string, unknown>, 'now', patchedDateNow);
+  replace(globalThis as unknown as Record<string, unknown>, 'Date', PatchedDate);
+  replace(perf, 'now', patchedPerformanceNow);
+  replace(Math as unknown as Record<string, unknown>, 'random', patchedMathRandom);
+  replace(webcrypto, 'randomUUID', patchedRandomUUID);
+  replace(webcrypto, 'getRandomValues', patchedGetRandomValues);
+  // node:crypto's getRandomValues calls the webcrypto one, so it is covered; randomUUID is separate
+  replace(nodeCrypto, 'randomUUID', patchedNodeRandomUUID);
+  syncBuiltinESMExports();
   return () => {
-    if (released) return;
-    released = true;
-    if (--installs === 0) {
-      for (const s of saved.reverse()) {
-        if (s.descriptor) Object.defineProperty(s.owner, s.key, s.descriptor);
-        else delete s.owner[s.key];
-      }
-      saved = [];
-      syncBuiltinESMExports();
+    for (const s of saved.reverse()) {
+      if (s.descriptor) Object.defineProperty(s.owner, s.key, s.descriptor);
+      else delete s.owner[s.key];
     }
+    saved = [];
+    syncBuiltinESMExports();
   };
+}
+
+/** Installs the patches (once per process across copies of agent-retrace, ref-counted); returns the release function. */
+export function acquireNondeterminismCapture(): () => void {
+  return acquireShared('nondeterminism', installPatches);
 }

@@ -6,6 +6,7 @@ import { internal } from './context.js';
 import type { EventSink, NondeterminismSource, ReplayHooks } from './hooks.js';
 import { freshEventId, nowIso, originalClearTimeout, originalPerformanceNow, originalSetTimeout } from './originals.js';
 import type { PricingTable } from './pricing.js';
+import { warnUncaptured } from './uncaptured.js';
 
 /** A sink that can also write synchronously (the embedded store): used for the last flush in a process 'exit' handler. */
 export interface SyncCapableSink extends EventSink {
@@ -97,6 +98,8 @@ export class RunState {
     costUsd: 0,
     durationMs: 0,
   };
+  /** origins of requests made by clients neither capture path saw (their own undici dispatcher), told at the end */
+  readonly uncaptured = new Set<string>();
   /** the first error that stopped the recording (store unavailable, revision conflict, redact hook threw) */
   writeError: unknown;
   eventCount = 0;
@@ -168,6 +171,10 @@ export class RunState {
       else slot.event = envelope(eventId, timestamp, type, payload, parentEventId);
       this.schedule();
     };
+  }
+
+  noteUncaptured(origin: string): void {
+    if (this.active) this.uncaptured.add(origin);
   }
 
   /** A nondeterministic value the agent observed; written compactly (one event per source) before the next event. */
@@ -359,6 +366,7 @@ export class RunState {
   }
 
   private endNow(t: Terminal): void {
+    if (this.active && this.uncaptured.size > 0) warnUncaptured(this.traceId, this.uncaptured);
     for (const p of [...this.pending]) p.abandon('the run ended before this response was complete');
     if (this.ndCount > 0) this.drainNondeterminism();
     if (this.active) this.enqueueTerminal(t);
