@@ -21,6 +21,7 @@ import { openStore } from '../store/open-store.js';
 import { internal } from './context.js';
 import { allowListedEnv } from './environment.js';
 import { addExitHook, lastUncaughtError } from './exit.js';
+import { toProjectPath } from './project-root.js';
 import { createRecorder } from './recorder.js';
 import type { Terminal } from './run.js';
 import { errorInfo } from './serialize.js';
@@ -67,9 +68,17 @@ const run = recorder.startProcessRun({
   agent,
   ...(env.RETRACE_TRACE_ID ? { traceId: env.RETRACE_TRACE_ID.trim() } : {}),
   input: { argv: process.argv.slice(2) },
-  environment: { argv: process.argv.slice(1), env: allowListedEnv() },
+  environment: scriptEnvironment(),
   metadata: { execArgv: process.execArgv },
 });
+
+/** argv with the script made project-relative (so the trace replays in another checkout), and the project root */
+function scriptEnvironment() {
+  const argv = process.argv.slice(1);
+  const located = script ? toProjectPath(script, process.cwd()) : undefined;
+  if (located) argv[0] = located.path;
+  return { argv, env: allowListedEnv(env), ...(located ? { projectRoot: located.root } : {}) };
+}
 
 function terminal(code: number): Terminal {
   const uncaught = lastUncaughtError();

@@ -1,5 +1,5 @@
 import type { NewEvent } from '../events/envelope.js';
-import type { ErrorInfo, EventType, PayloadInputOf, Totals } from '../events/payloads.js';
+import type { EnvRead, ErrorInfo, EventType, PayloadInputOf, Totals } from '../events/payloads.js';
 import { OccurrenceCounter, type NormalizationOptions, type ProviderBaseUrl } from '../hashing/index.js';
 import type { AppendOptions, AppendResult, ExpectedRevision } from '../store/types.js';
 import { internal } from './context.js';
@@ -24,6 +24,8 @@ export interface RunConfig {
   normalization: NormalizationOptions;
   hooks: ReplayHooks | undefined;
   captureNondeterminism: boolean;
+  /** record the environment variables the agent reads (default true) */
+  captureEnvironment?: boolean;
   flushIntervalMs: number;
   maxBatchEvents: number;
   /** how long the end of a run waits for responses still being read */
@@ -113,6 +115,9 @@ export class RunState {
   private broken = false;
   private readonly redactionMemory = new Set<string>();
   private readonly nd = new Map<NondeterminismSource, Array<number | string>>();
+  /** environment variables read since the last drain, and every name read so far (first read wins) */
+  private envPending = new Map<string, EnvRead>();
+  private readonly envSeen = new Set<string>();
   private ndCount = 0;
 
   constructor(
@@ -190,6 +195,14 @@ export class RunState {
     if (values.length >= ND_MAX_VALUES) this.drainNondeterminism();
   }
 
+  /** The first read of an environment variable in this run (env-capture.ts); later reads of it are not recorded. */
+  recordEnvRead(name: string, read: EnvRead): void {
+    if (!this.active || this.envSeen.has(name)) return;
+    this.envSeen.add(name);
+    this.envPending.set(name, read);
+    this.ndCount++;
+  }
+
   private drainNondeterminism(): void {
     for (const source of ND_ORDER) {
       const values = this.nd.get(source);
@@ -200,6 +213,16 @@ export class RunState {
         timestamp: nowIso(),
         type: 'nondeterminism',
         payload: { source, values },
+      } as NewEvent);
+    }
+    if (this.envPending.size > 0) {
+      const env = Object.fromEntries(this.envPending);
+      this.envPending = new Map();
+      this.enqueue({
+        eventId: freshEventId(),
+        timestamp: nowIso(),
+        type: 'nondeterminism',
+        payload: { source: 'env', values: Object.keys(env), env },
       } as NewEvent);
     }
     this.ndCount = 0;

@@ -25,6 +25,8 @@ export interface SharedState {
   processRun: SharedRunLike | undefined;
   suppressDepth: number;
   readonly captures: Record<string, Capture>;
+  /** environment variables read outside any run (env-capture.ts) */
+  ambientEnv?: Map<string, unknown>;
 }
 
 type WithShared = typeof globalThis & { [KEY]?: SharedState };

@@ -12,6 +12,9 @@ import type { ChildMessage } from '../../sandbox/protocol.js';
 import { buildReplayCache } from './cache/build.js';
 import { compareReplay, type ReplayDivergence, type ReplayVerdict } from './compare.js';
 import { resolveEntry } from './entry.js';
+import { agentRetraceCopy } from './agent-reads.js';
+import { replayEnvironment } from './env.js';
+import { replayCwd } from './replay-cwd.js';
 import { ReplayOptionError, SandboxError, TraceNotReplayableError } from './errors.js';
 import { ON_MISS_POLICIES, type OnMissPolicy, type ReplayMiss, type ResolvedOverride } from './hooks.js';
 import { resolveOverride, type ResponseOverride } from './override.js';
@@ -43,7 +46,8 @@ export interface ReplayOptions {
   cwd?: string;
   /** more paths the agent may read */
   allowRead?: readonly string[];
-  /** environment for the sandboxed agent (nothing from the parent's environment is passed otherwise) */
+  /** variables set for the sandboxed agent on top of the recorded ones (src/replay/env.ts); nothing else from the
+   *  parent's environment is passed, except names listed in RETRACE_ENV_ALLOW */
   env?: Record<string, string>;
   /** called with the sandbox pid right after it starts */
   onSpawn?: (pid: number) => void;
@@ -102,12 +106,6 @@ async function readTrace(store: EventStore, tenant: string, traceId: string): Pr
   for await (const e of store.read(tenant, traceId)) events.push(e);
   return events;
 }
-
-/** Placeholder credentials so SDKs construct without the real keys (which a replay never needs, nor sees). */
-const PLACEHOLDER_ENV: Record<string, string> = {
-  OPENAI_API_KEY: 'sk-retrace-replay-placeholder',
-  ANTHROPIC_API_KEY: 'sk-ant-retrace-replay-placeholder',
-};
 
 /**
  * Re-executes a recorded agent run in the sandbox, answering from the recording, and stores the replay as a new
@@ -197,9 +195,9 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
   const readPaths = [codeDir, ...(options.allowRead ?? [])];
   const nm = nearestNodeModules(codeDir);
   if (nm) readPaths.push(nm);
-  const recordedCwd = started.payload.environment.cwd;
-  // the allow-listed env the run saw (provider base URLs, NODE_ENV…), so the agent builds the same requests
-  const recordedEnv = started.payload.environment.env ?? {};
+  readPaths.push(...agentRetraceCopy(codeDir));
+  // exactly the variables the agent read while it was recorded (and the caller's overrides), nothing from this host
+  const agentEnv = replayEnvironment(events, options.env ? { explicit: options.env } : {});
   let launched: Awaited<ReturnType<typeof launchSandbox>>;
   try {
     launched = await launchSandbox({
@@ -222,8 +220,8 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
         providers: providersOf(events),
       },
       readPaths,
-      cwd: recordedCwd && existsSync(recordedCwd) ? recordedCwd : cwd,
-      env: { ...PLACEHOLDER_ENV, ...recordedEnv, ...(options.env ?? {}) },
+      cwd: replayCwd(started.payload.environment, cwd),
+      env: agentEnv.env,
       timeoutMs: options.timeoutMs ?? 60_000,
       memoryMb: options.memoryMb ?? 512,
       onAppend,
