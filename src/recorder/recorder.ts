@@ -14,6 +14,7 @@ import { currentRun, internal, runStorage, setProcessRun, suppressed } from './c
 import { allowListedEnv, environment } from './environment.js';
 import { acquireEnvCapture, ambientEnvReads } from './env-capture.js';
 import { projectEntry } from './project-root.js';
+import { isLauncherScript } from './wrapper-process.js';
 import { trackRun, untrackRun } from './exit.js';
 import type { EventSink, ReplayHooks, ToolAnswer } from './hooks.js';
 import { acquireHttpCapture } from './http.js';
@@ -161,8 +162,9 @@ function defaultWriteWarning(error: unknown, info: { traceId: string }): void {
 
 // installed when agent-retrace is imported, not when the recorder is created: a client built in between (the
 // recorder created after the SDK client) read its configuration from the environment, and that read is an input of
-// every run that follows (env-capture.ts). The proxy is transparent and stays for the life of the process.
-acquireEnvCapture();
+// every run that follows (env-capture.ts). The proxy is transparent and stays for the life of the process — except
+// in npm/npx, which the zero-code preload also reaches and which does not run with a proxied process.env.
+if (!isLauncherScript(process.argv[1])) acquireEnvCapture();
 
 const EVENT_SCHEMAS = { decision_made: DecisionMadeSchema, memory_updated: MemoryUpdatedSchema } as const;
 
