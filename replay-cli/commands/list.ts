@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { CommandContext } from '../context.js';
 import type { TraceSummary } from '../../src/store/types.js';
 import { formatDuration, formatInt, formatTimestamp, formatTokens, formatTraceCost } from '../format.js';
 import { DurationSchema, parseOptions, wholeNumber } from '../options.js';
@@ -72,6 +73,14 @@ Examples:
         }
         if (page.traces.length === 0) {
           await ctx.out.line(`No traces for tenant "${ctx.tenant}"${opts.cursor ? ' after this cursor' : ''}.`);
+          const filtered = Object.keys(opts).some((k) => k !== 'limit' && opts[k as keyof typeof opts] !== undefined);
+          if (!filtered) {
+            const others = await otherTenants(ctx, ctx.tenant);
+            if (others.length > 0)
+              await ctx.out.line(
+                `This store has traces under ${others.length === 1 ? 'tenant' : 'tenants'} ${others.map((t) => `"${t}"`).join(', ')}: retrace list --tenant ${others[0]} (or set RETRACE_TENANT).`,
+              );
+          }
           return 0;
         }
         await ctx.out.line(renderTable(page.traces, COLUMNS));
@@ -82,3 +91,13 @@ Examples:
       }),
     );
 };
+
+/** The other tenants of this store that hold traces (one store file is one trust domain, so their names may be shown). */
+async function otherTenants(ctx: CommandContext, tenant: string): Promise<string[]> {
+  try {
+    const all = await ctx.withStore(async (store) => (store.tenants ? await store.tenants() : []));
+    return all.filter((t) => t !== tenant);
+  } catch {
+    return [];
+  }
+}

@@ -97,6 +97,7 @@ Examples:
           ...process.env,
           NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${REGISTER_URL.href}`.trim(),
           RETRACE_TRACE_ID: traceId,
+          RETRACE_RECORD_CLI: '1',
           RETRACE_TENANT: ctx.tenant,
           ...(ctx.globals.store !== undefined ? { RETRACE_STORE: ctx.globals.store } : {}),
           ...(input.agent !== undefined ? { RETRACE_AGENT: input.agent } : {}),

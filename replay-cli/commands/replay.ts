@@ -111,6 +111,11 @@ Examples:
             // replay straight from a read-only store (the S3 archive): the replay trace goes to a writable one
             const targetUrl = input.replayStore ?? (store.readOnly ? `sqlite:${DEFAULT_SQLITE_PATH}` : undefined);
             const target = targetUrl !== undefined ? await openStore(targetUrl) : store;
+            // said before anything runs: from here on, real calls (real cost) can be made
+            if (input.onMiss === 'live')
+              await ctx.err.line(
+                'retrace: --on-miss live: a request the recording cannot answer goes to the real network (real calls, real cost).',
+              );
             try {
               const result = await replayTrace({
                 store,

@@ -73,6 +73,8 @@ export const EnvironmentSchema = z.object({
   retraceVersion: z.string(),
   hostname: z.string().optional(),
   cwd: z.string().optional(),
+  /** the project (nearest package.json) the entry or script belongs to; `entry` and `argv[0]` are relative to it */
+  projectRoot: z.string().optional(),
   /** zero-code mode: the command line that was recorded (argv[1..]) */
   argv: z.array(z.string()).optional(),
   /** allow-listed environment variables only; never secrets */
@@ -83,7 +85,8 @@ export type Environment = z.infer<typeof EnvironmentSchema>;
 
 export const AgentStartedSchema = z.object({
   agent: z.string().min(1).max(200),
-  /** `path/to/module.js#exportName`, relative to `environment.cwd` when recorded; absent for zero-code traces */
+  /** `path/to/module.js#exportName`, relative to `environment.projectRoot` (older traces: to `environment.cwd`);
+   *  absent for zero-code traces */
   entry: z.string().max(4096).optional(),
   mode: z.enum(['api', 'process']).default('api'),
   input: z.unknown(),
@@ -218,11 +221,26 @@ export const NondeterminismSourceSchema = z.enum([
   'Math.random',
   'crypto.randomUUID',
   'crypto.getRandomValues',
+  'env',
 ]);
+
+/** What one environment variable held when the agent first read it. */
+export const EnvReadSchema = z.union([
+  z.strictObject({ value: z.string() }),
+  /** a credential (by name or by the shape of its value): present, value not kept; replay serves a placeholder */
+  z.strictObject({ redacted: z.literal(true) }),
+  /** read, but not set */
+  z.strictObject({ absent: z.literal(true) }),
+]);
+export type EnvRead = z.infer<typeof EnvReadSchema>;
+
 export const NondeterminismSchema = z.object({
   source: NondeterminismSourceSchema,
-  /** numbers for clocks and Math.random, strings for UUIDs, base64 strings for getRandomValues */
+  /** numbers for clocks and Math.random, strings for UUIDs, base64 strings for getRandomValues; for `env` the names
+   *  of the variables read, in the order of their first read */
   values: z.array(z.union([z.number(), z.string()])),
+  /** source `env` only: what each variable in `values` held at its first read. Served back by name, not in order. */
+  env: z.record(z.string(), EnvReadSchema).optional(),
 });
 
 export const AgentCompletedSchema = z.object({

@@ -1,5 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { RunState } from './run.js';
+import { shared } from './shared.js';
 
 /**
  * Which run is active: AsyncLocalStorage carries the RunState through every await, timer and callback the agent
@@ -8,7 +9,10 @@ import type { RunState } from './run.js';
  * clock and uuid use is never recorded as the agent's nondeterminism. In zero-code mode one process-wide run catches
  * everything that is not inside an explicit run.
  */
-export const INTERNAL: unique symbol = Symbol('retrace.internal');
+export const INTERNAL: unique symbol = Symbol.for('agent-retrace.internal');
+
+/** marks a NetworkScope for every copy of this module (instanceof would only match this copy's class) */
+const NETWORK_SCOPE = Symbol.for('agent-retrace.network-scope');
 
 /**
  * The HTTP machinery one fetch() call of `run` sets in motion (undici, a replay's respondHttp): still that run's, but
@@ -17,31 +21,37 @@ export const INTERNAL: unique symbol = Symbol('retrace.internal');
  * process creates, so there is exactly one.
  */
 export class NetworkScope {
+  readonly [NETWORK_SCOPE] = true;
   constructor(readonly run: RunState) {}
 }
 
-export const runStorage = new AsyncLocalStorage<RunState | NetworkScope | typeof INTERNAL>();
+function isNetworkScope(value: unknown): value is NetworkScope {
+  return (
+    typeof value === 'object' && value !== null && (value as { [NETWORK_SCOPE]?: boolean })[NETWORK_SCOPE] === true
+  );
+}
 
-let processRun: RunState | undefined;
-let suppressDepth = 0;
+/** One per process, shared by every copy of agent-retrace (see shared.ts). */
+export const runStorage = shared.runStorage as AsyncLocalStorage<RunState | NetworkScope | typeof INTERNAL>;
 
 export function setProcessRun(run: RunState | undefined): void {
-  processRun = run;
+  shared.processRun = run;
 }
 
 export function getProcessRun(): RunState | undefined {
-  return processRun;
+  return shared.processRun as RunState | undefined;
 }
 
 /** The run the current code belongs to, or undefined (outside any run, inside the recorder, or after the run ended). */
 export function currentRun(): RunState | undefined {
-  if (suppressDepth > 0) return undefined;
+  if (shared.suppressDepth > 0) return undefined;
   const store = runStorage.getStore();
   if (store === INTERNAL) return undefined;
   if (store !== undefined) {
-    const run = store instanceof NetworkScope ? store.run : store;
+    const run = isNetworkScope(store) ? store.run : store;
     return run.active ? run : undefined;
   }
+  const processRun = getProcessRun();
   return processRun?.active ? processRun : undefined;
 }
 
@@ -51,15 +61,16 @@ export function currentRun(): RunState | undefined {
  * running that layer, so recording them would shift every later value the agent is served.
  */
 export function inNetworkLayer(): boolean {
-  return runStorage.getStore() instanceof NetworkScope;
+  return isNetworkScope(runStorage.getStore());
 }
 
 /** The run whose agent code is running now: currentRun(), except inside the network layer. */
 export function agentRun(): RunState | undefined {
-  if (suppressDepth > 0) return undefined;
+  if (shared.suppressDepth > 0) return undefined;
   const store = runStorage.getStore();
-  if (store === INTERNAL || store instanceof NetworkScope) return undefined;
+  if (store === INTERNAL || isNetworkScope(store)) return undefined;
   if (store !== undefined) return store.active ? store : undefined;
+  const processRun = getProcessRun();
   return processRun?.active ? processRun : undefined;
 }
 
@@ -75,10 +86,10 @@ export function internal<T>(fn: () => T): T {
 
 /** Synchronous section in which nothing is attributed to a run (library code the recorder calls into). */
 export function suppressed<T>(fn: () => T): T {
-  suppressDepth++;
+  shared.suppressDepth++;
   try {
     return fn();
   } finally {
-    suppressDepth--;
+    shared.suppressDepth--;
   }
 }

@@ -27,7 +27,9 @@ export type NondeterminismSource =
   | 'performance.now'
   | 'Math.random'
   | 'crypto.randomUUID'
-  | 'crypto.getRandomValues';
+  | 'crypto.getRandomValues'
+  /** environment variables: recorded, but served by name through the sandbox env, never by nextValue */
+  | 'env';
 
 export interface InterceptedRequest {
   method: string;

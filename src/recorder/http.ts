@@ -14,11 +14,13 @@ import {
   type ParsedBody,
 } from '../hashing/index.js';
 import { currentRun, inNetwork, internal } from './context.js';
+import { installDispatcherCapture, watchUncapturedRequests } from './dispatcher.js';
 import type { InterceptedRequest } from './hooks.js';
 import { outcomeFromJson, requestModel, requestWantsStream, StreamOutcome, type LlmOutcome } from './llm.js';
 import { originalPerformanceNow } from './originals.js';
 import type { PendingExchange, Reservation, RunState } from './run.js';
 import { errorInfo } from './serialize.js';
+import { acquireShared } from './shared.js';
 import { SseSplitter } from './sse.js';
 import { EVENT_STREAM_CONTENT_TYPE, EventStreamSplitter } from '../providers/bedrock/event-stream.js';
 
@@ -728,8 +730,9 @@ function wrapFetch(original: typeof fetch): typeof fetch {
       forward = described.forward;
       ({ exchange, intercepted } = beginExchange(run, described.parts, 'fetch'));
     } catch {
-      // a recorder bug (or an argument fetch itself will reject) must not change what the agent sees
-      return original(input, init);
+      // a recorder bug (or an argument fetch itself will reject) must not change what the agent sees; as the network
+      // layer, so that the dispatcher capture does not route it back here
+      return inNetwork(run, () => original(input, init));
     }
     const hooks = run.hooks;
     if (hooks && intercepted) {
@@ -770,40 +773,50 @@ function wrapFetch(original: typeof fetch): typeof fetch {
   return wrapped as typeof fetch;
 }
 
-let refs = 0;
 let interceptor: BatchInterceptor<[ClientRequestInterceptor]> | undefined;
 let originalFetch: typeof fetch | undefined;
 let ourFetch: typeof fetch | undefined;
 
-/** Installs the interception (once per process, ref-counted); returns the release function. */
-export function acquireHttpCapture(): () => void {
-  if (refs++ === 0) {
-    const batch = new BatchInterceptor({
-      name: 'agent-retrace-recorder',
-      interceptors: [new ClientRequestInterceptor()],
-    });
-    batch.on('request', onRequest);
-    batch.on('response', onResponse);
-    batch.apply();
-    interceptor = batch;
-    originalFetch = globalThis.fetch;
-    ourFetch = wrapFetch(originalFetch);
-    globalThis.fetch = ourFetch;
-    // ESM named imports of node:http(s) are live bindings of the CJS exports only after this
-    syncBuiltinESMExports();
-  }
-  let released = false;
+/** The fetch the wrapper hands requests to (the one found when capture was installed), for dispatcher.ts. */
+export function capturedFetch(): typeof fetch | undefined {
+  return ourFetch;
+}
+
+function installHttpCapture(): () => void {
+  const batch = new BatchInterceptor({
+    name: 'agent-retrace-recorder',
+    interceptors: [new ClientRequestInterceptor()],
+  });
+  batch.on('request', onRequest);
+  batch.on('response', onResponse);
+  batch.apply();
+  interceptor = batch;
+  originalFetch = globalThis.fetch;
+  ourFetch = wrapFetch(originalFetch);
+  globalThis.fetch = ourFetch;
+  // a client that kept its own reference to fetch (or was built before this) still reaches undici's global
+  // dispatcher: requests seen there that did not come through the wrapper are routed through it (dispatcher.ts)
+  const releaseDispatcher = installDispatcherCapture((input, init) => (ourFetch ?? fetch)(input, init));
+  const releaseWatch = watchUncapturedRequests((run, origin) => run.noteUncaptured(origin));
+  // ESM named imports of node:http(s) are live bindings of the CJS exports only after this
+  syncBuiltinESMExports();
   return () => {
-    if (released) return;
-    released = true;
-    if (--refs === 0) {
-      if (globalThis.fetch === ourFetch && originalFetch) globalThis.fetch = originalFetch;
-      interceptor?.dispose();
-      interceptor = undefined;
-      originalFetch = undefined;
-      ourFetch = undefined;
-      byRequestId.clear();
-      syncBuiltinESMExports();
-    }
+    releaseWatch();
+    releaseDispatcher();
+    if (globalThis.fetch === ourFetch && originalFetch) globalThis.fetch = originalFetch;
+    interceptor?.dispose();
+    interceptor = undefined;
+    originalFetch = undefined;
+    ourFetch = undefined;
+    byRequestId.clear();
+    syncBuiltinESMExports();
   };
+}
+
+/**
+ * Installs the interception (once per process — across every copy of agent-retrace, see shared.ts — ref-counted);
+ * returns the release function.
+ */
+export function acquireHttpCapture(): () => void {
+  return acquireShared('http', installHttpCapture);
 }

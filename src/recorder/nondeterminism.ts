@@ -1,8 +1,10 @@
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { agentRun } from './context.js';
+import { fileURLToPath } from 'node:url';
+import { agentRun, getProcessRun } from './context.js';
 import type { NondeterminismSource } from './hooks.js';
 import { OriginalDate, originalDateNow, originalMathRandom, originalPerformanceNow } from './originals.js';
 import type { RunState } from './run.js';
+import { acquireShared } from './shared.js';
 
 /**
  * Nondeterminism capture, so a replay can hand the agent the same values. While installed, `Date.now`, `new Date()` / `Date()`,
@@ -21,7 +23,34 @@ const realGetRandomValues = webcrypto.getRandomValues.bind(webcrypto);
 
 function active(): RunState | undefined {
   const run = agentRun();
-  return run !== undefined && run.config.captureNondeterminism ? run : undefined;
+  if (run === undefined || !run.config.captureNondeterminism) return undefined;
+  // a zero-code run spans module loading: values the TypeScript loader draws there are not the agent's
+  if (run === getProcessRun() && drawnByLoader()) return undefined;
+  return run;
+}
+
+const OWN_FILE = fileURLToPath(import.meta.url);
+const OWN_SOURCE = /[\\/]recorder[\\/]nondeterminism\.[jt]s:/;
+/** code that loads modules rather than being the agent: Node's loader, tsx and the esbuild it drives */
+const LOADER_FRAME =
+  /\(node:internal\/modules\/|[\\/]node_modules[\\/](tsx|esbuild|get-tsconfig)[\\/]|\(node:internal\/(process|bootstrap)\//;
+
+/**
+ * True when the code that asked for the value (the first frame outside this file) is module-loading machinery. Only
+ * checked for zero-code runs (a stack capture costs a few µs): with `tsx agent.ts` the loader draws its own UUIDs and
+ * clock readings in the agent's process, in different numbers when recording and when replaying, and counting them
+ * as the agent's would serve the agent someone else's values.
+ */
+function drawnByLoader(): boolean {
+  const holder: { stack?: string } = {};
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 8;
+  Error.captureStackTrace(holder);
+  Error.stackTraceLimit = limit;
+  const frames = (holder.stack ?? '').split('\n').slice(1);
+  // this file as built, or as a source map names it (tsx maps stack frames back to the .ts source)
+  const caller = frames.find((f) => !f.includes(OWN_FILE) && !OWN_SOURCE.test(f));
+  return caller !== undefined && LOADER_FRAME.test(caller);
 }
 
 function served(run: RunState, source: NondeterminismSource): number | string | undefined {
@@ -114,7 +143,6 @@ interface Saved {
   descriptor: PropertyDescriptor | undefined;
 }
 
-let installs = 0;
 let saved: Saved[] = [];
 
 function replace(owner: Record<string, unknown>, key: string, value: unknown): void {
@@ -122,31 +150,28 @@ function replace(owner: Record<string, unknown>, key: string, value: unknown): v
   Object.defineProperty(owner, key, { value, writable: true, configurable: true, enumerable: false });
 }
 
-/** Installs the patches (ref-counted); returns the release function. */
-export function acquireNondeterminismCapture(): () => void {
-  if (installs++ === 0) {
-    saved = [];
-    replace(OriginalDate as unknown as Record<string, unknown>, 'now', patchedDateNow);
-    replace(globalThis as unknown as Record<string, unknown>, 'Date', PatchedDate);
-    replace(perf, 'now', patchedPerformanceNow);
-    replace(Math as unknown as Record<string, unknown>, 'random', patchedMathRandom);
-    replace(webcrypto, 'randomUUID', patchedRandomUUID);
-    replace(webcrypto, 'getRandomValues', patchedGetRandomValues);
-    // node:crypto's getRandomValues calls the webcrypto one, so it is covered; randomUUID is separate
-    replace(nodeCrypto, 'randomUUID', patchedNodeRandomUUID);
-    syncBuiltinESMExports();
-  }
-  let released = false;
+function installPatches(): () => void {
+  saved = [];
+  replace(OriginalDate as unknown as Record<string, unknown>, 'now', patchedDateNow);
+  replace(globalThis as unknown as Record<string, unknown>, 'Date', PatchedDate);
+  replace(perf, 'now', patchedPerformanceNow);
+  replace(Math as unknown as Record<string, unknown>, 'random', patchedMathRandom);
+  replace(webcrypto, 'randomUUID', patchedRandomUUID);
+  replace(webcrypto, 'getRandomValues', patchedGetRandomValues);
+  // node:crypto's getRandomValues calls the webcrypto one, so it is covered; randomUUID is separate
+  replace(nodeCrypto, 'randomUUID', patchedNodeRandomUUID);
+  syncBuiltinESMExports();
   return () => {
-    if (released) return;
-    released = true;
-    if (--installs === 0) {
-      for (const s of saved.reverse()) {
-        if (s.descriptor) Object.defineProperty(s.owner, s.key, s.descriptor);
-        else delete s.owner[s.key];
-      }
-      saved = [];
-      syncBuiltinESMExports();
+    for (const s of saved.reverse()) {
+      if (s.descriptor) Object.defineProperty(s.owner, s.key, s.descriptor);
+      else delete s.owner[s.key];
     }
+    saved = [];
+    syncBuiltinESMExports();
   };
+}
+
+/** Installs the patches (once per process across copies of agent-retrace, ref-counted); returns the release function. */
+export function acquireNondeterminismCapture(): () => void {
+  return acquireShared('nondeterminism', installPatches);
 }

@@ -11,8 +11,11 @@ import {
 } from '../hashing/index.js';
 import { openStore } from '../store/open-store.js';
 import type { AppendOptions, AppendResult, EventStore } from '../store/types.js';
-import { currentRun, internal, runStorage, setProcessRun } from './context.js';
+import { currentRun, internal, runStorage, setProcessRun, suppressed } from './context.js';
 import { allowListedEnv, environment } from './environment.js';
+import { acquireEnvCapture, ambientEnvReads } from './env-capture.js';
+import { projectEntry } from './project-root.js';
+import { isLauncherScript } from './wrapper-process.js';
 import { trackRun, untrackRun } from './exit.js';
 import type { EventSink, ReplayHooks, ToolAnswer } from './hooks.js';
 import { acquireHttpCapture } from './http.js';
@@ -52,6 +55,8 @@ export interface RecorderOptions {
   hooks?: ReplayHooks;
   /** record Date/performance/Math.random/crypto values observed inside runs (default true) */
   captureNondeterminism?: boolean;
+  /** record the environment variables the agent reads, first read of each (default true; secrets as present only) */
+  captureEnvironment?: boolean;
   /** intercept fetch, node:http(s) and node:http2 (default true) */
   captureHttp?: boolean;
   /** record the files the agent writes under its working directory as file_written events (default true) */
@@ -172,6 +177,12 @@ function defaultWriteWarning(error: unknown, info: { traceId: string }): void {
   });
 }
 
+// installed when agent-retrace is imported, not when the recorder is created: a client built in between (the
+// recorder created after the SDK client) read its configuration from the environment, and that read is an input of
+// every run that follows (env-capture.ts). The proxy is transparent and stays for the life of the process — except
+// in npm/npx, which the zero-code preload also reaches and which does not run with a proxied process.env.
+if (!isLauncherScript(process.argv[1])) acquireEnvCapture();
+
 const EVENT_SCHEMAS = { decision_made: DecisionMadeSchema, memory_updated: MemoryUpdatedSchema } as const;
 
 export function createRecorder(options: RecorderOptions = {}): Recorder {
@@ -209,7 +220,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     ...(options.providers ?? []).map((p) =>
       typeof p === 'string' ? { baseUrl: p, provider: 'openai-compatible' as const } : p,
     ),
-    ...providerBaseUrlsFromEnv(),
+    ...suppressed(() => providerBaseUrlsFromEnv()),
   ];
   const config: RunConfig = {
     sink,
@@ -221,6 +232,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     normalization: options.normalization ?? {},
     hooks: options.hooks,
     captureNondeterminism: options.captureNondeterminism !== false,
+    captureEnvironment: options.captureEnvironment !== false,
     flushIntervalMs: options.flushIntervalMs ?? 100,
     maxBatchEvents: options.maxBatchEvents ?? 500,
     pendingResponseTimeoutMs: options.pendingResponseTimeoutMs ?? 2000,
@@ -237,6 +249,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
   if (options.captureHttp !== false) releases.push(acquireHttpCapture(), acquireHttp2Capture());
   if (config.captureNondeterminism) releases.push(acquireNondeterminismCapture());
   if (options.captureFiles !== false) releases.push(acquireFsCapture());
+  if (config.captureEnvironment) releases.push(acquireEnvCapture());
   let closed = false;
 
   function ensureOpen(): void {
@@ -356,17 +369,25 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     const traceId = runOptions.traceId ?? freshTraceId();
     assertTraceId(traceId);
     const run = new RunState(traceId, config, runOptions.agent);
+    const located = runOptions.entry !== undefined ? projectEntry(runOptions.entry, process.cwd()) : undefined;
+    const entry = located?.entry ?? runOptions.entry;
     run.emit('agent_started', {
       agent: runOptions.agent,
-      ...(runOptions.entry !== undefined ? { entry: runOptions.entry } : {}),
+      ...(entry !== undefined ? { entry } : {}),
       mode,
       input: toJsonSafe(runOptions.input) ?? null,
       // the allow-listed env (provider base URLs, NODE_ENV, …) in API mode too: replay gives the agent the same values
-      environment: environment({ env: allowListedEnv(), ...env }),
+      environment: environment({
+        env: suppressed(() => allowListedEnv()),
+        ...(located ? { projectRoot: located.root } : {}),
+        ...env,
+      }),
       ...(runOptions.replayOf ? { replayOf: runOptions.replayOf } : {}),
       ...(runOptions.tags ? { tags: runOptions.tags } : {}),
       ...(runOptions.metadata ? { metadata: toJsonSafe(runOptions.metadata) as Record<string, unknown> } : {}),
     });
+    // variables read before the run started (clients built at module load) configured this run too
+    if (config.captureEnvironment) for (const [name, read] of ambientEnvReads()) run.recordEnvRead(name, read);
     trackRun(run);
     return run;
   }

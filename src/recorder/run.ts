@@ -1,11 +1,12 @@
 import type { NewEvent } from '../events/envelope.js';
-import type { ErrorInfo, EventType, PayloadInputOf, Totals } from '../events/payloads.js';
+import type { EnvRead, ErrorInfo, EventType, PayloadInputOf, Totals } from '../events/payloads.js';
 import { OccurrenceCounter, type NormalizationOptions, type ProviderBaseUrl } from '../hashing/index.js';
 import type { AppendOptions, AppendResult, ExpectedRevision } from '../store/types.js';
 import { internal } from './context.js';
 import type { EventSink, NondeterminismSource, ReplayHooks } from './hooks.js';
 import { freshEventId, nowIso, originalClearTimeout, originalPerformanceNow, originalSetTimeout } from './originals.js';
 import type { PricingTable } from './pricing.js';
+import { warnUncaptured } from './uncaptured.js';
 
 /** A sink that can also write synchronously (the embedded store): used for the last flush in a process 'exit' handler. */
 export interface SyncCapableSink extends EventSink {
@@ -25,6 +26,8 @@ export interface RunConfig {
   normalization: NormalizationOptions;
   hooks: ReplayHooks | undefined;
   captureNondeterminism: boolean;
+  /** record the environment variables the agent reads (default true) */
+  captureEnvironment?: boolean;
   flushIntervalMs: number;
   maxBatchEvents: number;
   /** how long the end of a run waits for responses still being read */
@@ -99,6 +102,8 @@ export class RunState {
     costUsd: 0,
     durationMs: 0,
   };
+  /** origins of requests made by clients neither capture path saw (their own undici dispatcher), told at the end */
+  readonly uncaptured = new Set<string>();
   /** the first error that stopped the recording (store unavailable, revision conflict, redact hook threw) */
   writeError: unknown;
   eventCount = 0;
@@ -112,6 +117,9 @@ export class RunState {
   private broken = false;
   private readonly redactionMemory = new Set<string>();
   private readonly nd = new Map<NondeterminismSource, Array<number | string>>();
+  /** environment variables read since the last drain, and every name read so far (first read wins) */
+  private envPending = new Map<string, EnvRead>();
+  private readonly envSeen = new Set<string>();
   private ndCount = 0;
 
   constructor(
@@ -172,6 +180,10 @@ export class RunState {
     };
   }
 
+  noteUncaptured(origin: string): void {
+    if (this.active) this.uncaptured.add(origin);
+  }
+
   /** A nondeterministic value the agent observed; written compactly (one event per source) before the next event. */
   recordValue(source: NondeterminismSource, value: number | string): void {
     if (!this.active) return;
@@ -185,6 +197,14 @@ export class RunState {
     if (values.length >= ND_MAX_VALUES) this.drainNondeterminism();
   }
 
+  /** The first read of an environment variable in this run (env-capture.ts); later reads of it are not recorded. */
+  recordEnvRead(name: string, read: EnvRead): void {
+    if (!this.active || this.envSeen.has(name)) return;
+    this.envSeen.add(name);
+    this.envPending.set(name, read);
+    this.ndCount++;
+  }
+
   private drainNondeterminism(): void {
     for (const source of ND_ORDER) {
       const values = this.nd.get(source);
@@ -195,6 +215,16 @@ export class RunState {
         timestamp: nowIso(),
         type: 'nondeterminism',
         payload: { source, values },
+      } as NewEvent);
+    }
+    if (this.envPending.size > 0) {
+      const env = Object.fromEntries(this.envPending);
+      this.envPending = new Map();
+      this.enqueue({
+        eventId: freshEventId(),
+        timestamp: nowIso(),
+        type: 'nondeterminism',
+        payload: { source: 'env', values: Object.keys(env), env },
       } as NewEvent);
     }
     this.ndCount = 0;
@@ -361,6 +391,7 @@ export class RunState {
   }
 
   private endNow(t: Terminal): void {
+    if (this.active && this.uncaptured.size > 0) warnUncaptured(this.traceId, this.uncaptured);
     for (const p of [...this.pending]) p.abandon('the run ended before this response was complete');
     if (this.ndCount > 0) this.drainNondeterminism();
     if (this.active) this.enqueueTerminal(t);

@@ -15,6 +15,9 @@ import { buildReplayCache, providersOf } from './cache/build.js';
 import type { DiffReport } from '../diff/report-schema.js';
 import { compareReplay, type ReplayDivergence, type ReplayVerdict } from './comparison.js';
 import { resolveEntry } from './entry.js';
+import { agentRetraceCopy } from './agent-reads.js';
+import { replayEnvironment } from './env.js';
+import { replayCwd } from './replay-cwd.js';
 import { ReplayOptionError, SandboxError, TraceNotReplayableError } from './errors.js';
 import { ON_MISS_POLICIES, type OnMissPolicy, type ReplayMiss, type ResolvedOverride } from './hooks.js';
 import { resolveOverride, type ResponseOverride } from './override.js';
@@ -101,11 +104,11 @@ async function readTrace(store: EventStore, tenant: string, traceId: string): Pr
 }
 
 /**
- * Placeholder credentials so SDKs construct without the real keys (which a replay never needs, nor sees): OpenAI's
- * and Anthropic's always, AWS's, Google's and Azure's when the recording called that provider (src/providers/).
+ * Placeholder credentials so SDKs construct without the real keys (which a replay never needs, nor sees): the credentials
+ * of each provider the recording called (AWS's, Google's, Azure's…), under the variables the agent read (src/providers/).
  */
 function placeholderEnv(events: readonly StoredEvent[]): Record<string, string> {
-  return placeholderEnvFor(['openai', 'anthropic', ...providerNamesOf(events)]);
+  return placeholderEnvFor([...providerNamesOf(events)]);
 }
 
 /** zero-code stdout kept per replay: the caller's RETRACE_STDOUT_LIMIT (never the trace's), as when recording */
@@ -200,11 +203,14 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
 
   const codeDir = dirname(entry.file);
   const nm = nearestNodeModules(codeDir);
-  const readPaths = [...(options.allowRead ?? []), ...(nm ? [nm] : [])];
-  const recordedCwd = started.payload.environment.cwd;
-  // the agent's view: the recorded allow-listed variables (provider base URLs, NODE_ENV…), so it builds the same
-  // requests — never the process's environment (src/replay/sandbox/child-env.ts)
-  const env = agentEnv(placeholderEnv(events), started.payload.environment.env, options.env);
+  const readPaths = [...(options.allowRead ?? [])];
+  if (nm) readPaths.push(nm);
+  readPaths.push(...agentRetraceCopy(codeDir));
+  // the agent's view: exactly the variables it read while it was recorded (and the caller's overrides), nothing from
+  // this host, over placeholder credentials of the providers it called; never the process's environment
+  // (src/replay/env.ts, src/replay/sandbox/child-env.ts)
+  const replayEnv = replayEnvironment(events, options.env ? { explicit: options.env } : {});
+  const env = agentEnv(placeholderEnv(events), replayEnv.env);
   const warning = droppedEnvWarning(env.dropped, `trace ${traceId}`);
   if (warning) process.emitWarning(warning, { code: 'RETRACE_ENV_DROPPED' });
   let launched: Awaited<ReturnType<typeof launchSandbox>>;
@@ -235,7 +241,7 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
       readPaths,
       denyPaths: [...storeFiles(store.location), ...storeFiles(target.location)],
       ...(nm ? { nodeModules: nm } : {}),
-      cwd: recordedCwd && existsSync(recordedCwd) ? recordedCwd : cwd,
+      cwd: replayCwd(started.payload.environment, cwd),
       timeoutMs: options.timeoutMs ?? 60_000,
       memoryMb: options.memoryMb ?? 512,
       onAppend,

@@ -93,6 +93,11 @@ export interface EventStore {
   read(tenantId: string, traceId: string, range?: ReadRange): AsyncIterable<StoredEvent>;
   list(tenantId: string, filter?: ListFilter): Promise<TracePage>;
   exists(tenantId: string, traceId: string): Promise<boolean>;
+  /**
+   * Optional: the tenants that hold traces in this store, for a caller that may see them all (one store file is one
+   * trust domain). Used to tell a user whose tenant is empty where the traces are.
+   */
+  tenants?(): Promise<string[]>;
   /** The summary `list` would show for one trace, or undefined. */
   summary(tenantId: string, traceId: string): Promise<TraceSummary | undefined>;
   /**

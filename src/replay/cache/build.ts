@@ -77,6 +77,8 @@ export function agentValueEvents(events: readonly StoredEvent[]): Array<StoredEv
     } else if (e.type === 'tool_response') {
       if (e.parentEventId) open.delete(e.parentEventId);
     } else if (e.type === 'nondeterminism') {
+      // environment reads are served by name (src/replay/env.ts), not as a sequence
+      if (e.payload.source === 'env') continue;
       if (e.parentEventId && toolCalls.has(e.parentEventId)) continue;
       if (open.size > 0) continue;
       out.push(e);

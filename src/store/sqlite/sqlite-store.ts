@@ -545,6 +545,17 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
+  async tenants(): Promise<string[]> {
+    try {
+      const rows = this.cached<[], { tenant_id: string }>(
+        'SELECT DISTINCT tenant_id FROM traces ORDER BY tenant_id LIMIT 100',
+      ).all();
+      return rows.map((r) => r.tenant_id);
+    } catch (err) {
+      throw translate(err, this.location);
+    }
+  }
+
   async exists(tenantId: string, traceId: string): Promise<boolean> {
     return (await this.summary(tenantId, traceId)) !== undefined;
   }

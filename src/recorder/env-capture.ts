@@ -1,0 +1,85 @@
+import type { EnvRead } from '../events/payloads.js';
+import { isProcessControlEnvName } from '../events/env-names.js';
+import { agentRun, INTERNAL, runStorage } from './context.js';
+import { redactString, redactUrl } from './redact.js';
+import type { RunState } from './run.js';
+import { acquireShared, shared } from './shared.js';
+
+/**
+ * The environment as a recorded input, like the clock: while installed, `process.env` is a transparent Proxy that
+ * notes the first read of each variable by agent code — its value, that it was absent, or (for credentials) only that
+ * it was present. A replay then gives the agent exactly those variables (src/replay/env.ts), so an agent configured
+ * by `LLM_URL`, `MODEL` or a feature flag builds the same requests again, and nothing from the replaying host leaks in.
+ *
+ * Reads made outside any run (a client built at module load, before `recorder.run`) are kept process-wide and given
+ * to every run that starts afterwards: they are that run's configuration too. Names that control the Node process
+ * (isProcessControlEnvName), retrace's own reads (internal) and names in RETRACE_ENV_DENY are never recorded.
+ */
+
+/** Names that hold credentials: recorded as present, never with their value. */
+const SECRET_NAME = /(KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|COOKIE|AUTH|PRIVATE|SESSION)/i;
+
+/** A comma-separated list of names; a trailing `*` matches a prefix. */
+export function nameMatcher(list: string | undefined): (name: string) => boolean {
+  const items = (list ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (items.length === 0) return () => false;
+  return (name) => items.some((item) => (item.endsWith('*') ? name.startsWith(item.slice(0, -1)) : name === item));
+}
+
+/** What a read of `name` is recorded as. */
+export function envReadOf(name: string, value: string | undefined): EnvRead {
+  if (value === undefined) return { absent: true };
+  if (SECRET_NAME.test(name)) return { redacted: true };
+  const cleaned = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? redactUrl(value) : redactString(value);
+  return cleaned === value ? { value } : { redacted: true };
+}
+
+/** one map per process, whichever copy installed the proxy (see shared.ts) */
+const ambient = (shared.ambientEnv ??= new Map<string, unknown>()) as Map<string, EnvRead>;
+let denied: (name: string) => boolean = () => false;
+
+/** the variables read outside any run so far (given to each run when it starts) */
+export function ambientEnvReads(): ReadonlyMap<string, EnvRead> {
+  return ambient;
+}
+
+function note(name: string, value: string | undefined): void {
+  // retrace's own reads (its configuration, the allow-listed env it stores) are not the agent's
+  if (shared.suppressDepth > 0 || runStorage.getStore() === INTERNAL) return;
+  if (isProcessControlEnvName(name) || denied(name)) return;
+  const run = agentRun() as RunState | undefined;
+  if (run) {
+    if (run.config.captureEnvironment !== false) run.recordEnvRead(name, envReadOf(name, value));
+    return;
+  }
+  if (!ambient.has(name)) ambient.set(name, envReadOf(name, value));
+}
+
+function installEnvProxy(): () => void {
+  const real = process.env;
+  denied = nameMatcher(real.RETRACE_ENV_DENY);
+  const proxy = new Proxy(real, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop) as unknown;
+      if (typeof prop === 'string') note(prop, typeof value === 'string' ? value : undefined);
+      return value;
+    },
+    has(target, prop) {
+      const present = Reflect.has(target, prop);
+      if (typeof prop === 'string') note(prop, present ? (target[prop] as string) : undefined);
+      return present;
+    },
+  });
+  process.env = proxy;
+  return () => {
+    if (process.env === proxy) process.env = real;
+  };
+}
+
+/** Installs the process.env proxy (once per process across copies of agent-retrace); returns the release function. */
+export function acquireEnvCapture(): () => void {
+  return acquireShared('env', installEnvProxy);
+}
