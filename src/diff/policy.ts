@@ -107,6 +107,8 @@ const DEFAULT_TYPE_PATHS: Partial<Record<EventType, string[]>> = {
 const TIMING_PATHS: ReadonlySet<string> = new Set([
   'timestamp',
   'payload.latencyMs',
+  'payload.startMs',
+  'payload.headersMs',
   'payload.chunks.*.t',
   'payload.totals.durationMs',
   'payload.replayOf',

@@ -39,6 +39,8 @@ const PROCESS_CONTROL_NAMES = new Set([
 /** True for a name that influences Node, a loader, the dynamic linker, networking proxies or retrace's own config. */
 export function isProcessControlEnvName(name: string): boolean {
   const upper = name.toUpperCase();
+  // the one NODE_ name that is application configuration, not Node's: agents and frameworks branch on it
+  if (upper === 'NODE_ENV') return false;
   if (PROCESS_CONTROL_NAMES.has(upper)) return true;
   return PROCESS_CONTROL_PREFIXES.some((prefix) => upper.startsWith(prefix));
 }

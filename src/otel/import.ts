@@ -48,6 +48,8 @@ export async function detectTraceFileFormat(path: string): Promise<TraceFileForm
       if (/"schemaVersion"\s*:/.test(firstLine) || /"payload"\s*:/.test(firstLine)) return 'ndjson';
       return 'ndjson';
     }
+    // an empty or whitespace-only file is a (bad) NDJSON file, not protobuf (whose first byte is also "\n")
+    if (text === '') return 'ndjson';
     if (bytesRead > 0 && head[0] === 0x0a) return 'otlp-protobuf';
     return 'ndjson';
   } finally {

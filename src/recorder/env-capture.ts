@@ -67,6 +67,13 @@ function installEnvProxy(): () => void {
       if (typeof prop === 'string') note(prop, typeof value === 'string' ? value : undefined);
       return value;
     },
+    // assign on the real object: Node's process.env coerces values to strings and refuses the partial descriptor a
+    // default set trap would define through the proxy
+    set(target, prop, value) {
+      if (typeof prop === 'string') target[prop] = value as string;
+      else Reflect.set(target, prop, value);
+      return true;
+    },
     has(target, prop) {
       const present = Reflect.has(target, prop);
       if (typeof prop === 'string') note(prop, present ? (target[prop] as string) : undefined);

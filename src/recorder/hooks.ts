@@ -65,6 +65,11 @@ export interface ReplayHooks {
    */
   respondHttp(request: InterceptedRequest): Promise<Response | undefined>;
   /**
+   * Optional: whether the recording holds any request to this authority ("host:port"). An HTTP/2 session to an
+   * authority it never called is not simulated: it goes to the wrapped connect (in the sandbox, the network guard).
+   */
+  knowsAuthority?(authority: string): boolean;
+  /**
    * Optional: the complete body (text, or bytes) of a non-streamed Response that respondHttp returned (null when it has no
    * body), so the fetch wrapper records the response from it instead of teeing and reading a clone. undefined for
    * streamed responses and responses these hooks did not build (they are read from a clone, as in record mode).

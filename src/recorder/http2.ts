@@ -34,6 +34,11 @@ function authorityOf(arg: unknown): URL | undefined {
   }
 }
 
+/** "host:port" of a session's authority, the port spelled out */
+function authorityKey(u: URL): string {
+  return `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
+}
+
 function headerText(v: string | string[] | number | undefined): string | undefined {
   if (v === undefined) return undefined;
   return Array.isArray(v) ? v.join(', ') : String(v);
@@ -372,7 +377,7 @@ function wrapConnect(original: Connect): Connect {
     const authority = authorityOf(args[0]);
     const run = currentRun();
     if (!authority) return original(...args);
-    if (run?.active && run.hooks) {
+    if (run?.active && run.hooks && (run.hooks.knowsAuthority?.(authorityKey(authority)) ?? true)) {
       const session = new ReplayHttp2Session(authority, run, args, original);
       const listener = args.find((a) => typeof a === 'function') as ((...a: unknown[]) => void) | undefined;
       if (listener) session.once('connect', listener);

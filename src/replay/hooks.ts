@@ -279,7 +279,19 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
     return buildResponse(x, rec, forFetch, turns, signal);
   };
 
+  const authorities = new Set<string>();
+  for (const x of cache.data.exchanges) {
+    try {
+      const u = new URL(x.url);
+      authorities.add(`${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`);
+    } catch {
+      // a recorded URL that does not parse names no authority
+    }
+  }
   const hooks = {
+    knowsAuthority(authority: string): boolean {
+      return authorities.has(authority);
+    },
     misses,
     bodyOf(response: Response): string | Uint8Array | null | undefined {
       return bodies.get(response);

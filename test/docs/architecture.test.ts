@@ -26,7 +26,7 @@ writeFileSync(join(scratch, 'biome.json'), JSON.stringify(config));
 const PROBES: Array<[string, string, boolean]> = [
   ['src/events/probe.ts', '../store/types.js', true],
   ['src/events/probe2.ts', '../errors.js', false],
-  ['src/hashing/probe.ts', '../events/ids.js', true],
+  ['src/hashing/probe.ts', '../store/types.js', true],
   ['src/store/probe.ts', '../recorder/hooks.js', true],
   ['src/store/s3/probe.ts', '../../replay/hooks.js', true],
   ['src/store/s3/probe2.ts', '../../events/envelope.js', false],
@@ -39,7 +39,7 @@ const PROBES: Array<[string, string, boolean]> = [
   ['src/replay/probe2.ts', '../../sandbox/guard.js', true],
   ['src/replay/cache/probe.ts', '../../diff/json-diff.js', false],
   ['src/replay/probe3.ts', './sandbox/launch.js', false],
-  ['sandbox/probe.ts', '../src/store/types.js', true],
+  ['sandbox/probe.ts', '../src/store/sqlite/sqlite-store.js', true],
   ['sandbox/probe2.ts', '../src/replay/hooks.js', false],
   ['replay-cli/probe.ts', '../test/helpers/trace-builder.js', true],
   ['replay-cli/commands/probe.ts', './import.js', true],
