@@ -46,25 +46,41 @@ export function ambientEnvReads(): ReadonlyMap<string, EnvRead> {
   return ambient;
 }
 
-function note(name: string, value: string | undefined): void {
+/**
+ * Whether the code that read the variable is Node's own (`node:internal/…`: the ESM loader's
+ * WATCH_REPORT_DEPENDENCIES, console's FORCE_COLOR): the runtime's reads configure the runtime, not the agent's
+ * program, and a replay runs on its own runtime. Only asked for a name's first read, so the stack is rarely taken.
+ */
+function readByNode(trap: (...args: never[]) => unknown): boolean {
+  const holder: { stack?: string } = {};
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 1;
+  Error.captureStackTrace(holder, trap);
+  Error.stackTraceLimit = limit;
+  const caller = holder.stack?.split('\n')[1] ?? '';
+  return /\(node:|at node:/.test(caller);
+}
+
+function note(name: string, value: string | undefined, trap: (...args: never[]) => unknown): void {
   // retrace's own reads (its configuration, the allow-listed env it stores) are not the agent's
   if (shared.suppressDepth > 0 || runStorage.getStore() === INTERNAL) return;
   if (isProcessControlEnvName(name) || denied(name)) return;
   const run = agentRun() as RunState | undefined;
   if (run) {
-    if (run.config.captureEnvironment !== false) run.recordEnvRead(name, envReadOf(name, value));
+    if (run.config.captureEnvironment === false || run.hasEnvRead(name) || readByNode(trap)) return;
+    run.recordEnvRead(name, envReadOf(name, value));
     return;
   }
-  if (!ambient.has(name)) ambient.set(name, envReadOf(name, value));
+  if (!ambient.has(name) && !readByNode(trap)) ambient.set(name, envReadOf(name, value));
 }
 
 function installEnvProxy(): () => void {
   const real = process.env;
   denied = nameMatcher(real.RETRACE_ENV_DENY);
   const proxy = new Proxy(real, {
-    get(target, prop) {
+    get: function get(target, prop) {
       const value = Reflect.get(target, prop) as unknown;
-      if (typeof prop === 'string') note(prop, typeof value === 'string' ? value : undefined);
+      if (typeof prop === 'string') note(prop, typeof value === 'string' ? value : undefined, get);
       return value;
     },
     // assign on the real object: Node's process.env coerces values to strings and refuses the partial descriptor a
@@ -74,9 +90,9 @@ function installEnvProxy(): () => void {
       else Reflect.set(target, prop, value);
       return true;
     },
-    has(target, prop) {
+    has: function has(target, prop) {
       const present = Reflect.has(target, prop);
-      if (typeof prop === 'string') note(prop, present ? (target[prop] as string) : undefined);
+      if (typeof prop === 'string') note(prop, present ? (target[prop] as string) : undefined, has);
       return present;
     },
   });

@@ -197,6 +197,11 @@ export class RunState {
     if (values.length >= ND_MAX_VALUES) this.drainNondeterminism();
   }
 
+  /** Whether this run has recorded a read of `name` already. */
+  hasEnvRead(name: string): boolean {
+    return this.envSeen.has(name);
+  }
+
   /** The first read of an environment variable in this run (env-capture.ts); later reads of it are not recorded. */
   recordEnvRead(name: string, read: EnvRead): void {
     if (!this.active || this.envSeen.has(name)) return;

@@ -49,7 +49,16 @@ export function acquireShared(name: string, install: () => () => void): () => vo
     capture = { refs: 0, release: undefined };
     shared.captures[name] = capture;
   }
-  if (capture.refs++ === 0) capture.release = install();
+  if (capture.refs++ === 0) {
+    // installing a patch is retrace's own work: what the patched libraries read (msw's logger reads DEBUG) is not
+    // the agent's
+    shared.suppressDepth++;
+    try {
+      capture.release = install();
+    } finally {
+      shared.suppressDepth--;
+    }
+  }
   let released = false;
   const owned = capture;
   return () => {

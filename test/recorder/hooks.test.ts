@@ -137,7 +137,7 @@ test('record, then answer the same agent from hooks: same events, no network, sa
       .filter((e) => e.type === 'llm_request' || e.type === 'llm_response')
       .map((e) => {
         const p = { ...(e.payload as Record<string, unknown>) };
-        for (const k of ['latencyMs', 'headers']) delete p[k];
+        for (const k of ['latencyMs', 'startMs', 'headersMs', 'headers']) delete p[k]; // timing, not content
         if (Array.isArray(p.chunks)) p.chunks = (p.chunks as Array<{ data: string }>).map((c) => c.data);
         return p;
       });
