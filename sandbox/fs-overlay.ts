@@ -85,7 +85,15 @@ export function installFsOverlay(options: OverlayOptions): { uninstall(): void }
     }
   };
   const inOverlay = (rel: string): string => join(dir, ...rel.split('/'));
-  const exists = (p: string): boolean => (real.existsSync as (p: string) => boolean)(p);
+  // under the permission model a probe of a host path the sandbox may not read throws ERR_ACCESS_DENIED (data
+  // folders are left out of the read allow-list, src/replay/sandbox/read-policy.ts): for the overlay it is not there
+  const exists = (p: string): boolean => {
+    try {
+      return (real.existsSync as (p: string) => boolean)(p);
+    } catch {
+      return false;
+    }
+  };
 
   /** where a read of `p` goes: the overlay copy, the host path, or nowhere (ENOENT) */
   const readTarget = (p: unknown): { path: unknown; missing: string | undefined } => {
@@ -112,10 +120,11 @@ export function installFsOverlay(options: OverlayOptions): { uninstall(): void }
     const parent = dirname(rel.split('/').join(sep));
     const parentRel = parent === '.' ? undefined : parent.split(sep).join('/');
     // the folder exists in the merged view (host or overlay): make it in the overlay
+    // (or the recorded run wrote this very path: its folder existed then)
     if (
       parentRel === undefined ||
       exists(inOverlay(parentRel)) ||
-      (!isDeleted(parentRel) && exists(join(root, parent)))
+      (!isDeleted(parentRel) && (recorded.has(rel) || exists(join(root, parent))))
     )
       real.mkdirSync?.(dirname(copy), { recursive: true });
     if (copyHost && !exists(copy)) {

@@ -47,18 +47,21 @@ export function ambientEnvReads(): ReadonlyMap<string, EnvRead> {
 }
 
 /**
- * Whether the code that read the variable is Node's own (`node:internal/…`: the ESM loader's
- * WATCH_REPORT_DEPENDENCIES, console's FORCE_COLOR): the runtime's reads configure the runtime, not the agent's
- * program, and a replay runs on its own runtime. Only asked for a name's first read, so the stack is rarely taken.
+ * Code whose reads are not the agent's: Node's own (`node:internal/…`: the ESM loader's WATCH_REPORT_DEPENDENCIES,
+ * console's FORCE_COLOR) configures the runtime, and a replay runs on its own; the logger inside the interceptors
+ * retrace captures HTTP with reads DEBUG/LOG_LEVEL whenever it makes a logger, often inside the agent's request.
  */
-function readByNode(trap: (...args: never[]) => unknown): boolean {
+const NOT_AGENT_CODE = /\(node:|at node:|[\\/]node_modules[\\/]@open-draft[\\/]logger[\\/]/;
+
+/** Whether the read of a variable was made by NOT_AGENT_CODE. Asked only for a name's first read: stacks are rare. */
+function readByNonAgentCode(trap: (...args: never[]) => unknown): boolean {
   const holder: { stack?: string } = {};
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 1;
   Error.captureStackTrace(holder, trap);
   Error.stackTraceLimit = limit;
   const caller = holder.stack?.split('\n')[1] ?? '';
-  return /\(node:|at node:/.test(caller);
+  return NOT_AGENT_CODE.test(caller);
 }
 
 function note(name: string, value: string | undefined, trap: (...args: never[]) => unknown): void {
@@ -67,11 +70,11 @@ function note(name: string, value: string | undefined, trap: (...args: never[]) 
   if (isProcessControlEnvName(name) || denied(name)) return;
   const run = agentRun() as RunState | undefined;
   if (run) {
-    if (run.config.captureEnvironment === false || run.hasEnvRead(name) || readByNode(trap)) return;
+    if (run.config.captureEnvironment === false || run.hasEnvRead(name) || readByNonAgentCode(trap)) return;
     run.recordEnvRead(name, envReadOf(name, value));
     return;
   }
-  if (!ambient.has(name) && !readByNode(trap)) ambient.set(name, envReadOf(name, value));
+  if (!ambient.has(name) && !readByNonAgentCode(trap)) ambient.set(name, envReadOf(name, value));
 }
 
 function installEnvProxy(): () => void {

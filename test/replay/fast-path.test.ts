@@ -82,7 +82,7 @@ function comparable(events: StoredEvent[]): unknown[] {
   return events
     .filter((e) => e.type !== 'agent_started' && e.type !== 'agent_completed')
     .map((e) => {
-      const { latencyMs: _l, ...payload } = e.payload as Record<string, unknown>;
+      const { latencyMs: _l, startMs: _s, headersMs: _h, ...payload } = e.payload as Record<string, unknown>;
       return { type: e.type, payload };
     });
 }

@@ -159,7 +159,8 @@ describe('determinism', () => {
         original.filter((e) => e.type === 'nondeterminism').map((e) => e.type === 'nondeterminism' && e.payload.source),
       ),
     ).toEqual(
-      new Set(['Date.now', 'Date', 'performance.now', 'Math.random', 'crypto.randomUUID', 'crypto.getRandomValues']),
+      // env: the openai SDK's constructor reads its OPENAI_* settings (absent here), an input like the clock
+      new Set(['Date.now', 'Date', 'performance.now', 'Math.random', 'crypto.randomUUID', 'crypto.getRandomValues', 'env']),
     );
     const before = stub.requests.length;
     let first: Awaited<ReturnType<typeof readAll>> | undefined;
