@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../events/envelope.js';
-import { alignEvents, StepKind } from './align-events.js';
+import { alignEvents, type StepKind } from './align-events.js';
 import { CLASS_TITLES } from './classify.js';
 import { clipValue } from './clip.js';
 import { compareStep, RESPONSE_TYPES, type DraftDifference } from './compare-step.js';
@@ -12,6 +12,7 @@ import {
   parsePolicy,
   resolvePolicy,
   type DiffPolicy,
+  type SilentPaths,
   type TimingRule,
 } from './policy.js';
 import {
@@ -49,6 +50,8 @@ export interface DiffOptions {
    * 'equivalent' (default: two live runs) or 'same', so they stay "identical" — a replay's timing is the host's.
    */
   timing?: TimingRule;
+  /** ignored fields whose differences do not count at all (keep "identical"), per type (policy.ts SilentPaths) */
+  silentPaths?: SilentPaths;
 }
 
 const STATUS_CODE: Record<RowStatus, number> = { same: 0, equivalent: 1, changed: 2, added: 3, removed: 4, moved: 5 };
@@ -68,7 +71,7 @@ export async function diffTraces(a: TraceSource, b: TraceSource, options: DiffOp
   const policies: DiffPolicy[] = [];
   if (options.policyFile !== undefined) policies.push(loadPolicyFile(options.policyFile));
   if (options.policy !== undefined) policies.push(parsePolicy(options.policy, 'options.policy'));
-  const policy = resolvePolicy(mergePolicies(...policies), options.timing ?? 'equivalent');
+  const policy = resolvePolicy(mergePolicies(...policies), options.timing ?? 'equivalent', options.silentPaths);
 
   checkRefsShareTenant(a, b);
   const guard = new TenantGuard(isStoredTraceRef(a) ? a.tenantId : isStoredTraceRef(b) ? b.tenantId : undefined);

@@ -4,7 +4,7 @@ import { canonicalJson } from '../hashing/canonical-json.js';
 import { normalizeEvent } from './normalize.js';
 import type { ResolvedPolicy } from './policy.js';
 import { TotalsAccumulator } from './totals.js';
-import { TenantGuard, eventsOf, isStoredTraceRef, type TraceSource } from './sources.js';
+import { type TenantGuard, eventsOf, isStoredTraceRef, type TraceSource } from './sources.js';
 import type { TraceTotals } from './report-schema.js';
 
 /** One side of a diff, read once: the events that take part in the comparison plus what the report says about the run. */

@@ -130,7 +130,18 @@ export interface ResolvedPolicy {
   description: string;
 }
 
-function ruleFor(type: EventType, policy: DiffPolicy, timing: TimingRule): ResolvedRule {
+/**
+ * Fields a comparison sets aside without counting them as an ignored difference (they keep a verdict "identical"),
+ * per event type; a path also covers the paths below it. A replay's comparison (src/replay/comparison.ts) puts where
+ * and how the run was started here: that the replay ran elsewhere is not something the agent did.
+ */
+export type SilentPaths = Partial<Record<EventType, readonly string[]>>;
+
+function isSilent(source: string, silent: readonly string[] | undefined): boolean {
+  return silent?.some((p) => source === p || source.startsWith(`${p}.`)) ?? false;
+}
+
+function ruleFor(type: EventType, policy: DiffPolicy, timing: TimingRule, silent: SilentPaths): ResolvedRule {
   const useDefaults = policy.defaults !== false;
   const rule = policy.types?.[type];
   if (rule === 'ignore') return { mode: 'ignore' };
@@ -143,14 +154,20 @@ function ruleFor(type: EventType, policy: DiffPolicy, timing: TimingRule): Resol
   if (rule !== undefined) paths.push(...rule.ignorePaths);
   const compiled = [...new Set(paths)].map((source) => {
     const path = compilePath(source);
-    return timing === 'same' && TIMING_PATHS.has(source) ? { ...path, silent: true } : path;
+    return (timing === 'same' && TIMING_PATHS.has(source)) || isSilent(source, silent[type])
+      ? { ...path, silent: true }
+      : path;
   });
   return { mode: 'compare', paths: compiled, trie: buildTrie(compiled) };
 }
 
-export function resolvePolicy(policy: DiffPolicy = {}, timing: TimingRule = 'equivalent'): ResolvedPolicy {
+export function resolvePolicy(
+  policy: DiffPolicy = {},
+  timing: TimingRule = 'equivalent',
+  silent: SilentPaths = {},
+): ResolvedPolicy {
   const rules = new Map<EventType, ResolvedRule>();
-  for (const type of EVENT_TYPES) rules.set(type, ruleFor(type, policy, timing));
+  for (const type of EVENT_TYPES) rules.set(type, ruleFor(type, policy, timing, silent));
   const ignoredTypes = EVENT_TYPES.filter((t) => rules.get(t)?.mode === 'ignore');
   const exactTypes = EVENT_TYPES.filter((t) => policy.types?.[t] === 'exact');
   const parts = [

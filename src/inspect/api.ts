@@ -1,4 +1,5 @@
 import type * as z from 'zod';
+import { REPLAY_DIFF_OPTIONS } from '../replay/comparison.js';
 import { diffTraces } from '../diff/diff-traces.js';
 import { TraceNotFoundError } from '../errors.js';
 import type { EventStore, TraceSummary } from '../store/types.js';
@@ -167,7 +168,8 @@ export class InspectApi {
       aSource,
       { store: b.store, tenantId: tenant, traceId: q.b },
       {
-        labels: replay ? { a: 'recorded', b: 'replay' } : { a: 'A', b: 'B' },
+        // a replay beside its recording: the comparison `retrace replay` prints (src/replay/comparison.ts)
+        ...(replay ? REPLAY_DIFF_OPTIONS : { labels: { a: 'A', b: 'B' } }),
         // the browser view virtualises the timeline; show it whole up to a size a page handles
         fullTimelineMax: 5000,
       },

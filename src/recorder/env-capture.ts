@@ -2,13 +2,13 @@ import type { EnvRead } from '../events/payloads.js';
 import { isProcessControlEnvName } from '../events/env-names.js';
 import { agentRun, INTERNAL, runStorage } from './context.js';
 import { redactString, redactUrl } from './redact.js';
-import type { RunState } from './run.js';
+import { type RunState, sameEnvRead } from './run.js';
 import { acquireShared, shared } from './shared.js';
 
 /**
  * The environment as a recorded input, like the clock: while installed, `process.env` is a transparent Proxy that
  * notes the first read of each variable by agent code — its value, that it was absent, or (for credentials) only that
- * it was present. A replay then gives the agent exactly those variables (src/replay/env.ts), so an agent configured
+ * it was present — and any later read that sees it changed (the replay serves the last). A replay then gives the agent exactly those variables (src/replay/env.ts), so an agent configured
  * by `LLM_URL`, `MODEL` or a feature flag builds the same requests again, and nothing from the replaying host leaks in.
  *
  * Reads made outside any run (a client built at module load, before `recorder.run`) are kept process-wide and given
@@ -69,12 +69,14 @@ function note(name: string, value: string | undefined, trap: (...args: never[]) 
   if (shared.suppressDepth > 0 || runStorage.getStore() === INTERNAL) return;
   if (isProcessControlEnvName(name) || denied(name)) return;
   const run = agentRun() as RunState | undefined;
-  if (run) {
-    if (run.config.captureEnvironment === false || run.hasEnvRead(name) || readByNonAgentCode(trap)) return;
-    run.recordEnvRead(name, envReadOf(name, value));
-    return;
-  }
-  if (!ambient.has(name) && !readByNonAgentCode(trap)) ambient.set(name, envReadOf(name, value));
+  if (run && run.config.captureEnvironment === false) return;
+  const read = envReadOf(name, value);
+  // a read that says what the last recorded one said is not news (and costs no stack)
+  const last = run ? run.lastEnvRead(name) : ambient.get(name);
+  if (last !== undefined && sameEnvRead(last, read)) return;
+  if (readByNonAgentCode(trap)) return;
+  if (run) run.recordEnvRead(name, read);
+  else ambient.set(name, read);
 }
 
 function installEnvProxy(): () => void {

@@ -119,7 +119,8 @@ export class RunState {
   private readonly nd = new Map<NondeterminismSource, Array<number | string>>();
   /** environment variables read since the last drain, and every name read so far (first read wins) */
   private envPending = new Map<string, EnvRead>();
-  private readonly envSeen = new Set<string>();
+  /** the last recorded read of each variable: a read that sees another value is recorded again */
+  private readonly envSeen = new Map<string, EnvRead>();
   private ndCount = 0;
 
   constructor(
@@ -197,17 +198,22 @@ export class RunState {
     if (values.length >= ND_MAX_VALUES) this.drainNondeterminism();
   }
 
-  /** Whether this run has recorded a read of `name` already. */
-  hasEnvRead(name: string): boolean {
-    return this.envSeen.has(name);
+  /** The last recorded read of `name` in this run, if any. */
+  lastEnvRead(name: string): EnvRead | undefined {
+    return this.envSeen.get(name);
   }
 
-  /** The first read of an environment variable in this run (env-capture.ts); later reads of it are not recorded. */
+  /**
+   * A read of an environment variable in this run (env-capture.ts): the first read, and any later read that sees a
+   * different value (the process set or removed it meanwhile); the replay serves the last one recorded.
+   */
   recordEnvRead(name: string, read: EnvRead): void {
-    if (!this.active || this.envSeen.has(name)) return;
-    this.envSeen.add(name);
+    if (!this.active) return;
+    const last = this.envSeen.get(name);
+    if (last !== undefined && sameEnvRead(last, read)) return;
+    this.envSeen.set(name, read);
+    if (!this.envPending.has(name)) this.ndCount++;
     this.envPending.set(name, read);
-    this.ndCount++;
   }
 
   private drainNondeterminism(): void {
@@ -402,4 +408,10 @@ export class RunState {
     if (this.active) this.enqueueTerminal(t);
     this.active = false;
   }
+}
+
+/** Whether two recorded reads of a variable say the same thing. */
+export function sameEnvRead(a: EnvRead, b: EnvRead): boolean {
+  if ('value' in a || 'value' in b) return 'value' in a && 'value' in b && a.value === b.value;
+  return 'absent' in a === 'absent' in b;
 }

@@ -13,8 +13,9 @@ import type { ReplayMiss } from './hooks.js';
  *   identical  — the same events up to ids, timestamps and latencies: every compared field is equal once the ids
  *                minted per trace (eventId, seq, hashes), the timing (timestamps, latencies, durations, chunk timing)
  *                and the replay's link to its recording are set aside, and the nondeterminism events match;
+ *                and the replay's run context (its entry, environment and metadata: where it ran) are set aside;
  *   equivalent — equal once the policy's other ignored fields are set aside too (headers, provider-minted ids, host
- *                details, error stacks; for a replay also the entry, the recording environment and the run metadata);
+ *                details, error stacks);
  *   diverged   — anything else; firstDivergence names the first difference and its class.
  * A request the recording could not answer (a miss under `error` or `nearest`) makes the replay diverged even when
  * the events compare equal under the policy: it is added to the report as a difference of its own.
@@ -56,20 +57,27 @@ export const REPLAY_LABELS = { a: 'recording', b: 'replay' } as const;
  * may run a changed copy with --agent, or a checkout elsewhere), the recording environment and the run metadata —
  * is not a difference in what the agent did.
  */
+const REPLAY_CONTEXT_PATHS = ['payload.entry', 'payload.environment', 'payload.metadata'];
 export const REPLAY_DIFF_POLICY: NonNullable<DiffOptions['policy']> = {
-  types: { agent_started: { ignorePaths: ['payload.entry', 'payload.environment', 'payload.metadata'] } },
+  types: { agent_started: { ignorePaths: REPLAY_CONTEXT_PATHS } },
 };
+/** …and they do not make an unchanged agent's replay "equivalent" instead of "identical" */
+const REPLAY_SILENT_PATHS: NonNullable<DiffOptions['silentPaths']> = { agent_started: REPLAY_CONTEXT_PATHS };
+
+/** The diff options of every recording-vs-replay comparison (the inspector's diff view uses them too). */
+export const REPLAY_DIFF_OPTIONS = {
+  labels: REPLAY_LABELS,
+  policy: REPLAY_DIFF_POLICY,
+  timing: 'same',
+  silentPaths: REPLAY_SILENT_PATHS,
+} as const satisfies DiffOptions;
 
 export async function compareReplay(
   original: readonly StoredEvent[],
   replay: readonly StoredEvent[],
   misses: readonly ReplayMiss[] = [],
 ): Promise<ReplayComparison> {
-  const report = await diffTraces(original, replay, {
-    labels: REPLAY_LABELS,
-    policy: REPLAY_DIFF_POLICY,
-    timing: 'same',
-  });
+  const report = await diffTraces(original, replay, REPLAY_DIFF_OPTIONS);
   const drift = misses.find((m) => m.policy !== 'live');
   if (drift && report.verdict !== 'diverged') addMiss(report, drift, original);
   return { verdict: report.verdict, firstDivergence: divergenceOf(report), report };

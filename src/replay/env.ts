@@ -27,6 +27,8 @@ export interface ReplayEnv {
   placeholders: string[];
   /** the trace recorded environment reads (traces from older recorders did not) */
   recorded: boolean;
+  /** names the trace carried that configure a process, removed (sorted; the caller warns) */
+  dropped: string[];
 }
 
 /** What a credential the recording did not keep is replaced with, per provider convention. */
@@ -61,8 +63,10 @@ export function replayEnvironment(events: readonly StoredEvent[], options: Repla
       } else if ('redacted' in read) {
         env[name] = placeholderFor(name);
         placeholders.add(name);
-      } else if (!(name in env)) {
-        // read but unset: stays unset (a later read in another run of the trace may have seen it set)
+      } else {
+        // read while unset: unset for the replay too (the reads are in order; the last one is what the agent saw)
+        delete env[name];
+        placeholders.delete(name);
       }
     }
   }
@@ -80,12 +84,15 @@ export function replayEnvironment(events: readonly StoredEvent[], options: Repla
       placeholders.delete(name);
     }
   }
+  const dropped: string[] = [];
   for (const name of Object.keys(env)) {
-    if (isProcessControlEnvName(name) || denied(name)) {
+    const control = isProcessControlEnvName(name);
+    if (control || denied(name)) {
       delete env[name];
       placeholders.delete(name);
+      if (control) dropped.push(name);
     }
   }
   Object.assign(env, options.explicit ?? {});
-  return { env, placeholders: [...placeholders], recorded };
+  return { env, placeholders: [...placeholders], recorded, dropped: dropped.sort() };
 }

@@ -211,7 +211,9 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
   // (src/replay/env.ts, src/replay/sandbox/child-env.ts)
   const replayEnv = replayEnvironment(events, options.env ? { explicit: options.env } : {});
   const env = agentEnv(placeholderEnv(events), replayEnv.env);
-  const warning = droppedEnvWarning(env.dropped, `trace ${traceId}`);
+  // retrace's own settings (RETRACE_STORE, …) are in every recorded environment: dropping them is routine, not news
+  const dropped = [...new Set([...replayEnv.dropped, ...env.dropped])].filter((n) => !n.startsWith('RETRACE_')).sort();
+  const warning = droppedEnvWarning(dropped, `trace ${traceId}`);
   if (warning) process.emitWarning(warning, { code: 'RETRACE_ENV_DROPPED' });
   let launched: Awaited<ReturnType<typeof launchSandbox>>;
   try {

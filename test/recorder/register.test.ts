@@ -68,7 +68,10 @@ test('the script agent, unchanged, recorded as one trace with a preset trace id'
   });
   expect(started.payload.entry).toBeUndefined();
   // the entry is recorded relative to the project root (the repository here), so the trace replays on another checkout
-  expect(started.payload.environment.argv).toEqual(['fixtures/agents/script-agent.mjs', 'What is the capital of France?']);
+  expect(started.payload.environment.argv).toEqual([
+    'fixtures/agents/script-agent.mjs',
+    'What is the capital of France?',
+  ]);
   // allow-listed env only: no API key, no *_TOKEN even when listed, no PATH
   expect(started.payload.environment.env).toEqual({
     NODE_ENV: 'test',

@@ -160,7 +160,15 @@ describe('determinism', () => {
       ),
     ).toEqual(
       // env: the openai SDK's constructor reads its OPENAI_* settings (absent here), an input like the clock
-      new Set(['Date.now', 'Date', 'performance.now', 'Math.random', 'crypto.randomUUID', 'crypto.getRandomValues', 'env']),
+      new Set([
+        'Date.now',
+        'Date',
+        'performance.now',
+        'Math.random',
+        'crypto.randomUUID',
+        'crypto.getRandomValues',
+        'env',
+      ]),
     );
     const before = stub.requests.length;
     let first: Awaited<ReturnType<typeof readAll>> | undefined;

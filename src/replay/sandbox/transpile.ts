@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
-import { dirname, extname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SandboxStartError } from '../errors.js';
-import { loadEsbuild, OWN_NODE_MODULES, writeContentAddressed } from './runtime-bundle.js';
+import { loadEsbuild, OWN_NODE_MODULES, PACKAGE_ROOT, writeContentAddressed } from './runtime-bundle.js';
 
 /**
  * TypeScript agents are transpiled here, in the parent, with esbuild — not by a loader inside the sandbox, which
@@ -46,6 +46,14 @@ function pinLocation(source: string, file: string): string {
   }
   if (preamble.length > 0) out = `${preamble.join(' ')}\n${out}`;
   return out;
+}
+
+/** Built JavaScript of a package: anything under a node_modules folder, or agent-retrace's own dist (by path). */
+function isBuiltPackageCode(file: string): boolean {
+  if (!/\.(c|m)?js$/.test(file)) return false;
+  if (file.split(sep).includes('node_modules')) return true;
+  const rel = relative(join(PACKAGE_ROOT, 'dist'), file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
 export interface Transpiled {
@@ -102,6 +110,24 @@ export async function transpileAgent(entry: string, nodeModules: string | undefi
       },
       define: { require: '__retraceRequire' },
       plugins: [
+        {
+          // a package imported by path (a built agent-retrace, a workspace package's dist) is a package too: bundled,
+          // its lazily loaded backends' imports would be hoisted to the bundle's top and load at start
+          name: 'retrace-external-built-code',
+          setup(build: {
+            onResolve(
+              o: { filter: RegExp },
+              cb: (a: { path: string; resolveDir: string }) => { path: string; external: boolean } | undefined,
+            ): void;
+          }) {
+            build.onResolve({ filter: /^(\.{1,2}\/|\/|file:)/ }, (args) => {
+              const target = args.path.startsWith('file:')
+                ? fileURLToPath(args.path)
+                : resolve(args.resolveDir, args.path);
+              return isBuiltPackageCode(target) ? { path: target, external: true } : undefined;
+            });
+          },
+        },
         {
           name: 'retrace-pin-location',
           setup(build: {
