@@ -1,7 +1,8 @@
 import type * as z from 'zod';
-import { REPLAY_DIFF_OPTIONS } from '../replay/comparison.js';
+import { compareReplay } from '../replay/comparison.js';
 import { diffTraces } from '../diff/diff-traces.js';
 import { TraceNotFoundError } from '../errors.js';
+import type { StoredEvent } from '../events/envelope.js';
 import type { EventStore, TraceSummary } from '../store/types.js';
 import { asCurl } from './curl.js';
 import { ApiNotFoundError, ApiParamError } from './errors.js';
@@ -164,15 +165,22 @@ export class InspectApi {
       q.untilA !== undefined
         ? a.store.read(tenant, q.a, { toSeq: q.untilA })
         : { store: a.store, tenantId: tenant, traceId: q.a };
+    if (replay) {
+      // a replay beside its recording: the one comparison `retrace replay` prints (src/replay/comparison.ts)
+      const read = async (source: AsyncIterable<StoredEvent>) => {
+        const out: StoredEvent[] = [];
+        for await (const e of source) out.push(e);
+        return out;
+      };
+      const original = await read(a.store.read(tenant, q.a, q.untilA !== undefined ? { toSeq: q.untilA } : {}));
+      const replayed = await read(b.store.read(tenant, q.b));
+      return (await compareReplay(original, replayed, [], { fullTimelineMax: 5000 })).report;
+    }
     return diffTraces(
       aSource,
       { store: b.store, tenantId: tenant, traceId: q.b },
-      {
-        // a replay beside its recording: the comparison `retrace replay` prints (src/replay/comparison.ts)
-        ...(replay ? REPLAY_DIFF_OPTIONS : { labels: { a: 'A', b: 'B' } }),
-        // the browser view virtualises the timeline; show it whole up to a size a page handles
-        fullTimelineMax: 5000,
-      },
+      // the browser view virtualises the timeline; show it whole up to a size a page handles
+      { labels: { a: 'A', b: 'B' }, fullTimelineMax: 5000 },
     );
   }
 

@@ -22,7 +22,11 @@ const NETWORK_SCOPE = Symbol.for('agent-retrace.network-scope');
  */
 export class NetworkScope {
   readonly [NETWORK_SCOPE] = true;
-  constructor(readonly run: RunState) {}
+  constructor(
+    readonly run: RunState,
+    /** the tool call whose code made the fetch() call, if any */
+    readonly toolCallId?: string,
+  ) {}
 }
 
 function isNetworkScope(value: unknown): value is NetworkScope {
@@ -31,8 +35,35 @@ function isNetworkScope(value: unknown): value is NetworkScope {
   );
 }
 
+const TOOL_SCOPE = Symbol.for('agent-retrace.tool-scope');
+
+/**
+ * The code of a tool wrapped with recorder.tool(), running as part of `run`: what it records (its own HTTP, LLM calls,
+ * nested tools) names the tool_call as its parent, so a replay that answers the tool from the recording knows those
+ * events belong to the answer and are not expected again (src/replay/comparison.ts).
+ */
+export class ToolScope {
+  readonly [TOOL_SCOPE] = true;
+  constructor(
+    readonly run: RunState,
+    readonly callId: string,
+  ) {}
+}
+
+function isToolScope(value: unknown): value is ToolScope {
+  return typeof value === 'object' && value !== null && (value as { [TOOL_SCOPE]?: boolean })[TOOL_SCOPE] === true;
+}
+
 /** One per process, shared by every copy of agent-retrace (see shared.ts). */
-export const runStorage = shared.runStorage as AsyncLocalStorage<RunState | NetworkScope | typeof INTERNAL>;
+export const runStorage = shared.runStorage as AsyncLocalStorage<RunState | NetworkScope | ToolScope | typeof INTERNAL>;
+
+/** The tool call whose code is running now (also inside the network layer of its fetch calls), if any. */
+export function currentToolCall(): string | undefined {
+  const store = runStorage.getStore();
+  if (isToolScope(store)) return store.callId;
+  if (isNetworkScope(store)) return store.toolCallId;
+  return undefined;
+}
 
 export function setProcessRun(run: RunState | undefined): void {
   shared.processRun = run;
@@ -48,7 +79,7 @@ export function currentRun(): RunState | undefined {
   const store = runStorage.getStore();
   if (store === INTERNAL) return undefined;
   if (store !== undefined) {
-    const run = isNetworkScope(store) ? store.run : store;
+    const run = isNetworkScope(store) || isToolScope(store) ? store.run : store;
     return run.active ? run : undefined;
   }
   const processRun = getProcessRun();
@@ -69,14 +100,17 @@ export function agentRun(): RunState | undefined {
   if (shared.suppressDepth > 0) return undefined;
   const store = runStorage.getStore();
   if (store === INTERNAL || isNetworkScope(store)) return undefined;
-  if (store !== undefined) return store.active ? store : undefined;
+  if (store !== undefined) {
+    const run = isToolScope(store) ? store.run : store;
+    return run.active ? run : undefined;
+  }
   const processRun = getProcessRun();
   return processRun?.active ? processRun : undefined;
 }
 
 /** Runs fn as the network layer of a fetch() call made by `run`. */
 export function inNetwork<T>(run: RunState, fn: () => T): T {
-  return runStorage.run(new NetworkScope(run), fn);
+  return runStorage.run(new NetworkScope(run, currentToolCall()), fn);
 }
 
 /** Runs fn (and every async continuation it creates) outside of any run. */

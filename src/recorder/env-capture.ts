@@ -79,8 +79,30 @@ function note(name: string, value: string | undefined, trap: (...args: never[]) 
   else ambient.set(name, read);
 }
 
+/** the process's own environment object, behind the proxy */
+let realEnv: NodeJS.ProcessEnv | undefined;
+
+/**
+ * A request to a URL that a variable holds (`LLM_URL=http://gateway/v1` → a POST to http://gateway/v1/chat/…) was
+ * configured by that variable, whether or not the proxy saw the read: a client built before agent-retrace loaded
+ * read it before there was a proxy. Recorded as a read of it, so the replayed agent builds the same client.
+ */
+export function noteEnvBehindUrl(run: RunState, url: string): void {
+  if (run.config.captureEnvironment === false) return;
+  const env = realEnv ?? process.env;
+  for (const name of Object.keys(env)) {
+    const value = env[name];
+    if (value === undefined || !/^https?:\/\//i.test(value)) continue;
+    const base = value.replace(/\/+$/, '');
+    if (url !== base && !url.startsWith(`${base}/`) && !url.startsWith(`${base}?`)) continue;
+    if (isProcessControlEnvName(name) || denied(name) || run.lastEnvRead(name) !== undefined) continue;
+    run.recordEnvRead(name, envReadOf(name, value));
+  }
+}
+
 function installEnvProxy(): () => void {
   const real = process.env;
+  realEnv = real;
   denied = nameMatcher(real.RETRACE_ENV_DENY);
   const proxy = new Proxy(real, {
     get: function get(target, prop) {
@@ -104,6 +126,7 @@ function installEnvProxy(): () => void {
   process.env = proxy;
   return () => {
     if (process.env === proxy) process.env = real;
+    realEnv = undefined;
   };
 }
 

@@ -1,3 +1,4 @@
+import { noteEnvBehindUrl } from './env-capture.js';
 import { syncBuiltinESMExports } from 'node:module';
 import { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
@@ -13,7 +14,7 @@ import {
   type NormalizedRequest,
   type ParsedBody,
 } from '../hashing/index.js';
-import { currentRun, inNetwork, internal } from './context.js';
+import { currentRun, currentToolCall, inNetwork, internal } from './context.js';
 import { installDispatcherCapture, watchUncapturedRequests } from './dispatcher.js';
 import type { InterceptedRequest } from './hooks.js';
 import { outcomeFromJson, requestModel, requestWantsStream, StreamOutcome, type LlmOutcome } from './llm.js';
@@ -514,6 +515,8 @@ function beginExchange(
         };
   if (endpoint) run.totals.llmCalls++;
   else run.totals.httpCalls = (run.totals.httpCalls ?? 0) + 1;
+  // made by the code of a tool (recorder.tool): the tool_call is the request's parent (context.ts ToolScope)
+  const toolCall = currentToolCall();
   let requestEventId: string;
   let intercepted: InterceptedRequest | undefined;
   if (run.hooks) {
@@ -521,7 +524,9 @@ function beginExchange(
     const k = key();
     const e = payload(k);
     requestEventId =
-      e.type === 'llm_request' ? run.emit('llm_request', e.payload) : run.emit('http_request', e.payload);
+      e.type === 'llm_request'
+        ? run.emit('llm_request', e.payload, toolCall)
+        : run.emit('http_request', e.payload, toolCall);
     intercepted = {
       method,
       url,
@@ -537,9 +542,10 @@ function beginExchange(
   } else {
     // record: nothing the agent waits for needs the key; the writer computes it (builders run in trace order, so the
     // occurrence of each request hash is counted in the order the requests were made)
+    noteEnvBehindUrl(run, url);
     requestEventId = endpoint
-      ? run.emitLater('llm_request', () => payload(key()).payload as PayloadInputOf<'llm_request'>)
-      : run.emitLater('http_request', () => payload(key()).payload as PayloadInputOf<'http_request'>);
+      ? run.emitLater('llm_request', () => payload(key()).payload as PayloadInputOf<'llm_request'>, toolCall)
+      : run.emitLater('http_request', () => payload(key()).payload as PayloadInputOf<'http_request'>, toolCall);
   }
   const exchange = new Exchange({
     run,

@@ -11,7 +11,7 @@ import {
 } from '../hashing/index.js';
 import { openStore } from '../store/open-store.js';
 import type { AppendOptions, AppendResult, EventStore } from '../store/types.js';
-import { currentRun, internal, runStorage, setProcessRun, suppressed } from './context.js';
+import { currentRun, currentToolCall, internal, runStorage, setProcessRun, suppressed, ToolScope } from './context.js';
 import { allowListedEnv, environment } from './environment.js';
 import { acquireEnvCapture, ambientEnvReads } from './env-capture.js';
 import { projectEntry } from './project-root.js';
@@ -286,13 +286,11 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       const argsHash = toolArgsHash(name, redactArgs(argsValue));
       const occurrence = run.toolOccurrences.next(`${name}\u0000${argsHash}`);
       run.totals.toolCalls++;
-      const callId = run.emit('tool_call', {
-        tool: name,
-        args: toJsonSafe(argsValue) ?? null,
-        argsHash,
-        occurrence,
-        ...(pure ? { pure } : {}),
-      });
+      const callId = run.emit(
+        'tool_call',
+        { tool: name, args: toJsonSafe(argsValue) ?? null, argsHash, occurrence, ...(pure ? { pure } : {}) },
+        currentToolCall(),
+      );
       const latency = () => Math.max(0, Math.round((originalPerformanceNow() - started) * 1000) / 1000);
       // when the tool was called relative to the run: a replay releases concurrent tool answers in recorded order
       const startMs = Math.max(0, Math.round((started - run.startedAt) * 1000) / 1000);
@@ -318,7 +316,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
         }
       }
       try {
-        const result = (await runStorage.run(run, () => fn(...args))) as Awaited<R>;
+        const result = (await runStorage.run(new ToolScope(run, callId), () => fn(...args))) as Awaited<R>;
         run.emit('tool_response', { tool: name, result: toJsonSafe(result), latencyMs: latency(), startMs }, callId);
         return result;
       } catch (err) {

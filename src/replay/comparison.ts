@@ -76,11 +76,82 @@ export async function compareReplay(
   original: readonly StoredEvent[],
   replay: readonly StoredEvent[],
   misses: readonly ReplayMiss[] = [],
+  /** how the report is laid out (not what is compared) */
+  layout: Pick<DiffOptions, 'fullTimelineMax' | 'context' | 'maxInlineBytes'> = {},
 ): Promise<ReplayComparison> {
-  const report = await diffTraces(original, replay, REPLAY_DIFF_OPTIONS);
+  const report = await diffTraces(withoutServedToolInternals(original, replay), replay, {
+    ...REPLAY_DIFF_OPTIONS,
+    ...layout,
+  });
   const drift = misses.find((m) => m.policy !== 'live');
   if (drift && report.verdict !== 'diverged') addMiss(report, drift, original);
   return { verdict: report.verdict, firstDivergence: divergenceOf(report), report };
+}
+
+/**
+ * The recording without what happened inside tool calls the replay answered from it: a tool served from the recording
+ * does not run, so the HTTP, LLM calls and nested tools its code made (events whose parent is that tool_call,
+ * src/recorder/context.ts ToolScope) are part of the answer, not requests the replay should make again. A tool the
+ * replay ran for real (its replayed tool_call has children of its own) keeps them, and they are compared.
+ */
+export function withoutServedToolInternals(
+  original: readonly StoredEvent[],
+  replay: readonly StoredEvent[],
+): readonly StoredEvent[] {
+  const keyOf = (e: StoredEvent): string | undefined =>
+    e.type === 'tool_call' ? `${e.payload.tool}\u0000${e.payload.argsHash}\u0000${e.payload.occurrence}` : undefined;
+  const parents = new Set<string>();
+  for (const e of original) if (e.parentEventId !== undefined) parents.add(e.parentEventId);
+  if (!original.some((e) => e.type === 'tool_call' && parents.has(e.eventId))) return original;
+  // replayed tool calls that ran (something other than their own tool_response names them as parent)
+  const replayCalls = new Map<string, string>();
+  for (const e of replay) {
+    const key = keyOf(e);
+    if (key !== undefined) replayCalls.set(e.eventId, key);
+  }
+  const ran = new Set<string>();
+  for (const e of replay) {
+    const key = e.parentEventId !== undefined ? replayCalls.get(e.parentEventId) : undefined;
+    if (key !== undefined && e.type !== 'tool_response') ran.add(key);
+  }
+  const served = new Set<string>();
+  for (const e of original) {
+    const key = keyOf(e);
+    if (key !== undefined && !ran.has(key)) served.add(e.eventId);
+  }
+  const dropped = new Set<string>();
+  const less = { llmCalls: 0, toolCalls: 0, httpCalls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+  const kept = original.filter((e) => {
+    const parent = e.parentEventId;
+    if (parent === undefined) return true;
+    const inside = dropped.has(parent) || (served.has(parent) && e.type !== 'tool_response');
+    if (!inside) return true;
+    dropped.add(e.eventId);
+    if (e.type === 'llm_request') less.llmCalls++;
+    else if (e.type === 'tool_call') less.toolCalls++;
+    else if (e.type === 'http_request') less.httpCalls++;
+    else if (e.type === 'llm_response') {
+      less.inputTokens += e.payload.usage?.inputTokens ?? 0;
+      less.outputTokens += e.payload.usage?.outputTokens ?? 0;
+      less.costUsd += e.payload.costUsd ?? 0;
+    }
+    return false;
+  });
+  // the run's totals counted those calls too: the replay, which did not make them, is compared without them
+  return kept.map((e) => {
+    if (e.type !== 'agent_completed' && e.type !== 'agent_failed') return e;
+    const t = e.payload.totals;
+    const totals = {
+      ...t,
+      llmCalls: Math.max(0, t.llmCalls - less.llmCalls),
+      toolCalls: Math.max(0, t.toolCalls - less.toolCalls),
+      ...(t.httpCalls !== undefined ? { httpCalls: Math.max(0, t.httpCalls - less.httpCalls) } : {}),
+      inputTokens: Math.max(0, t.inputTokens - less.inputTokens),
+      outputTokens: Math.max(0, t.outputTokens - less.outputTokens),
+      costUsd: Math.max(0, Math.round((t.costUsd - less.costUsd) * 1e9) / 1e9),
+    };
+    return { ...e, payload: { ...e.payload, totals } } as StoredEvent;
+  });
 }
 
 /** A miss the events do not show (the policy ignores the field that changed the request key) as a difference. */

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
-import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SandboxStartError } from '../errors.js';
 import { loadEsbuild, OWN_NODE_MODULES, PACKAGE_ROOT, writeContentAddressed } from './runtime-bundle.js';
@@ -54,6 +54,31 @@ function isBuiltPackageCode(file: string): boolean {
   if (file.split(sep).includes('node_modules')) return true;
   const rel = relative(join(PACKAGE_ROOT, 'dist'), file);
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
+
+/** The file a package's import of itself by name (`name` or `name/sub`) means, through its `exports` map. */
+function selfReference(specifier: string, fromDir: string): string | undefined {
+  for (let dir = fromDir; ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      let pkg: { name?: unknown; exports?: unknown };
+      try {
+        pkg = JSON.parse(readFileSync(manifest, 'utf8')) as typeof pkg;
+      } catch {
+        return undefined;
+      }
+      if (typeof pkg.name !== 'string' || (specifier !== pkg.name && !specifier.startsWith(`${pkg.name}/`)))
+        return undefined;
+      const subpath = `.${specifier.slice(pkg.name.length)}`;
+      const exportsMap = typeof pkg.exports === 'string' ? { '.': pkg.exports } : pkg.exports;
+      if (!exportsMap || typeof exportsMap !== 'object') return undefined;
+      const entry = (exportsMap as Record<string, unknown>)[subpath];
+      const conditions = entry as Record<string, unknown> | undefined;
+      const file = typeof entry === 'string' ? entry : (conditions?.import ?? conditions?.node ?? conditions?.default);
+      return typeof file === 'string' ? resolve(dir, file) : undefined;
+    }
+    if (dirname(dir) === dir || basename(dir) === 'node_modules') return undefined;
+  }
 }
 
 export interface Transpiled {
@@ -120,6 +145,12 @@ export async function transpileAgent(entry: string, nodeModules: string | undefi
               cb: (a: { path: string; resolveDir: string }) => { path: string; external: boolean } | undefined,
             ): void;
           }) {
+            // the package importing itself by name (an agent inside its own package, a monorepo): resolved here
+            // through its exports, since the bundle lives in a cache folder outside that package's scope
+            build.onResolve({ filter: /^[@a-z0-9]/i }, (args) => {
+              const target = selfReference(args.path, args.resolveDir);
+              return target ? { path: target, external: true } : undefined;
+            });
             build.onResolve({ filter: /^(\.{1,2}\/|\/|file:)/ }, (args) => {
               const target = args.path.startsWith('file:')
                 ? fileURLToPath(args.path)
