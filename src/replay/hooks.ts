@@ -221,6 +221,7 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
         error: rec.error,
         interrupted: rec.interrupted,
         signal,
+        contentType: headers['content-type'],
       });
       return new Response_(stream, init);
     }

@@ -1,5 +1,6 @@
 import { errorFromInfo } from '../recorder/serialize.js';
 import type { ErrorInfo, Interruption, StreamChunk } from '../events/payloads.js';
+import { wireChunk } from '../providers/index.js';
 import type { ArrivalTicket } from './arrivals.js';
 
 /**
@@ -46,6 +47,8 @@ export interface TimedStreamInit {
   error?: ErrorInfo | undefined;
   interrupted?: Interruption | undefined;
   signal?: AbortSignal | undefined;
+  /** the response's content type: chunks are framed for it (SSE as recorded; AWS event-stream re-framed) */
+  contentType?: string | undefined;
 }
 
 export function timedStream(init: TimedStreamInit): ReadableStream<Uint8Array> {
@@ -69,7 +72,8 @@ export function timedStream(init: TimedStreamInit): ReadableStream<Uint8Array> {
           const ticket = init.chunkTickets[k];
           if (ticket) await ticket.promise;
           if (finished) return;
-          controller.enqueue(encoder.encode((init.chunks[k] as StreamChunk).data));
+          const wire = wireChunk(init.contentType, (init.chunks[k] as StreamChunk).data);
+          controller.enqueue(typeof wire === 'string' ? encoder.encode(wire) : wire);
         }
         if (init.end) await init.end.promise;
         if (finished) return;

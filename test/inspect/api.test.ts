@@ -234,7 +234,7 @@ describe('replays and diffs', () => {
     const diff = await get<DiffReport>(`/api/diff?a=${forked.diff!.a}&b=${forked.diff!.b}`);
     expect(diff.status).toBe(200);
     expect(diff.body.verdict).toBe('diverged');
-    expect(diff.body.a.label).toBe('recorded');
+    expect(diff.body.a.label).toBe('recording'); // the labels of the one replay comparison (src/replay/comparison.ts)
     expect(diff.body.firstDivergence?.a?.seq).toBe(response.seq);
     const unchanged = await get<DiffReport>(`/api/diff?a=${same.diff!.a}&b=${same.diff!.b}`);
     expect(unchanged.body.verdict).not.toBe('diverged');

@@ -21,6 +21,8 @@ let rec: RecordedStore;
 let ui: RunningUi;
 let browser: Browser;
 let finalAnswer: string;
+/** seq of the refund_order tool call in the refund run */
+let refundCallSeq = -1;
 
 async function launch(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium.`);
@@ -43,8 +45,10 @@ beforeAll(async () => {
     throw new Error('dist/ is not built: run `npm run build` first.');
   rec = await recordStore();
   const store = await openStore(rec.url);
-  for await (const e of store.read(TENANT, rec.refund))
+  for await (const e of store.read(TENANT, rec.refund)) {
     if (e.type === 'agent_completed') finalAnswer = (e.payload.output as { answer: string }).answer;
+    if (e.type === 'tool_call' && e.payload.tool === 'refund_order') refundCallSeq = e.seq;
+  }
   await store.close();
   ui = await startUi(['--store', rec.url, '--tenant', TENANT, 'ui', '--port', '0']);
   browser = await launch();
@@ -116,7 +120,7 @@ describe('retrace ui in a browser', () => {
     await page.getByTestId('steps').focus();
     await page.keyboard.press('ArrowDown');
     await expect.poll(() => detail.locator('h2').textContent()).toContain('tool_call');
-    expect(page.url()).toMatch(/\?seq=13$/);
+    expect(page.url()).toMatch(new RegExp(`\\?seq=${refundCallSeq}$`));
 
     // the assistant's final answer, rendered as a message
     await llmSteps.nth(2).click();
