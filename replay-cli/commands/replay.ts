@@ -55,7 +55,10 @@ async function printResult(
   const lines = [
     `replay    ${result.replayTraceId} (of ${input.traceId})`,
     `verdict   ${result.verdict}`,
-    `outcome   ${result.outcome}${result.error ? ` (${result.error.name}: ${result.error.message})` : ''}`,
+    // a replay stopped by a request the recording cannot answer says so; the agent's error is what followed from it
+    result.misses.some((m) => m.policy === 'error')
+      ? `outcome   ${result.outcome}: request not in the recording${result.error ? ` (the agent then ended with ${result.error.name}: ${result.error.message})` : ''}`
+      : `outcome   ${result.outcome}${result.error ? ` (${result.error.name}: ${result.error.message})` : ''}`,
   ];
   if (result.firstDivergence) lines.push(`first divergence: ${result.firstDivergence.message}`);
   if (result.misses.length > 0) {

@@ -84,7 +84,7 @@ export async function compareReplay(
     ...layout,
   });
   const drift = misses.find((m) => m.policy !== 'live');
-  if (drift && report.verdict !== 'diverged') addMiss(report, drift, original);
+  if (drift) addMiss(report, drift, original, replay);
   return { verdict: report.verdict, firstDivergence: divergenceOf(report), report };
 }
 
@@ -154,32 +154,73 @@ export function withoutServedToolInternals(
   });
 }
 
-/** A miss the events do not show (the policy ignores the field that changed the request key) as a difference. */
-function addMiss(report: DiffReport, miss: ReplayMiss, original: readonly StoredEvent[]): void {
+/**
+ * A request the recording cannot answer is the first divergence, whatever the events show after it: under `error` the
+ * replay stopped there, so what the agent did next (an SDK retrying the failed call, an error path) follows from the
+ * miss. The retries of the missed request and their answers are folded into the one finding instead of standing as
+ * extra events of their own ("control flow"); every other difference is kept after it.
+ */
+function addMiss(
+  report: DiffReport,
+  miss: ReplayMiss,
+  original: readonly StoredEvent[],
+  replay: readonly StoredEvent[],
+): void {
   const recorded = miss.nearest ? original.find((e) => e.seq === miss.nearest?.seq) : undefined;
   const a: EventRef | null = recorded
     ? { index: original.indexOf(recorded), seq: recorded.seq, type: recorded.type, label: labelOf(recorded) }
     : null;
+  // the missed request in the replay, its retries (the same request key) and what answered them
+  const hash = miss.request.requestHash;
+  const retryIds = new Set<string>();
+  const retrySeqs = new Set<number>();
+  let missed: StoredEvent | undefined;
+  if (hash !== undefined)
+    for (const e of replay) {
+      const isRequest = (e.type === 'llm_request' || e.type === 'http_request') && e.payload.requestHash === hash;
+      if (isRequest || (e.parentEventId !== undefined && retryIds.has(e.parentEventId))) {
+        if (isRequest) missed ??= e;
+        retryIds.add(e.eventId);
+        retrySeqs.add(e.seq);
+      }
+    }
+  const b: EventRef | null = missed
+    ? { index: replay.indexOf(missed), seq: missed.seq, type: missed.type, label: labelOf(missed) }
+    : null;
+  // every difference the retries (and the missed request itself) account for, aligned against whatever they met
+  const folded = report.differences.filter((d) => d.b !== null && retrySeqs.has(d.b.seq));
+  let requests = 0;
+  for (const e of replay)
+    if (retryIds.has(e.eventId) && (e.type === 'llm_request' || e.type === 'http_request')) requests++;
+  const retries = Math.max(0, requests - 1);
+  const sentence = `request not in the recording: ${miss.message}${retries > 0 ? ` (${retries} retr${retries === 1 ? 'y' : 'ies'} of it folded into this finding)` : ''}`;
   const difference: Difference = {
-    id: report.differences.length + 1,
+    id: 1,
     class: miss.kind === 'tool' ? 'tool-argument-drift' : 'prompt-drift',
     change: 'changed',
     a,
-    b: null,
-    sentence: miss.message,
+    b,
+    sentence,
     paths: [...new Set(miss.diff.map((op) => op.path))],
     patch: miss.diff,
   };
-  report.differences.push(difference);
-  report.classCounts[difference.class] = (report.classCounts[difference.class] ?? 0) + 1;
+  // renumber: the miss first, the differences that remain after it
+  const foldedIds = new Set(folded.map((d) => d.id));
+  const renumbered = new Map<number, number>();
+  const kept = report.differences.filter((d) => !foldedIds.has(d.id));
+  kept.forEach((d, i) => renumbered.set(d.id, i + 2));
+  report.differences = [difference, ...kept.map((d) => ({ ...d, id: renumbered.get(d.id) as number }))];
+  for (const row of report.timeline)
+    if (row.kind === 'event')
+      row.differenceIds = row.differenceIds.flatMap((id) => {
+        const to = renumbered.get(id);
+        return to === undefined ? [] : [to];
+      });
+  const counts: DiffReport['classCounts'] = {};
+  for (const d of report.differences) counts[d.class] = (counts[d.class] ?? 0) + 1;
+  report.classCounts = counts;
   report.verdict = 'diverged';
-  report.firstDivergence = {
-    differenceId: difference.id,
-    class: difference.class,
-    a,
-    b: null,
-    sentence: miss.message,
-  };
+  report.firstDivergence = { differenceId: 1, class: difference.class, a, b, sentence };
   report.summary = `The runs diverge: the replay made a request the recording cannot answer. ${miss.message}`;
 }
 

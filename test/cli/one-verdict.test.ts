@@ -59,6 +59,7 @@ afterAll(() => st.cleanup());
 interface Outputs {
   textVerdict: string;
   textFirst: string | null;
+  textOutcome: string | null;
   json: { verdict: string; firstDivergence: { message: string; class: string } | null };
   report: ReturnType<typeof DiffReportSchema.parse>;
   junitFailure: string | null;
@@ -95,6 +96,7 @@ async function allOutputs(agent: string, tag: string): Promise<Outputs> {
   return {
     textVerdict: /^verdict\s+(\S+)/m.exec(text.stdout)?.[1] ?? '(none)',
     textFirst: /^first divergence: (.*)$/m.exec(text.stdout)?.[1] ?? null,
+    textOutcome: /^outcome\s+(.*)$/m.exec(text.stdout)?.[1] ?? null,
     json: JSON.parse(json.stdout) as Outputs['json'],
     report: DiffReportSchema.parse(JSON.parse(readFileSync(reportPath, 'utf8'))),
     junitFailure:
@@ -137,5 +139,8 @@ describe('one verdict across replay, replay --json, the --report file and ci JUn
     expect(o.textFirst).toBe(sentence);
     expect(o.ciFirst).toBe(sentence);
     expect(o.junitFailure).toBe(sentence);
+    // the changed prompt is a request the recording cannot answer: the outcome and the finding say so
+    expect(o.textOutcome).toMatch(/^failed: request not in the recording/);
+    expect(sentence).toMatch(/^request not in the recording: /);
   });
 });

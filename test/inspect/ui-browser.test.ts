@@ -23,6 +23,8 @@ let browser: Browser;
 let finalAnswer: string;
 /** seq of the refund_order tool call in the refund run */
 let refundCallSeq = -1;
+/** seq of the first LLM call's response: "replay to here" on that call replays up to it */
+let firstResponseSeq = -1;
 
 async function launch(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium.`);
@@ -48,6 +50,7 @@ beforeAll(async () => {
   for await (const e of store.read(TENANT, rec.refund)) {
     if (e.type === 'agent_completed') finalAnswer = (e.payload.output as { answer: string }).answer;
     if (e.type === 'tool_call' && e.payload.tool === 'refund_order') refundCallSeq = e.seq;
+    if (e.type === 'llm_response' && firstResponseSeq < 0) firstResponseSeq = e.seq;
   }
   await store.close();
   ui = await startUi(['--store', rec.url, '--tenant', TENANT, 'ui', '--port', '0']);
@@ -142,7 +145,7 @@ describe('retrace ui in a browser', () => {
     const verdict = page.getByTestId('verdict');
     await verdict.waitFor();
     expect(await verdict.textContent()).toMatch(/Runs (identical|equivalent)/);
-    expect(page.url()).toContain('untilA=4');
+    expect(page.url()).toContain(`untilA=${firstResponseSeq}`);
 
     // fork: edit the final answer and replay from there
     await page.goto(`${ui.url}trace/${rec.refund}`);

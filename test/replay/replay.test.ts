@@ -233,6 +233,17 @@ describe('divergence: a changed prompt in a copy of the agent', () => {
     expect(strict.outcome).toBe('failed');
     // the SDK wraps the refused request the way it wraps a network error
     expect(strict.error?.message).toBe('Connection error.');
+    // the miss is the finding: named as such, first, and the SDK's two retries of it are folded in, not reported as
+    // extra llm_requests (control flow)
+    expect(strict.firstDivergence?.message).toMatch(
+      /^request not in the recording: Request #0 .* \(2 retries of it folded/,
+    );
+    const replayed = await readAll(store, TENANT, strict.replayTraceId);
+    expect(replayed.filter((e) => e.type === 'llm_request')).toHaveLength(3);
+    expect(strict.firstDivergence?.replaySeq).toBe(replayed.find((e) => e.type === 'llm_request')!.seq);
+    expect(strict.diffReport.differences.filter((d) => d.b?.type === 'llm_request' && d.change === 'added')).toEqual(
+      [],
+    );
 
     const nearest = await replay(traceId, { agent, onMiss: 'nearest' });
     expect(nearest.verdict).toBe('diverged');
