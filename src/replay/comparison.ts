@@ -208,7 +208,7 @@ function addMiss(
   const foldedIds = new Set(folded.map((d) => d.id));
   const renumbered = new Map<number, number>();
   const kept = report.differences.filter((d) => !foldedIds.has(d.id));
-  kept.forEach((d, i) => renumbered.set(d.id, i + 2));
+  for (const [i, d] of kept.entries()) renumbered.set(d.id, i + 2);
   report.differences = [difference, ...kept.map((d) => ({ ...d, id: renumbered.get(d.id) as number }))];
   for (const row of report.timeline)
     if (row.kind === 'event')
