@@ -1,48 +1,66 @@
 import { Command, Option } from 'commander';
-import { registerArchive } from './commands/archive.js';
-import { registerCi } from './commands/ci.js';
-import { registerCollect } from './commands/collect.js';
-import { registerDiff } from './commands/diff.js';
-import { registerExport } from './commands/export.js';
-import { registerImport } from './commands/import.js';
-import { registerList } from './commands/list.js';
-import { registerRecord } from './commands/record.js';
-import { registerReplay } from './commands/replay.js';
-import { registerScan } from './commands/scan.js';
-import { registerShow } from './commands/show.js';
-import { registerStub } from './commands/stub.js';
+import type { CommandContext, CliIo } from './context.js';
 import type { Bind, RegisterCommand } from './commands/types.js';
-import { registerUi } from './commands/ui.js';
-import { registerVerify } from './commands/verify.js';
-import { registerVersion } from './commands/version.js';
-import { CommandContext, type CliIo } from './context.js';
-import { EXIT, handleError } from './errors.js';
-import { parseGlobalOptions } from './options.js';
 import { packageVersion } from './version.js';
 
 /**
  * Builds the commander program and runs it. `runCli` never exits and never throws: it returns the exit code, which
  * main.ts passes to process.exit. That keeps the CLI testable in-process and puts the exit in exactly one place.
+ *
+ * Start-up cost is paid per command: a command file (and the library it pulls in: zod schemas, stores, the replay
+ * engine) is imported only when argv names that command; help and unknown commands load them all, `--version` none.
  */
 
+type Loader = () => Promise<RegisterCommand>;
+
 /** One line per command file; a command is listed here only once it works end to end. */
-const COMMANDS: readonly RegisterCommand[] = [
-  registerRecord,
-  registerList,
-  registerShow,
-  registerReplay,
-  registerDiff,
-  registerExport,
-  registerImport,
-  registerVerify,
-  registerArchive,
-  registerCi,
-  registerScan,
-  registerStub,
-  registerVersion,
-  registerUi,
-  registerCollect,
+const COMMANDS: ReadonlyArray<readonly [name: string, load: Loader]> = [
+  ['record', async () => (await import('./commands/record.js')).registerRecord],
+  ['list', async () => (await import('./commands/list.js')).registerList],
+  ['show', async () => (await import('./commands/show.js')).registerShow],
+  ['replay', async () => (await import('./commands/replay.js')).registerReplay],
+  ['diff', async () => (await import('./commands/diff.js')).registerDiff],
+  ['export', async () => (await import('./commands/export.js')).registerExport],
+  ['import', async () => (await import('./commands/import.js')).registerImport],
+  ['verify', async () => (await import('./commands/verify.js')).registerVerify],
+  ['archive', async () => (await import('./commands/archive.js')).registerArchive],
+  ['ci', async () => (await import('./commands/ci.js')).registerCi],
+  ['scan', async () => (await import('./commands/scan.js')).registerScan],
+  ['stub', async () => (await import('./commands/stub.js')).registerStub],
+  ['version', async () => (await import('./commands/version.js')).registerVersion],
+  ['ui', async () => (await import('./commands/ui.js')).registerUi],
+  ['collect', async () => (await import('./commands/collect.js')).registerCollect],
 ];
+const COMMAND_NAMES = COMMANDS.map(([name]) => name);
+
+/** Global options that take a value (the word after them is not the command). */
+const GLOBAL_WITH_VALUE = new Set(['--store', '--tenant']);
+
+/**
+ * Which commands argv needs registered: the one it names; none for a bare --version; all of them for help, no
+ * command or an unknown one (help lists them, the error suggests the nearest).
+ */
+export function commandsFor(argv: readonly string[]): readonly string[] {
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i] as string;
+    if (word === '--') break;
+    if (GLOBAL_WITH_VALUE.has(word)) {
+      i++;
+      continue;
+    }
+    if (word.startsWith('-')) {
+      if (word === '-h' || word === '--help') return COMMAND_NAMES;
+      if (word === '-V' || word === '--version') return [];
+      continue;
+    }
+    if (word === 'help') {
+      const next = argv[i + 1];
+      return next !== undefined && COMMAND_NAMES.includes(next) ? [next] : COMMAND_NAMES;
+    }
+    return COMMAND_NAMES.includes(word) ? [word] : COMMAND_NAMES;
+  }
+  return COMMAND_NAMES;
+}
 
 const HELP_FOOTER = `
 Store URLs (--store or RETRACE_STORE):
@@ -72,7 +90,11 @@ Examples:
   $ retrace stub --port 8787
   $ retrace ui --open`;
 
-export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Command {
+export async function buildProgram(
+  io: CliIo,
+  onExitCode: (code: number) => void,
+  commands: readonly string[] = COMMAND_NAMES,
+): Promise<Command> {
   const program = new Command('retrace');
   program
     .description(
@@ -99,27 +121,37 @@ export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Com
     async (...params) => {
       // commander passes (...arguments, options, command); the command knows its arguments and options itself
       const command = params[params.length - 1] as Command;
-      const ctx = new CommandContext(parseGlobalOptions(command.optsWithGlobals()), io);
+      const [{ CommandContext: Context }, { parseGlobalOptions }] = await Promise.all([
+        import('./context.js'),
+        import('./options.js'),
+      ]);
+      const ctx: CommandContext = new Context(parseGlobalOptions(command.optsWithGlobals()), io);
       onExitCode(await action(ctx, { args: command.processedArgs as unknown[], options: command.opts() }));
     };
-  for (const register of COMMANDS) register(program, bind);
+  const registers = await Promise.all(COMMANDS.filter(([name]) => commands.includes(name)).map(([, load]) => load()));
+  for (const register of registers) register(program, bind);
   return program;
 }
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  let exitCode: number = EXIT.ok;
-  const program = buildProgram(io, (code) => {
-    exitCode = code;
-  });
+  let exitCode = 0;
   try {
+    const program = await buildProgram(
+      io,
+      (code) => {
+        exitCode = code;
+      },
+      commandsFor(argv),
+    );
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
   } catch (err) {
+    const { handleError } = await import('./errors.js');
     return handleError(err, io.stderr, {
       // scanned from argv because the error may come before (or from) option parsing
       debug: argv.includes('--debug') || process.env.RETRACE_DEBUG === '1',
       argv,
-      commands: program.commands.map((c) => c.name()),
+      commands: COMMAND_NAMES,
     });
   }
 }

@@ -166,10 +166,6 @@ function addMiss(
   original: readonly StoredEvent[],
   replay: readonly StoredEvent[],
 ): void {
-  const recorded = miss.nearest ? original.find((e) => e.seq === miss.nearest?.seq) : undefined;
-  const a: EventRef | null = recorded
-    ? { index: original.indexOf(recorded), seq: recorded.seq, type: recorded.type, label: labelOf(recorded) }
-    : null;
   // the missed request in the replay, its retries (the same request key) and what answered them
   const hash = miss.request.requestHash;
   const retryIds = new Set<string>();
@@ -187,16 +183,33 @@ function addMiss(
   const b: EventRef | null = missed
     ? { index: replay.indexOf(missed), seq: missed.seq, type: missed.type, label: labelOf(missed) }
     : null;
+  // where the diff put the missed request: beside a recorded request that it changes (its class, e.g. prompt drift),
+  // or as an extra call the recording does not have at that point (control flow); the nearest recorded request when
+  // the events do not show it (the policy ignores the field that changed the key)
+  const row = b ? report.timeline.find((r) => r.kind === 'event' && r.b !== null && r.b.seq === b.seq) : undefined;
+  const aligned = row?.kind === 'event' ? row : undefined;
+  const own = aligned ? report.differences.find((d) => aligned.differenceIds.includes(d.id)) : undefined;
+  let a: EventRef | null = null;
+  if (aligned?.a) a = own?.a ?? null;
+  else if (!aligned && miss.nearest) {
+    const recorded = original.find((e) => e.seq === miss.nearest?.seq);
+    if (recorded)
+      a = { index: original.indexOf(recorded), seq: recorded.seq, type: recorded.type, label: labelOf(recorded) };
+  }
+  const extra = aligned !== undefined && aligned.a === null;
+  const cls: Difference['class'] =
+    miss.kind === 'tool' ? 'tool-argument-drift' : extra ? 'control-flow-change' : (own?.class ?? 'prompt-drift');
   // every difference the retries (and the missed request itself) account for, aligned against whatever they met
   const folded = report.differences.filter((d) => d.b !== null && retrySeqs.has(d.b.seq));
   let requests = 0;
   for (const e of replay)
     if (retryIds.has(e.eventId) && (e.type === 'llm_request' || e.type === 'http_request')) requests++;
   const retries = Math.max(0, requests - 1);
-  const sentence = `request not in the recording: ${miss.message}${retries > 0 ? ` (${retries} retr${retries === 1 ? 'y' : 'ies'} of it folded into this finding)` : ''}`;
+  const what = extra ? 'an extra call' : cls.replace(/-/g, ' ');
+  const sentence = `request not in the recording (${what}): ${miss.message}${retries > 0 ? ` (${retries} retr${retries === 1 ? 'y' : 'ies'} of it folded into this finding)` : ''}`;
   const difference: Difference = {
     id: 1,
-    class: miss.kind === 'tool' ? 'tool-argument-drift' : 'prompt-drift',
+    class: cls,
     change: 'changed',
     a,
     b,

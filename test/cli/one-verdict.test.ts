@@ -141,6 +141,6 @@ describe('one verdict across replay, replay --json, the --report file and ci JUn
     expect(o.junitFailure).toBe(sentence);
     // the changed prompt is a request the recording cannot answer: the outcome and the finding say so
     expect(o.textOutcome).toMatch(/^failed: request not in the recording/);
-    expect(sentence).toMatch(/^request not in the recording: /);
+    expect(sentence).toMatch(/^request not in the recording \(prompt drift\): /);
   });
 });

@@ -236,7 +236,7 @@ describe('divergence: a changed prompt in a copy of the agent', () => {
     // the miss is the finding: named as such, first, and the SDK's two retries of it are folded in, not reported as
     // extra llm_requests (control flow)
     expect(strict.firstDivergence?.message).toMatch(
-      /^request not in the recording: Request #0 .* \(2 retries of it folded/,
+      /^request not in the recording \(prompt drift\): Request #0 .* \(2 retries of it folded/,
     );
     const replayed = await readAll(store, TENANT, strict.replayTraceId);
     expect(replayed.filter((e) => e.type === 'llm_request')).toHaveLength(3);
