@@ -111,7 +111,10 @@ export async function heartbeatAgent(input: FaithfulInput) {
   let last = Date.now();
   try {
     for (step = 1; step <= 2; step++) {
-      const delay = 300 + Math.floor(Math.random() * 200);
+      // 300 or 400 ms: with the 150 ms sleep a step lasts ~450 or ~550 ms, midway between two beats, so a recording on
+      // a loaded machine (beats late by tens of ms) still sees floor(step / 100) of them — timer firings themselves are
+      // not recorded, the replay fires what the recorded clock says fell due
+      const delay = 300 + 100 * Math.floor(Math.random() * 2);
       await llm.chat.completions.create({
         model: 'gpt-4o-mini',
         messages: [{ role: 'user', content: `step ${step} after ${deltas.join('/')} ms [[delay:${delay}]]` }],
