@@ -282,8 +282,9 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
       if (!run) return (await fn(...args)) as Awaited<R>;
       const argsValue: unknown = args.length === 1 ? args[0] : args;
       const started = originalPerformanceNow();
-      // over the redacted arguments, like the request key: the stored hash reveals nothing the stored args do not
-      const argsHash = toolArgsHash(name, redactArgs(argsValue));
+      // over the redacted JSON form of the arguments (what is stored), like the request key: the hash reveals nothing
+      // the stored args do not, and a framework's context argument (an AbortSignal, class instances) cannot make it throw
+      const argsHash = toolArgsHash(name, redactArgs(toJsonSafe(argsValue) ?? null));
       const occurrence = run.toolOccurrences.next(`${name}\u0000${argsHash}`);
       run.totals.toolCalls++;
       const callId = run.emit(

@@ -102,6 +102,19 @@ beforeAll(async () => {
         RAG_LLM_URL: llm,
         RAG_LLM_KEY: key('sk-rag'),
       }),
+    () => hook('Vercel AI SDK', 'vercel-ai.ts', { WEATHER_LLM_URL: llm, WEATHER_LLM_KEY: key('sk-weather') }),
+    () =>
+      hook('LangGraph with a checkpointer', 'langgraph-checkpointer.ts', {
+        GRAPH_LLM_URL: llm,
+        GRAPH_LLM_KEY: key('sk-graph'),
+      }),
+    () =>
+      hook('LangChain.js', 'langchain-chain.ts', {
+        CHAIN_LLM_URL: llm,
+        CHAIN_LLM_KEY: key('sk-chain'),
+        CHAIN_MODEL: 'gpt-4o-mini',
+      }),
+    () => hook('OpenAI Agents SDK', 'openai-agents.ts', { TRIAGE_LLM_URL: llm, TRIAGE_LLM_KEY: key('sk-triage') }),
     async () => {
       const r = await recordHook(join('test', 'corpus', 'agents', 'concurrent.ts'), {
         ...base,
@@ -151,6 +164,10 @@ const SCENARIOS = [
   'recorder created after the client',
   'Anthropic with an axios tool',
   'structured output + embeddings',
+  'Vercel AI SDK',
+  'LangGraph with a checkpointer',
+  'LangChain.js',
+  'OpenAI Agents SDK',
   'three concurrent recorder.run (1)',
   'three concurrent recorder.run (2)',
   'three concurrent recorder.run (3)',
