@@ -92,6 +92,7 @@ export function installVirtualTimers(options: VirtualTimersOptions = {}): Virtua
     timersSetInterval: timers.setInterval,
     timersClearInterval: timers.clearInterval,
     promisesSetTimeout: timersPromises.setTimeout,
+    abortSignalTimeout: AbortSignal.timeout,
   };
 
   let virtualNow = 0;
@@ -349,6 +350,22 @@ export function installVirtualTimers(options: VirtualTimersOptions = {}): Virtua
         { once: true },
       );
     });
+  // a request deadline is a timer too: AbortSignal.timeout(ms) aborts when the virtual clock passes ms, so a budget
+  // that ran out during a recorded 600 ms wait runs out in the replay at the same point (unref'ed, like Node's own:
+  // a pending deadline neither keeps the sandbox alive nor moves the clock by itself)
+  const realAbortTimeout = originals.abortSignalTimeout;
+  (AbortSignal as unknown as { timeout: (ms: number) => AbortSignal }).timeout = (ms: number) => {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) return realAbortTimeout.call(AbortSignal, ms);
+    const controller = new AbortController();
+    const handle = schedule(
+      () => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+      ms,
+      [],
+      false,
+    );
+    handle.unref();
+    return controller.signal;
+  };
   syncBuiltinESMExports();
 
   return {
@@ -411,6 +428,7 @@ export function installVirtualTimers(options: VirtualTimersOptions = {}): Virtua
       t.clearTimeout = originals.timersClearTimeout;
       t.clearInterval = originals.timersClearInterval;
       (timersPromises as unknown as Record<string, unknown>).setTimeout = originals.promisesSetTimeout;
+      (AbortSignal as unknown as { timeout: unknown }).timeout = originals.abortSignalTimeout;
       if (keepAlive) realClearInterval(keepAlive);
       syncBuiltinESMExports();
     },

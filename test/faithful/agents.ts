@@ -131,6 +131,33 @@ export async function heartbeatAgent(input: FaithfulInput) {
   return { perStep, deltas };
 }
 
+/**
+ * A request deadline with AbortSignal.timeout: a 150 ms budget around an answer that takes 600 ms times out, then a
+ * generous budget around a quick one succeeds; the agent branches on the error's name, as code does.
+ */
+export async function deadlineAgent(input: FaithfulInput) {
+  const ask = (content: string, ms: number) =>
+    fetch(`${input.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${input.apiKey}` },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }),
+      signal: AbortSignal.timeout(ms),
+    }).then((r) => r.json() as Promise<{ choices: Array<{ message: { content: string } }> }>);
+  const outcome: string[] = [];
+  for (const [content, ms] of [
+    ['slow one [[delay:600]]', 150],
+    ['quick one', 5000],
+  ] as const) {
+    try {
+      const body = await ask(content, ms);
+      outcome.push(`ok: ${body.choices[0]?.message.content.length ?? 0} chars`);
+    } catch (e) {
+      outcome.push((e as Error).name);
+    }
+  }
+  return { outcome };
+}
+
 async function notesAndReport(input: FaithfulInput, reportLine: string) {
   const dir = input.outDir as string;
   await mkdir(join(dir, 'notes'), { recursive: true });

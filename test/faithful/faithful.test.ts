@@ -7,7 +7,15 @@ import { replayTrace, type ReplayOptions, type ReplayResult } from '../../src/re
 import type { EventStore } from '../../src/store/index.js';
 import type { StoredEvent } from '../../src/events/envelope.js';
 import { readAll, record, tempStore } from '../replay/helpers.js';
-import { abortAgent, cutAgent, filesAgent, heartbeatAgent, parallelAgent, type FaithfulInput } from './agents.js';
+import {
+  abortAgent,
+  cutAgent,
+  deadlineAgent,
+  filesAgent,
+  heartbeatAgent,
+  parallelAgent,
+  type FaithfulInput,
+} from './agents.js';
 
 /**
  * Faithful replay of what happens between requests: completion order, aborts and cuts, time in flight, files.
@@ -150,6 +158,22 @@ describe('time in flight', () => {
       const out = completed(original) as { perStep: number[] };
       // 300–500 ms of wait plus a 150 ms sleep per step, beating every 100 ms
       expect(out.perStep.every((n) => n >= 3)).toBe(true);
+      await expectIdentical(traceId, 2, { fast: true });
+      await expectIdentical(traceId, 1, { fast: false });
+    },
+    SLOW,
+  );
+});
+
+describe('deadlines on the virtual clock', () => {
+  it(
+    'AbortSignal.timeout fires during a recorded wait as it did when recorded (TimeoutError), and not around a quick one',
+    async () => {
+      const traceId = await rec('deadlineAgent', deadlineAgent);
+      const original = await readAll(store, TENANT, traceId);
+      const out = completed(original) as { outcome: string[] };
+      expect(out.outcome[0]).toBe('TimeoutError');
+      expect(out.outcome[1]).toMatch(/^ok: /);
       await expectIdentical(traceId, 2, { fast: true });
       await expectIdentical(traceId, 1, { fast: false });
     },
