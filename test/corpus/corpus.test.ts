@@ -115,6 +115,11 @@ beforeAll(async () => {
         CHAIN_MODEL: 'gpt-4o-mini',
       }),
     () => hook('OpenAI Agents SDK', 'openai-agents.ts', { TRIAGE_LLM_URL: llm, TRIAGE_LLM_KEY: key('sk-triage') }),
+    () =>
+      hook('OpenAI Responses API streamed', 'responses-stream.ts', {
+        BRIEF_LLM_URL: llm,
+        BRIEF_LLM_KEY: key('sk-brief'),
+      }),
     async () => {
       const r = await recordHook(join('test', 'corpus', 'agents', 'concurrent.ts'), {
         ...base,
@@ -168,6 +173,7 @@ const SCENARIOS = [
   'LangGraph with a checkpointer',
   'LangChain.js',
   'OpenAI Agents SDK',
+  'OpenAI Responses API streamed',
   'three concurrent recorder.run (1)',
   'three concurrent recorder.run (2)',
   'three concurrent recorder.run (3)',

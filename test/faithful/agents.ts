@@ -101,20 +101,20 @@ export async function cutAgent(input: FaithfulInput) {
   return { seen, caught, again: again.choices[0]?.message.content };
 }
 
-/** a heartbeat interval ticking through 300–500 ms LLM waits, sleeps between steps, Date.now deltas in the prompt */
+/** a heartbeat interval ticking through 250–550 ms LLM waits, sleeps between steps, Date.now deltas in the prompt */
 export async function heartbeatAgent(input: FaithfulInput) {
   const llm = client(input);
   const beats: number[] = [];
   let step = 0;
-  const heartbeat = setInterval(() => beats.push(step), 100);
+  const heartbeat = setInterval(() => beats.push(step), 200);
   const deltas: number[] = [];
   let last = Date.now();
   try {
     for (step = 1; step <= 2; step++) {
-      // 300 or 400 ms: with the 150 ms sleep a step lasts ~450 or ~550 ms, midway between two beats, so a recording on
-      // a loaded machine (beats late by tens of ms) still sees floor(step / 100) of them — timer firings themselves are
-      // not recorded, the replay fires what the recorded clock says fell due
-      const delay = 300 + 100 * Math.floor(Math.random() * 2);
+      // with the 150 ms sleep, step 1 lasts ~500 or ~700 ms and step 2 ~400 or ~600 ms, so every step ends ~100 ms
+      // from a beat on either side: a recording on a loaded machine (beats late by tens of ms) still sees the beats the
+      // clock says fell due — timer firings themselves are not recorded, the replay fires what the recorded clock says
+      const delay = (step === 1 ? 350 : 250) + 200 * Math.floor(Math.random() * 2);
       await llm.chat.completions.create({
         model: 'gpt-4o-mini',
         messages: [{ role: 'user', content: `step ${step} after ${deltas.join('/')} ms [[delay:${delay}]]` }],

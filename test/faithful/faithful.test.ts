@@ -151,13 +151,13 @@ describe('aborts and cuts', () => {
 
 describe('time in flight', () => {
   it(
-    'a heartbeat interval fires through 300–500 ms LLM waits the same number of times, with and without --fast',
+    'a heartbeat interval fires through 250–550 ms LLM waits the same number of times, with and without --fast',
     async () => {
       const traceId = await rec('heartbeatAgent', heartbeatAgent);
       const original = await readAll(store, TENANT, traceId);
       const out = completed(original) as { perStep: number[] };
-      // 300–500 ms of wait plus a 150 ms sleep per step, beating every 100 ms
-      expect(out.perStep.every((n) => n >= 3)).toBe(true);
+      // 250–550 ms of wait plus a 150 ms sleep per step, beating every 200 ms
+      expect(out.perStep.every((n) => n >= 2)).toBe(true);
       await expectIdentical(traceId, 2, { fast: true });
       await expectIdentical(traceId, 1, { fast: false });
     },
