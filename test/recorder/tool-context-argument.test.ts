@@ -25,9 +25,10 @@ test('a tool called with (args, context holding an AbortSignal and a class insta
     expect(output).toEqual({ id: 'A-1', ok: true });
     const events = await readTrace(t.store, 'tools', traceId);
     const call = events.find((e): e is StoredEventOf<'tool_call'> => e.type === 'tool_call');
-    expect(call?.payload.tool).toBe('lookup');
-    expect((call?.payload.args as unknown[])[0]).toEqual({ id: 'A-1' });
-    expect(call?.payload.argsHash).toMatch(/^[0-9a-f]{16,}$/);
+    if (!call) throw new Error('no tool_call recorded');
+    expect(call.payload.tool).toBe('lookup');
+    expect((call.payload.args as unknown[])[0]).toEqual({ id: 'A-1' });
+    expect(call.payload.argsHash).toMatch(/^[0-9a-f]{16,}$/);
     expect(events.find((e) => e.type === 'tool_response')?.payload).toMatchObject({ result: { id: 'A-1', ok: true } });
     await recorder.close();
   } finally {
