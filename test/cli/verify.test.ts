@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { rawDatabase } from '../store/raw-database.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { TraceBuilder } from '../helpers/trace-builder.js';
@@ -25,7 +25,7 @@ const env = { RETRACE_STORE: tmp.url };
 
 /** Rewrites one stored event's payload in the SQLite file, as an attacker or a careless script would. */
 function tamper(path: string, traceId: string, seq: number, edit: (payload: Record<string, unknown>) => void): void {
-  const db = new Database(path);
+  const db = rawDatabase(path);
   try {
     const row = db
       .prepare<[string, number], { id: number; body: string }>(

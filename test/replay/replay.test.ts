@@ -1,7 +1,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
+import { rawDatabase } from '../store/raw-database.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmStub, type LlmStub } from '../../fixtures/llm-stub/index.js';
 import {
@@ -408,7 +408,7 @@ describe('bad input: clear errors, no child process left behind', () => {
   it('a corrupt stored event', async () => {
     const b = new TraceBuilder('corrupt').llm().complete();
     await store.append(TENANT, 'tr-corrupt', b.events);
-    const db = new Database(join(st.dir, 'retrace.db'));
+    const db = rawDatabase(join(st.dir, 'retrace.db'));
     db.prepare('UPDATE events SET body = \'{"not":"an event"}\' WHERE tenant_id = ? AND trace_id = ? AND seq = 1').run(
       TENANT,
       'tr-corrupt',

@@ -18,7 +18,7 @@ import { SqliteEventStore } from '../../src/store/sqlite/sqlite-store.js';
 import {
   archiveTraces,
   restoreTraces,
-  S3Archive,
+  type S3Archive,
   S3EventStore,
   dataKey,
   manifestKey,

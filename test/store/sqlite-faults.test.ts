@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, openSync, readFileSync, rmSync, writeFileSync, writeSync, closeSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { rawDatabase } from './raw-database.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.js';
 import { verifyTrace } from '../../src/store/verify.js';
@@ -117,7 +117,7 @@ describe('embedded store under faults', () => {
     expect(readFileSync(text, 'utf8')).toBe('just some notes, definitely not a database\n');
 
     const other = join(dir, 'other-app.db');
-    const foreign = new Database(other);
+    const foreign = rawDatabase(other);
     foreign.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users (name) VALUES ('ada')");
     foreign.close();
     const before = statSync(other).size;
@@ -164,7 +164,7 @@ describe('embedded store under faults', () => {
     const store = await openStore(`sqlite:${db}`);
     await store.append('t', 'tampered', new TraceBuilder().llm('gpt-4o', 'original prompt').complete().events);
     await store.close();
-    const raw = new Database(db);
+    const raw = rawDatabase(db);
     const row = raw.prepare("SELECT id, body FROM events WHERE trace_id = 'tampered' AND seq = 1").get() as {
       id: number;
       body: string;
