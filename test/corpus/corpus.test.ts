@@ -159,8 +159,15 @@ beforeAll(async () => {
   await new Promise<void>((r) => shipping.close(() => r()));
 }, BUILD_TIMEOUT_MS + 240_000);
 
+/** scenario → the verdicts of its three replays, printed at the end (the closing notes quote this table) */
+const verdicts = new Map<string, string[]>();
+
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
+  if (verdicts.size > 0)
+    console.log(
+      `corpus verdicts (3 replays each):\n${[...verdicts].map(([name, v]) => `  ${name}: ${v.join(', ')}`).join('\n')}`,
+    );
 });
 
 const SCENARIOS = [
@@ -195,6 +202,10 @@ describe('agent corpus: each recording replays identical or equivalent, 3 times 
       expect(typesOf(events).some((t) => /request$/.test(t))).toBe(true);
       const cwd = replayCwd.get(name);
       const results: ReplayResult[] = await replayTimes(url, traceId as string, 3, cwd ? { cwd } : {});
+      verdicts.set(
+        name,
+        results.map((r) => r.verdict),
+      );
       for (const r of results) {
         expect(['identical', 'equivalent'], line(r)).toContain(r.verdict);
         expect(r.outcome, line(r)).toBe('completed');
