@@ -61,8 +61,18 @@ const REPLAY_CONTEXT_PATHS = ['payload.entry', 'payload.environment', 'payload.m
 export const REPLAY_DIFF_POLICY: NonNullable<DiffOptions['policy']> = {
   types: { agent_started: { ignorePaths: REPLAY_CONTEXT_PATHS } },
 };
-/** …and they do not make an unchanged agent's replay "equivalent" instead of "identical" */
-const REPLAY_SILENT_PATHS: NonNullable<DiffOptions['silentPaths']> = { agent_started: REPLAY_CONTEXT_PATHS };
+/**
+ * …and they do not make an unchanged agent's replay "equivalent" instead of "identical"; nor do the stacks of errors
+ * the replay re-created from the recording (an abort, a cut, a timeout): a stack says where the error was made, and a
+ * replay makes it in another process by construction — its class and message are compared.
+ */
+const REPLAY_SILENT_PATHS: NonNullable<DiffOptions['silentPaths']> = {
+  agent_started: REPLAY_CONTEXT_PATHS,
+  llm_response: ['payload.error.stack'],
+  http_response: ['payload.error.stack'],
+  tool_response: ['payload.error.stack'],
+  agent_failed: ['payload.error.stack'],
+};
 
 /** The diff options of every recording-vs-replay comparison (the inspector's diff view uses them too). */
 export const REPLAY_DIFF_OPTIONS = {
@@ -79,13 +89,29 @@ export async function compareReplay(
   /** how the report is laid out (not what is compared) */
   layout: Pick<DiffOptions, 'fullTimelineMax' | 'context' | 'maxInlineBytes'> = {},
 ): Promise<ReplayComparison> {
-  const report = await diffTraces(withoutServedToolInternals(original, replay), replay, {
-    ...REPLAY_DIFF_OPTIONS,
-    ...layout,
-  });
+  const report = await diffTraces(
+    withoutEnvReads(withoutServedToolInternals(original, replay)),
+    withoutEnvReads(replay),
+    {
+      ...REPLAY_DIFF_OPTIONS,
+      ...layout,
+    },
+  );
   const drift = misses.find((m) => m.policy !== 'live');
   if (drift) addMiss(report, drift, original, replay);
   return { verdict: report.verdict, firstDivergence: divergenceOf(report), report };
+}
+
+/**
+ * The environment reads (nondeterminism events of source env) are the replay's input, served from the recording, not
+ * something the agent did: a recording made in a long-lived process also carries the variables read before the run
+ * (src/recorder/env-capture.ts ambient reads), which a fresh sandbox never reads again. They are left out of the
+ * comparison, on both sides, like the run context.
+ */
+function withoutEnvReads(events: readonly StoredEvent[]): readonly StoredEvent[] {
+  return events.some((e) => e.type === 'nondeterminism' && e.payload.source === 'env')
+    ? events.filter((e) => e.type !== 'nondeterminism' || e.payload.source !== 'env')
+    : events;
 }
 
 /**
