@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import type * as z from 'zod';
 import { ValidationError } from '../errors.js';
 import { NewEventSchema, StoredEventSchema, type ParsedNewEvent, type StoredEvent } from './envelope.js';
 import { upcast } from './upcast.js';

@@ -2,7 +2,6 @@ import type * as z from 'zod';
 import { compareReplay } from '../replay/comparison.js';
 import { diffTraces } from '../diff/diff-traces.js';
 import { TraceNotFoundError } from '../errors.js';
-import type { StoredEvent } from '../events/envelope.js';
 import type { EventStore, TraceSummary } from '../store/types.js';
 import { asCurl } from './curl.js';
 import { ApiNotFoundError, ApiParamError } from './errors.js';
@@ -167,13 +166,8 @@ export class InspectApi {
         : { store: a.store, tenantId: tenant, traceId: q.a };
     if (replay) {
       // a replay beside its recording: the one comparison `retrace replay` prints (src/replay/comparison.ts)
-      const read = async (source: AsyncIterable<StoredEvent>) => {
-        const out: StoredEvent[] = [];
-        for await (const e of source) out.push(e);
-        return out;
-      };
-      const original = await read(a.store.read(tenant, q.a, q.untilA !== undefined ? { toSeq: q.untilA } : {}));
-      const replayed = await read(b.store.read(tenant, q.b));
+      const original = await readRange(a.store, tenant, q.a, 0, q.untilA ?? a.summary.lastSeq);
+      const replayed = await readRange(b.store, tenant, q.b, 0, b.summary.lastSeq);
       return (await compareReplay(original, replayed, [], { fullTimelineMax: 5000 })).report;
     }
     return diffTraces(

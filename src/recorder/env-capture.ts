@@ -37,6 +37,9 @@ export function envReadOf(name: string, value: string | undefined): EnvRead {
   return cleaned === value ? { value } : { redacted: true };
 }
 
+/** reads found to be made by code that is not the agent's (readByNonAgentCode), by name */
+const notAgentReads = new Map<string, EnvRead>();
+
 /** one map per process, whichever copy installed the proxy (see shared.ts) */
 const ambient = (shared.ambientEnv ??= new Map<string, unknown>()) as Map<string, EnvRead>;
 let denied: (name: string) => boolean = () => false;
@@ -53,7 +56,10 @@ export function ambientEnvReads(): ReadonlyMap<string, EnvRead> {
  */
 const NOT_AGENT_CODE = /\(node:|at node:|[\\/]node_modules[\\/]@open-draft[\\/]logger[\\/]/;
 
-/** Whether the read of a variable was made by NOT_AGENT_CODE. Asked only for a name's first read: stacks are rare. */
+/**
+ * Whether the read of a variable was made by NOT_AGENT_CODE, from a one-frame stack. Asked only for a read that would
+ * be recorded (a name not read yet, or read with another value).
+ */
 function readByNonAgentCode(trap: (...args: never[]) => unknown): boolean {
   const holder: { stack?: string } = {};
   const limit = Error.stackTraceLimit;
@@ -74,7 +80,15 @@ function note(name: string, value: string | undefined, trap: (...args: never[]) 
   // a read that says what the last recorded one said is not news (and costs no stack)
   const last = run ? run.lastEnvRead(name) : ambient.get(name);
   if (last !== undefined && sameEnvRead(last, read)) return;
-  if (readByNonAgentCode(trap)) return;
+  // Node reads FORCE_COLOR on every console.log: once a name's read was found to be that code's, the same read again is
+  // taken to be too (a stack each time cost ~6 µs per log line). Limit: the agent's own read of such a name, with the
+  // value Node saw, is then not recorded
+  const theirs = notAgentReads.get(name);
+  if (theirs !== undefined && sameEnvRead(theirs, read)) return;
+  if (readByNonAgentCode(trap)) {
+    notAgentReads.set(name, read);
+    return;
+  }
   if (run) run.recordEnvRead(name, read);
   else ambient.set(name, read);
 }

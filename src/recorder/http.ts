@@ -1,4 +1,3 @@
-import { noteEnvBehindUrl } from './env-capture.js';
 import { syncBuiltinESMExports } from 'node:module';
 import { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
@@ -16,6 +15,7 @@ import {
 } from '../hashing/index.js';
 import { currentRun, currentToolCall, inNetwork, internal } from './context.js';
 import { installDispatcherCapture, watchUncapturedRequests } from './dispatcher.js';
+import { noteEnvBehindUrl } from './env-capture.js';
 import type { InterceptedRequest } from './hooks.js';
 import { outcomeFromJson, requestModel, requestWantsStream, StreamOutcome, type LlmOutcome } from './llm.js';
 import { originalPerformanceNow } from './originals.js';

@@ -56,17 +56,26 @@ function isBuiltPackageCode(file: string): boolean {
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
-/** The file a package's import of itself by name (`name` or `name/sub`) means, through its `exports` map. */
-function selfReference(specifier: string, fromDir: string): string | undefined {
+type Manifest = { name?: unknown; exports?: unknown } | null;
+
+/**
+ * The file a package's import of itself by name (`name` or `name/sub`) means, through its `exports` map. `manifests`
+ * caches each folder's package.json for one transpile (null: none there; an unreadable one ends the walk): every bare
+ * import asks.
+ */
+function selfReference(specifier: string, fromDir: string, manifests: Map<string, Manifest>): string | undefined {
   for (let dir = fromDir; ; dir = dirname(dir)) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      let pkg: { name?: unknown; exports?: unknown };
+    let pkg = manifests.get(dir);
+    if (pkg === undefined) {
+      const manifest = join(dir, 'package.json');
       try {
-        pkg = JSON.parse(readFileSync(manifest, 'utf8')) as typeof pkg;
+        pkg = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as Manifest) : null;
       } catch {
-        return undefined;
+        pkg = { name: undefined };
       }
+      manifests.set(dir, pkg);
+    }
+    if (pkg !== null) {
       if (typeof pkg.name !== 'string' || (specifier !== pkg.name && !specifier.startsWith(`${pkg.name}/`)))
         return undefined;
       const subpath = `.${specifier.slice(pkg.name.length)}`;
@@ -147,8 +156,10 @@ export async function transpileAgent(entry: string, nodeModules: string | undefi
           }) {
             // the package importing itself by name (an agent inside its own package, a monorepo): resolved here
             // through its exports, since the bundle lives in a cache folder outside that package's scope
+            const manifests = new Map<string, Manifest>();
             build.onResolve({ filter: /^[@a-z0-9]/i }, (args) => {
-              const target = selfReference(args.path, args.resolveDir);
+              if (args.path.startsWith('node:')) return undefined;
+              const target = selfReference(args.path, args.resolveDir, manifests);
               return target ? { path: target, external: true } : undefined;
             });
             build.onResolve({ filter: /^(\.{1,2}\/|\/|file:)/ }, (args) => {

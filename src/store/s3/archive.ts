@@ -1,6 +1,6 @@
 import {
   isRetraceError,
-  RetraceError,
+  type RetraceError,
   StoreCorruptError,
   StoreError,
   TraceNotFoundError,
