@@ -12,7 +12,8 @@ import {
 import { FIXTURE_PAIRS } from './fixtures.js';
 
 /**
- * Golden files: every renderer on every fixture pair. Regenerate after an intended change with
+ * Golden files: every text renderer on every fixture pair (the HTML report is the inspector's diff view drawn from the
+ * embedded JSON report: its content is checked here, its drawing by test/diff/html-browser.test.ts). Regenerate after an intended change with
  *   UPDATE_GOLDEN=1 npx vitest run test/diff/golden.test.ts
  * and review the diff of test/diff/golden/ like code.
  */
@@ -22,7 +23,6 @@ const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const RENDERERS: Record<string, (r: DiffReport, name: string) => string> = {
   json: (r) => renderJson(r),
   md: (r) => renderMarkdown(r),
-  html: (r) => renderHtml(r),
   xml: (r, name) => renderJunit(r, { names: [name] }),
 };
 
@@ -68,5 +68,19 @@ describe('diff renderers match their golden files', () => {
       names.push(name);
     }
     checkGolden('suite.xml', renderJunit(reports, { names, suiteName: 'golden traces' }));
+  });
+
+  it('the HTML report embeds the JSON report whole and links nothing outside the file', async () => {
+    for (const [name, make] of Object.entries(FIXTURE_PAIRS)) {
+      const [a, b] = make();
+      const report = await diffTraces(a, b);
+      const html = renderHtml(report, { title: `golden <${name}>` });
+      const embedded = /<script type="application\/json" id="retrace-report">([^<]*)<\/script>/.exec(html)?.[1];
+      expect(embedded, name).toBeDefined();
+      expect(JSON.parse(embedded ?? 'null'), name).toEqual(JSON.parse(renderJson(report)));
+      expect(html).toContain(`<title>golden &lt;${name}&gt;</title>`);
+      expect(html).not.toMatch(/<script[^>]*\ssrc=|<link[^>]*\shref="(?!data:)/);
+      expect(html).toContain("default-src 'none'");
+    }
   });
 });

@@ -42,7 +42,7 @@ describe('HTML diff report in a browser', () => {
     await browser?.close();
   });
 
-  it('shows the verdict and the first divergence, and a difference row expands on click', async () => {
+  it('draws the diff view from the file alone: verdict, first divergence, differences, navigation, payloads', async () => {
     const browser = await launch();
     const [a, b] = (FIXTURE_PAIRS['tool-call-inserted'] as () => [never, never])();
     const report = await diffTraces(a, b);
@@ -52,38 +52,65 @@ describe('HTML diff report in a browser', () => {
 
     const page = await browser.newPage();
     const requests: string[] = [];
+    const problems: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
     await page.goto(pathToFileURL(file).href);
 
     const verdict = page.getByTestId('verdict');
-    expect(await verdict.isVisible()).toBe(true);
+    await verdict.waitFor();
     expect(await verdict.textContent()).toBe('Runs diverged');
+    expect(await page.getByTestId('summary').textContent()).toBe(report.summary);
 
     const first = page.getByTestId('first-divergence');
-    expect(await first.isVisible()).toBe(true);
     expect(await first.textContent()).toContain(report.firstDivergence?.sentence);
 
-    const rows = page.getByTestId('difference-row');
-    expect(await rows.count()).toBe(report.differences.length);
-    const detail = page.getByTestId('difference-detail').nth(2);
-    expect(await detail.isVisible()).toBe(false);
-    await rows.nth(2).click();
-    expect(await detail.isVisible()).toBe(true);
-    expect(await detail.textContent()).toContain('messages[4]');
+    // every difference is drawn in the timeline, with its class and field paths as people read them
+    expect(await page.getByTestId('difference').count()).toBe(report.differences.length);
+    expect(await page.getByTestId('diff-timeline').textContent()).toContain('messages[4]');
+    // the first divergence is marked and is the current difference; next/previous move through them
+    expect(await page.locator('[data-testid="diff-row"].first-div').count()).toBe(1);
+    expect(await page.locator('[data-testid="diff-row"].current').count()).toBeGreaterThan(0);
+    const position = page.getByRole('toolbar', { name: 'Differences' }).locator('[aria-live]');
+    expect(await position.textContent()).toBe(`difference 1 of ${report.differences.length}`);
+    await page.getByTestId('next-diff').click();
+    expect(await position.textContent()).toBe(`difference 2 of ${report.differences.length}`);
+    await page.keyboard.press('p');
+    expect(await position.textContent()).toBe(`difference 1 of ${report.differences.length}`);
 
-    // the "Show difference" link in the first-divergence box opens that difference
-    const firstDetail = page.getByTestId('difference-detail').nth(0);
-    expect(await firstDetail.isVisible()).toBe(false);
-    await first.getByRole('link').click();
-    expect(await firstDetail.isVisible()).toBe(true);
+    // the totals compare both runs, with the change
+    expect(await page.getByTestId('totals').textContent()).toContain('Tool calls');
 
-    // timeline events expand too
-    const event = page.getByTestId('timeline-event').first();
-    await event.locator('summary').click();
-    expect(await event.locator('pre').isVisible()).toBe(true);
+    // an event's payload opens on click
+    const payload = page.getByTestId('diff-row').first().locator('details').first();
+    expect(await payload.locator('pre').isVisible()).toBe(false);
+    await payload.locator('summary').click();
+    expect(await payload.locator('pre').isVisible()).toBe(true);
 
-    // self-contained: the page itself is the only thing loaded
+    // self-contained: the page itself is the only thing loaded, and its script ran without errors
     expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('shows a payload holding `</script>` as text, not markup', async () => {
+    const browser = await launch();
+    const [a, b] = (FIXTURE_PAIRS['prompt-changed'] as () => [never, never])();
+    const report = await diffTraces(a, b);
+    const row = report.timeline.find((r) => r.kind === 'event' && r.a);
+    if (row?.kind !== 'event' || !row.a) throw new Error('fixture has no event row');
+    row.a.payload = { text: '</script><script>document.title="owned"</script><!--' };
+    const dir = mkdtempSync(join(tmpdir(), 'retrace-html-'));
+    const file = join(dir, 'report.html');
+    writeFileSync(file, renderHtml(report, { title: 'escaped' }));
+    const page = await browser.newPage();
+    await page.goto(pathToFileURL(file).href);
+    await page.getByTestId('verdict').waitFor();
+    expect(await page.title()).toBe('escaped');
+    expect(await page.getByTestId('diff-timeline').textContent()).toContain('</script><script>');
     await page.close();
   });
 });

@@ -46,6 +46,10 @@ describe('npm pack contents', () => {
     }
     expect(files).toContain('dist/replay-cli/main.js');
     expect(files).toContain('dist/fixtures/llm-stub/server.js');
+    // `retrace ui` serves the built inspector, and the HTML report is its diff view in one file
+    expect(files).toContain('dist/ui/index.html');
+    expect(files.some((f) => /^dist\/ui\/assets\/.+\.js$/.test(f))).toBe(true);
+    expect(files).toContain('dist/report/report.html');
   });
 
   it('ships no tests, no test fixtures or example agents, no TypeScript sources, benches or scripts', () => {

@@ -1,8 +1,11 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { displayPath } from '../../src/diff/classify.js';
+import { totalsLines } from '../../src/diff/render/totals-lines.js';
 import type { DiffReport } from '../../src/diff/report-schema.js';
+import type { EventType } from '../../src/events/payloads.js';
 import { wordDiff } from '../../src/inspect/words.js';
 import { api } from './api.js';
-import { fmtCost, fmtDuration, pretty } from './format.js';
+import { pretty } from './format.js';
 import { onLink, traceHref } from './router.js';
 
 type Row = DiffReport['timeline'][number];
@@ -26,12 +29,14 @@ function Words({ a, b }: { a: string; b: string }) {
 }
 
 function Patch({ d }: { d: Diff }) {
+  if (d.textDiff) return <pre class="json text-diff">{d.textDiff}</pre>;
   if (d.patch.length === 0) return null;
+  const type = (d.a?.type ?? d.b?.type ?? 'decision_made') as EventType;
   return (
     <ul class="patch">
       {d.patch.slice(0, 50).map((op, i) => (
         <li key={i}>
-          <code>{op.path}</code> <span class="muted">{op.op}</span>{' '}
+          <code title={op.path}>{displayPath(type, op.path)}</code> <span class="muted">{op.op}</span>{' '}
           {typeof op.oldValue === 'string' && typeof op.value === 'string' ? (
             <Words a={op.oldValue} b={op.value} />
           ) : (
@@ -59,7 +64,23 @@ function Side({ e }: { e: Extract<Row, { kind: 'event' }>['a'] }) {
   );
 }
 
-export function DiffBody({ report }: { report: DiffReport }) {
+/** A trace id: a link into the inspector when served by it, plain text in the static report file. */
+function TraceRef({ id, links }: { id: string | null; links: boolean }) {
+  if (!id) return null;
+  if (!links) return <code class="mono">{id}</code>;
+  const href = traceHref(id);
+  return (
+    <a href={href} onClick={(e) => onLink(e, href)} class="mono">
+      {id}
+    </a>
+  );
+}
+
+/**
+ * The diff view: one renderer for the inspector's /diff page and for the static report file of
+ * `retrace replay --report` / `retrace diff --format html` (ui/src/report.tsx renders this same component).
+ */
+export function DiffBody({ report, links = true }: { report: DiffReport; links?: boolean }) {
   const byId = new Map(report.differences.map((d) => [d.id, d]));
   const [current, setCurrent] = useState<number | null>(report.firstDivergence?.differenceId ?? null);
   const rowsRef = useRef<HTMLOListElement>(null);
@@ -97,32 +118,24 @@ export function DiffBody({ report }: { report: DiffReport }) {
         Runs {report.verdict}
       </p>
       <p data-testid="summary">{report.summary}</p>
-      <table class="totals">
+      <table class="totals" data-testid="totals">
         <thead>
           <tr>
             <th scope="col" />
             <th scope="col">{report.a.label}</th>
             <th scope="col">{report.b.label}</th>
+            <th scope="col">change</th>
           </tr>
         </thead>
         <tbody>
-          {(['events', 'llmCalls', 'toolCalls', 'inputTokens', 'outputTokens'] as const).map((k) => (
-            <tr key={k}>
-              <th scope="row">{k}</th>
-              <td class="num">{report.a.totals[k]}</td>
-              <td class="num">{report.b.totals[k]}</td>
+          {totalsLines(report.a.totals, report.b.totals).map((l) => (
+            <tr key={l.name}>
+              <th scope="row">{l.name}</th>
+              <td class="num">{l.a}</td>
+              <td class="num">{l.b}</td>
+              <td class="num">{l.delta}</td>
             </tr>
           ))}
-          <tr>
-            <th scope="row">cost</th>
-            <td class="num">{fmtCost(report.a.totals.costUsd)}</td>
-            <td class="num">{fmtCost(report.b.totals.costUsd)}</td>
-          </tr>
-          <tr>
-            <th scope="row">duration</th>
-            <td class="num">{fmtDuration(report.a.totals.durationMs)}</td>
-            <td class="num">{fmtDuration(report.b.totals.durationMs)}</td>
-          </tr>
         </tbody>
       </table>
       {first && (
@@ -158,27 +171,18 @@ export function DiffBody({ report }: { report: DiffReport }) {
       )}
       <div class="cols" aria-hidden="true">
         <span>
-          {report.a.label}{' '}
-          {report.a.traceId && (
-            <a href={traceHref(report.a.traceId)} onClick={(e) => onLink(e, traceHref(report.a.traceId!))} class="mono">
-              {report.a.traceId}
-            </a>
-          )}
+          {report.a.label} <TraceRef id={report.a.traceId} links={links} />
         </span>
         <span>
-          {report.b.label}{' '}
-          {report.b.traceId && (
-            <a href={traceHref(report.b.traceId)} onClick={(e) => onLink(e, traceHref(report.b.traceId!))} class="mono">
-              {report.b.traceId}
-            </a>
-          )}
+          {report.b.label} <TraceRef id={report.b.traceId} links={links} />
         </span>
       </div>
       <ol class="timeline" ref={rowsRef} data-testid="diff-timeline">
         {report.timeline.map((row, i) =>
           row.kind === 'gap' ? (
             <li key={i} class="gap">
-              {row.count} unchanged events
+              {row.count.toLocaleString('en-US')} unchanged events (#{row.a.from}–#{row.a.to} / #{row.b.from}–#
+              {row.b.to})
             </li>
           ) : (
             <li
@@ -207,6 +211,9 @@ export function DiffBody({ report }: { report: DiffReport }) {
           ),
         )}
       </ol>
+      <p class="muted foot">
+        Policy: {report.policy}. Alignment: {report.alignment}. Report format {report.kind} v{report.version}.
+      </p>
     </div>
   );
 }
