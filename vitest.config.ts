@@ -9,6 +9,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup/hermetic.ts'],
+    globalSetup: ['test/setup/report-page.ts'],
     // forks (the default) so tests can fork children, chdir and load native addons (library notes §9)
     pool: 'forks',
     testTimeout: 60_000,
