@@ -123,6 +123,8 @@ export const LlmResponseSchema = z.object({
   /** HTTP status; 0 when the request failed before a response (network error) */
   status: z.number().int().nonnegative(),
   headers: HeadersSchema.optional(),
+  /** trailing headers sent after the body (HTTP/2 trailers, e.g. gRPC's grpc-status), redacted like headers */
+  trailers: HeadersSchema.optional(),
   /** parsed JSON body of a non-streamed response (or the text when it is not JSON) */
   body: z.unknown().optional(),
   chunks: z.array(StreamChunkSchema).optional(),
@@ -181,6 +183,8 @@ export const HttpResponseSchema = z.object({
   status: z.number().int().nonnegative(),
   statusText: z.string().optional(),
   headers: HeadersSchema.optional(),
+  /** trailing headers sent after the body (HTTP/2 trailers, e.g. gRPC's grpc-status), redacted like headers */
+  trailers: HeadersSchema.optional(),
   body: z.string().optional(),
   bodyEncoding: z.enum(['utf8', 'base64']).default('utf8'),
   chunks: z.array(StreamChunkSchema).optional(),

@@ -75,6 +75,11 @@ export interface ReplayHooks {
    * streamed responses and responses these hooks did not build (they are read from a clone, as in record mode).
    */
   bodyOf?(response: Response): string | Uint8Array | null | undefined;
+  /**
+   * Optional: the trailing headers recorded after the body of a Response that respondHttp returned (HTTP/2 trailers),
+   * which a web Response cannot carry; undefined when the recording has none.
+   */
+  trailersOf?(response: Response): Record<string, string> | undefined;
   /** The next recorded value of a nondeterministic source, or undefined when the recording has no more. */
   nextValue(source: NondeterminismSource): number | string | undefined;
   /** The recorded outcome of a tool call, or 'run-live' for pure tools and live continuation. */

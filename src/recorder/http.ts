@@ -111,6 +111,8 @@ class Exchange implements PendingExchange {
   private readonly chunks: StreamChunk[] = [];
   private status = 0;
   private responseHeaders: Record<string, string> | undefined;
+  /** headers the server sent after the body (node:http2 'trailers'), recorded beside the headers */
+  private trailers: Record<string, string> | undefined;
   /** the response's position in the trace, taken when its headers arrived */
   private slot: Reservation | undefined;
   private headersAt: number | undefined;
@@ -128,6 +130,12 @@ class Exchange implements PendingExchange {
     this.init.run.pending.delete(this);
     this.resolveDone();
     return true;
+  }
+
+  /** Trailing headers of the response (HTTP/2); they arrive before the body ends, so before the response is emitted. */
+  onTrailers(trailers: Record<string, string>): void {
+    if (this.settled) return;
+    this.trailers = { ...this.trailers, ...trailers };
   }
 
   /** The request failed before any response (connection refused, DNS, abort, a replay answer that throws). */
@@ -323,6 +331,7 @@ class Exchange implements PendingExchange {
           status: r.status,
           ...(r.statusText ? { statusText: r.statusText } : {}),
           ...(r.headers ? { headers: r.headers } : {}),
+          ...(this.trailers ? { trailers: this.trailers } : {}),
           ...(encoded ? { body: encoded.body, bodyEncoding: encoded.bodyEncoding } : {}),
           ...(r.chunks ? { chunks: r.chunks } : {}),
           latencyMs,
@@ -377,6 +386,7 @@ class Exchange implements PendingExchange {
       model,
       status: r.status,
       ...(r.headers ? { headers: r.headers } : {}),
+      ...(this.trailers ? { trailers: this.trailers } : {}),
       ...(parsedBody !== undefined ? { body: parsedBody } : {}),
       ...(r.chunks ? { chunks: r.chunks } : {}),
       ...(usage
@@ -424,6 +434,7 @@ function watchClientRequestErrors(request: Request, exchange: Exchange): void {
 /** What node:http2 capture (./http2.ts) drives: the same exchange fetch and node:http use. */
 export interface PendingHttpExchange {
   failNetwork(err: unknown): void;
+  onTrailers(trailers: Record<string, string>): void;
   onResponse(response: Response): void;
   onKnownResponse(response: Response, body: string | Uint8Array | null): void;
 }

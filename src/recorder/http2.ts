@@ -12,9 +12,10 @@ import type { RunState } from './run.js';
  * wrapped once per process, ref-counted like ./http.ts:
  *   - record: the real session, whose `request()` streams are observed without changing them — the request body from
  *     the stream's own write/end, the response from its 'response' event and the chunks Node pushes into it — and fed
- *     to the same exchange recording as fetch and node:http (./http.ts);
+ *     to the same exchange recording as fetch and node:http (./http.ts), and its 'trailers' (the HEADERS after the
+ *     body, e.g. gRPC's grpc-status), which a web Response cannot carry, given to the exchange beside it;
  *   - replay (ReplayHooks installed): a session that never opens a socket; each stream is answered by the hooks from
- *     the recording, as an HTTP/2 stream (':status' headers, data, end). A request the hooks let through (the live
+ *     the recording, as an HTTP/2 stream (':status' headers, data, the recorded trailers, end). A request the hooks let through (the live
  *     policy) goes to a real session opened then with the connect function this one wrapped — which, inside the
  *     replay sandbox, is the network guard's (sandbox/guard.ts), so a strict replay still never connects.
  */
@@ -76,6 +77,17 @@ function webHeaders(headers: http2.IncomingHttpHeaders): Headers {
     } catch {
       // a header fetch's Headers refuses is left out of the recording, not fatal
     }
+  }
+  return out;
+}
+
+/** Trailing headers as recorded: lower-case names, repeated values joined, pseudo-headers left out. */
+function plainHeaders(headers: http2.IncomingHttpHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (name.startsWith(':')) continue;
+    const text = headerText(value);
+    if (text !== undefined) out[name.toLowerCase()] = text;
   }
   return out;
 }
@@ -162,6 +174,9 @@ function observeResponse(stream: http2.ClientHttp2Stream, exchange: () => Pendin
         });
         const nullBody = status === 204 || status === 304 || (status >= 100 && status < 200);
         exchange()?.onResponse(new Response(nullBody ? null : body, { status, headers: webHeaders(headers) }));
+      } else if (event === 'trailers') {
+        // HEADERS after the body (gRPC's grpc-status): Node emits them before the end of the stream
+        exchange()?.onTrailers(plainHeaders(args[0] as http2.IncomingHttpHeaders | undefined));
       } else if (event === 'error' || event === 'aborted') {
         const err = event === 'error' ? args[0] : new Error('HTTP/2 stream aborted');
         if (!responded) exchange()?.failNetwork(err);
@@ -301,6 +316,9 @@ class ReplayHttp2Session extends EventEmitter {
       return;
     }
     if (!answer) return this.goLive(stream, headers, body, exchange);
+    // recorded before the response is (a known body is recorded at once), and sent after the body like the server did
+    const trailers = hooks.trailersOf?.(answer);
+    if (trailers) exchange.onTrailers(trailers);
     const known = hooks.bodyOf?.(answer);
     if (known !== undefined) exchange.onKnownResponse(answer, known);
     else exchange.onResponse(answer.clone());
@@ -318,6 +336,7 @@ class ReplayHttp2Session extends EventEmitter {
           stream.push(Buffer.from(value));
         }
       }
+      if (trailers && !stream.destroyed) stream.emit('trailers', { ...trailers }, 0);
       stream.push(null);
     } catch (err) {
       stream.destroy(err instanceof Error ? err : new Error(String(err)));
@@ -338,6 +357,7 @@ class ReplayHttp2Session extends EventEmitter {
     observeResponse(real, () => exchange);
     real.on('response', (h, flags) => stream.emit('response', h, flags));
     real.on('data', (chunk: Buffer) => stream.push(chunk));
+    real.on('trailers', (h, flags) => stream.emit('trailers', h, flags));
     real.on('end', () => stream.push(null));
     real.on('error', (err) => stream.destroy(err));
     real.end(Buffer.concat(body));

@@ -95,11 +95,13 @@ function redactByType(event: NewEvent, memory: Set<string> | undefined): NewEven
     case 'http_response': {
       const p = event.payload as Record<string, unknown> & {
         headers?: Record<string, string>;
+        trailers?: Record<string, string>;
         body?: unknown;
         bodyEncoding?: string;
       };
       const out: Record<string, unknown> = { ...p };
       if (p.headers) out.headers = redactHeadersWith(p.headers, memory);
+      if (p.trailers) out.trailers = redactHeadersWith(p.trailers, memory);
       if (typeof p.body === 'string') out.body = p.bodyEncoding === 'base64' ? p.body : redactBodyWith(p.body, memory);
       else if (p.body !== undefined) out.body = redactValueWith(p.body, memory);
       if (p.chunks !== undefined) out.chunks = redactValueWith(p.chunks, memory);

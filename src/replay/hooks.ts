@@ -169,6 +169,8 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
 
   /** bodies of the non-streamed responses built here, for the recorder (ReplayHooks.bodyOf) */
   const bodies = new WeakMap<Response, string | Uint8Array | null>();
+  /** trailers recorded after the body (HTTP/2), which a web Response cannot carry (ReplayHooks.trailersOf) */
+  const trailers = new WeakMap<Response, Record<string, string>>();
   const known = (response: Response, body: string | Uint8Array | null): Response => {
     bodies.set(response, body);
     return response;
@@ -277,7 +279,9 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
       if (!(options.override && options.override.requestSeq === x.seq))
         throw errorFromInfo(rec.error ?? { name: 'TypeError', message: 'fetch failed' });
     }
-    return buildResponse(x, rec, forFetch, turns, signal);
+    const response = buildResponse(x, rec, forFetch, turns, signal);
+    if (rec.trailers) trailers.set(response, rec.trailers);
+    return response;
   };
 
   const authorities = new Set<string>();
@@ -296,6 +300,9 @@ export function createReplayHooks(options: ReplayHooksOptions): ReplayHooks & { 
     misses,
     bodyOf(response: Response): string | Uint8Array | null | undefined {
       return bodies.get(response);
+    },
+    trailersOf(response: Response): Record<string, string> | undefined {
+      return trailers.get(response);
     },
     async respondHttp(req: InterceptedRequest): Promise<Response | undefined> {
       const position = httpPosition++;

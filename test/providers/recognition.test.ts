@@ -1,4 +1,5 @@
 import { EventStreamCodec } from '@smithy/core/event-streams';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COST_UNKNOWN, eventCost, formatTokens, formatTraceCost } from '../../replay-cli/format.js';
 import type { StoredEvent } from '../../src/events/envelope.js';
@@ -118,6 +119,7 @@ describe('recognition by path suffix and body shape, under any host and prefix',
       AWS_ACCESS_KEY_ID: expect.any(String),
       AWS_SECRET_ACCESS_KEY: expect.any(String),
       GEMINI_API_KEY: expect.any(String),
+      GOOGLE_GENERATIVE_AI_API_KEY: expect.any(String),
       AZURE_OPENAI_API_KEY: expect.any(String),
     });
   });
@@ -236,6 +238,34 @@ describe('pricing and its display', () => {
     expect(pricing.cost('us.amazon.nova-lite-v1:0', usage)).toBe(0.3);
     expect(pricing.cost('us.anthropic.claude-3-5-haiku-20241022-v1:0', usage)).toBeGreaterThan(0);
     expect(pricing.cost('some-local-llama', usage)).toBeNull();
+  });
+
+  it('prices the newest models as pricing/models.json records them, dated names and Bedrock ids included', () => {
+    const usage = { inputTokens: 1_000_000, outputTokens: 1_000_000 };
+    expect(pricing.cost('gpt-5.4-mini-2026-03-17', usage)).toBe(5.25);
+    expect(pricing.cost('claude-opus-5-5-20260923', usage)).toBe(24);
+    expect(pricing.cost('us.anthropic.claude-sonnet-5-5-v1:0', usage)).toBe(12);
+    expect(pricing.cost('gemini-3-flash-preview', usage)).toBe(3.5);
+    expect(pricing.cost('us.amazon.nova-2-lite-v1:0', usage)).toBeCloseTo(3.08, 10);
+    // cached input at its own price: 1M input of which 800k from the cache
+    expect(pricing.cost('gpt-5.5', { inputTokens: 1_000_000, outputTokens: 0, cachedTokens: 800_000 })).toBeCloseTo(
+      0.2 * 5 + 0.8 * 0.5,
+      10,
+    );
+  });
+
+  it('records for each provider where its prices come from and when they were checked', () => {
+    const file = JSON.parse(readFileSync('pricing/models.json', 'utf8')) as {
+      providers: Record<string, { source: string; checked: string }>;
+      models: Record<string, { provider?: string }>;
+    };
+    const providers = new Set(Object.values(file.models).map((m) => m.provider));
+    for (const name of providers) {
+      const entry = name === undefined ? undefined : file.providers[name];
+      expect(entry?.source, `source of ${name}`).toMatch(/^https:\/\//);
+      expect(entry?.checked, `date ${name} was checked`).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    }
+    expect([...providers].sort()).toEqual(['anthropic', 'bedrock', 'gemini', 'openai']);
   });
 
   it('labels tokens by side and says cost unknown, never $0, for unpriced calls', () => {

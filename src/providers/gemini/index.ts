@@ -112,8 +112,10 @@ export const gemini: LlmProvider = {
   wantsStream: (endpoint) => endpoint.operation === 'streamGenerateContent',
   outcomeFromJson,
   streamParser: () => new GeminiStream(),
+  // @google/genai reads GEMINI_API_KEY or GOOGLE_API_KEY; the Vercel AI SDK's @ai-sdk/google reads its own variable
   placeholderEnv: {
     GEMINI_API_KEY: 'retrace-replay-placeholder-gemini-key',
     GOOGLE_API_KEY: 'retrace-replay-placeholder-gemini-key',
+    GOOGLE_GENERATIVE_AI_API_KEY: 'retrace-replay-placeholder-gemini-key',
   },
 };

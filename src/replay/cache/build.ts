@@ -23,6 +23,7 @@ function llmBodyText(body: unknown): string | undefined {
 function responseOfLlm(e: StoredEventOf<'llm_response'>): RecordedHttpResponse {
   const p = e.payload;
   const out: RecordedHttpResponse = { status: p.status, headers: { ...(p.headers ?? {}) }, bodyEncoding: 'utf8' };
+  if (p.trailers) out.trailers = { ...p.trailers };
   if (p.chunks) out.chunks = p.chunks;
   else {
     const text = llmBodyText(p.body);
@@ -52,6 +53,7 @@ function responseOfHttp(e: StoredEventOf<'http_response'>): RecordedHttpResponse
     bodyEncoding: p.bodyEncoding,
   };
   if (p.statusText !== undefined) out.statusText = p.statusText;
+  if (p.trailers) out.trailers = { ...p.trailers };
   if (p.chunks) out.chunks = p.chunks;
   else if (p.body !== undefined) out.body = p.body;
   if (p.error) out.error = p.error;

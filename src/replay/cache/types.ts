@@ -11,6 +11,8 @@ export interface RecordedHttpResponse {
   status: number;
   statusText?: string;
   headers: Record<string, string>;
+  /** trailing headers sent after the body (HTTP/2 trailers) */
+  trailers?: Record<string, string>;
   /** the body as text (or base64 when bodyEncoding is base64); absent for streamed responses */
   body?: string;
   bodyEncoding: 'utf8' | 'base64';
