@@ -21,7 +21,7 @@ export default mergeConfig(
         'test/fixtures/agents.test.ts',
         'test/inspect/{api,ui-browser}.test.ts',
         'test/otel/{export,import,roundtrip,ui-receiver,mirror}.test.ts',
-        'test/providers/sdks.test.ts',
+        'test/providers/{sdks,vercel-ai}.test.ts',
         'test/secrets/secrets-e2e.test.ts',
         'test/replay/{sandbox,replay,zero-code,replay-from-s3,fast-path}.test.ts',
         'test/recorder/{register,durability,http-capture}.test.ts',
