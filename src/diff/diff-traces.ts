@@ -1,11 +1,10 @@
-import type { StoredEvent } from '../events/envelope.js';
-import { alignEvents, type StepKind } from './align-events.js';
+import { alignEvents, StepKind } from './align-events.js';
 import { CLASS_TITLES } from './classify.js';
 import { clipValue } from './clip.js';
-import { compareStep, RESPONSE_TYPES, type DraftDifference } from './compare-step.js';
+import { RESPONSE_TYPES } from './compare-step.js';
 import { DiffOptionError } from './errors.js';
-import { loadTrace, type LoadedTrace } from './load.js';
-import { DEFAULT_MAX_EDITS } from './myers.js';
+import { TraceReader } from './load.js';
+import { DEFAULT_MAX_EDITS, Interner } from './myers.js';
 import {
   loadPolicyFile,
   mergePolicies,
@@ -20,15 +19,14 @@ import {
   type DiffClass,
   type DiffReport,
   type Difference,
-  type EventRef,
   type RowStatus,
   type TimelineEvent,
   type TimelineRow,
   type Verdict,
 } from './report-schema.js';
 import { capitalize, positionPrefix, type Labels } from './sentences.js';
-import { labelOf } from './signature.js';
 import { TenantGuard, checkRefsShareTenant, isStoredTraceRef, type TraceSource } from './sources.js';
+import { PrefixWindow, STATUS_CODE, STATUS_OF, StepLog, eventRef, type StepDraft } from './steps.js';
 
 export interface DiffOptions {
   /** extra policy (validated like a policy file); applied after `policyFile` */
@@ -54,13 +52,16 @@ export interface DiffOptions {
   silentPaths?: SilentPaths;
 }
 
-const STATUS_CODE: Record<RowStatus, number> = { same: 0, equivalent: 1, changed: 2, added: 3, removed: 4, moved: 5 };
-const STATUS_OF: RowStatus[] = ['same', 'equivalent', 'changed', 'added', 'removed', 'moved'];
-
 /**
  * Compares two runs of an agent: aligns their events by signature, patches each aligned pair under the
  * policy, classifies every difference, and returns the versioned report the renderers print.
  * `a` and `b` are event iterables or stored-trace references; both must belong to one tenant.
+ *
+ * Both sides are read once, side by side. While their signatures agree (the common prefix, which the alignment
+ * pairs one to one: myers.ts trims it before aligning), each pair is compared as it arrives and only the events the
+ * report can still show stay in memory (steps.ts PrefixWindow); from the first disagreement on, every event is kept
+ * (compactly for a stream, stash.ts) until the whole alignment is known. A 100k-event diff of two streamed runs
+ * with a few payload changes so holds a few dozen events instead of both traces.
  */
 export async function diffTraces(a: TraceSource, b: TraceSource, options: DiffOptions = {}): Promise<DiffReport> {
   const context = nonNegativeInt(options.context ?? 3, 'context');
@@ -75,43 +76,50 @@ export async function diffTraces(a: TraceSource, b: TraceSource, options: DiffOp
 
   checkRefsShareTenant(a, b);
   const guard = new TenantGuard(isStoredTraceRef(a) ? a.tenantId : isStoredTraceRef(b) ? b.tenantId : undefined);
-  const ta = await loadTrace(a, policy, guard);
-  const tb = await loadTrace(b, policy, guard);
-
-  const al = alignEvents(ta.events, tb.events, options.maxEdits ?? DEFAULT_MAX_EDITS);
-  const steps = al.kind.length;
-  const status = new Uint8Array(steps);
-  const drafts: { step: number; draft: DraftDifference }[] = [];
-  for (let s = 0; s < steps; s++) {
-    const i = al.a[s] as number;
-    const j = al.b[s] as number;
-    const ea = i >= 0 ? ta.events[i] : undefined;
-    const eb = j >= 0 ? tb.events[j] : undefined;
-    const result = compareStep(al.kind[s] as StepKind, ea, eb, policy, labels, (side) =>
-      side === 'a' ? (ta.positions[i] as number) : (tb.positions[j] as number),
-    );
-    status[s] = STATUS_CODE[result.status];
-    for (const draft of result.diffs) drafts.push({ step: s, draft });
+  const interner = new Interner();
+  const ta = new TraceReader(a, policy, guard, interner);
+  const tb = new TraceReader(b, policy, guard, interner);
+  const log = new StepLog(policy, labels, ta.positions, tb.positions);
+  let prefix: number;
+  try {
+    prefix = await readBoth(ta, tb, log, new PrefixWindow(context, fullTimelineMax, ta.stash, tb.stash));
+  } catch (err) {
+    await Promise.allSettled([ta.close(), tb.close()]);
+    throw err;
   }
 
-  reclassCompletionOrder(drafts, al, ta.events);
-  const refA = (i: number): EventRef => ref(ta, i);
-  const refB = (j: number): EventRef => ref(tb, j);
-  const differences: Difference[] = drafts.map(({ step, draft }, n) => {
-    const i = al.a[step] as number;
-    const j = al.b[step] as number;
-    return {
-      id: n + 1,
-      class: draft.class,
-      change: draft.change,
-      a: i >= 0 ? refA(i) : null,
-      b: j >= 0 ? refB(j) : null,
-      sentence: draft.sentence,
-      paths: draft.paths,
-      patch: draft.patch.map((op) => clipOp(op, maxInlineBytes)),
-      ...(draft.textDiff !== undefined ? { textDiff: draft.textDiff } : {}),
-    };
-  });
+  const al = alignEvents(
+    { keys: ta.keys.view(), types: ta.types.view() },
+    { keys: tb.keys.view(), types: tb.types.view() },
+    options.maxEdits ?? DEFAULT_MAX_EDITS,
+  );
+  const steps = al.kind.length;
+  for (let s = 0; s < prefix; s++) {
+    if (al.kind[s] !== StepKind.Pair || al.a[s] !== s || al.b[s] !== s)
+      throw new Error(`diff: step ${s} of the common prefix is not the pair (${s}, ${s})`);
+  }
+  for (let s = prefix; s < steps; s++) {
+    const i = al.a[s] as number;
+    const j = al.b[s] as number;
+    const ea = i >= 0 ? ta.stash.get(i) : undefined;
+    const eb = j >= 0 ? tb.stash.get(j) : undefined;
+    log.record(s, al.kind[s] as StepKind, i, j, ea, eb);
+  }
+  const status = log.status.view();
+  const drafts = log.drafts;
+
+  reclassCompletionOrder(drafts);
+  const differences: Difference[] = drafts.map(({ draft, a: refA, b: refB }, n) => ({
+    id: n + 1,
+    class: draft.class,
+    change: draft.change,
+    a: refA,
+    b: refB,
+    sentence: draft.sentence,
+    paths: draft.paths,
+    patch: draft.patch.map((op) => clipOp(op, maxInlineBytes)),
+    ...(draft.textDiff !== undefined ? { textDiff: draft.textDiff } : {}),
+  }));
   const idsByStep = new Map<number, number[]>();
   drafts.forEach(({ step }, n) => {
     const list = idsByStep.get(step);
@@ -124,7 +132,7 @@ export async function diffTraces(a: TraceSource, b: TraceSource, options: DiffOp
   for (const d of differences) classCounts[d.class] = (classCounts[d.class] ?? 0) + 1;
 
   const anyEquivalent = status.some((s) => s === STATUS_CODE.equivalent);
-  const ignoredDiffer = ta.ignoredCount !== tb.ignoredCount || ta.ignoredDigest !== tb.ignoredDigest;
+  const ignoredDiffer = ta.ignoredCount !== tb.ignoredCount || ta.ignoredDigest() !== tb.ignoredDigest();
   const verdict: Verdict =
     differences.length > 0 ? 'diverged' : anyEquivalent || ignoredDiffer ? 'equivalent' : 'identical';
   const first = differences[0];
@@ -154,18 +162,41 @@ export async function diffTraces(a: TraceSource, b: TraceSource, options: DiffOp
   };
 }
 
-function side(t: LoadedTrace, label: string) {
-  return { label, tenantId: t.tenantId, traceId: t.traceId, ignoredEvents: t.ignoredCount, totals: t.totals };
+/**
+ * Reads both sides in step. Event k of A and event k of B with the same signature form step k of the alignment
+ * (the common prefix), compared at once; the first pair whose signatures differ, or the end of one side, ends the
+ * prefix, and the rest of both sides is read into their stashes to be aligned. Returns the prefix length.
+ */
+async function readBoth(ta: TraceReader, tb: TraceReader, log: StepLog, window: PrefixWindow): Promise<number> {
+  for (let k = 0; ; k++) {
+    const ea = ta.sync ? ta.nextSync() : await ta.next();
+    const eb = tb.sync ? tb.nextSync() : await tb.next();
+    if (ea === undefined || eb === undefined || ta.keys.at(k) !== tb.keys.at(k)) {
+      if (ea) ta.stash.keep(k, ea);
+      if (eb) tb.stash.keep(k, eb);
+      await readRest(ta);
+      await readRest(tb);
+      return k;
+    }
+    window.add(k, ea, eb, log.record(k, StepKind.Pair, k, k, ea, eb));
+  }
 }
 
-function ref(t: LoadedTrace, i: number): EventRef {
-  const e = t.events[i] as StoredEvent;
-  return { index: t.positions[i] as number, seq: e.seq, type: e.type, label: labelOf(e) };
+async function readRest(t: TraceReader): Promise<void> {
+  for (;;) {
+    const e = t.sync ? t.nextSync() : await t.next();
+    if (e === undefined) return;
+    t.stash.keep(t.count - 1, e);
+  }
 }
 
-function timelineEvent(t: LoadedTrace, i: number, maxInlineBytes: number): TimelineEvent {
-  const e = t.events[i] as StoredEvent;
-  return { ...ref(t, i), timestamp: e.timestamp, payload: clipValue(e.payload, maxInlineBytes) };
+function side(t: TraceReader, label: string) {
+  return { label, tenantId: t.tenantId, traceId: t.traceId, ignoredEvents: t.ignoredCount, totals: t.totals() };
+}
+
+function timelineEvent(t: TraceReader, i: number, maxInlineBytes: number): TimelineEvent {
+  const e = t.stash.get(i);
+  return { ...eventRef(e, t.positions.at(i)), timestamp: e.timestamp, payload: clipValue(e.payload, maxInlineBytes) };
 }
 
 function clipOp<T extends { value?: unknown; oldValue?: unknown }>(op: T, max: number): T {
@@ -182,10 +213,10 @@ function clipOp<T extends { value?: unknown; oldValue?: unknown }>(op: T, max: n
 function buildTimeline(
   stepA: readonly number[],
   stepB: readonly number[],
-  status: Uint8Array,
+  status: Int32Array,
   idsByStep: ReadonlyMap<number, number[]>,
-  ta: LoadedTrace,
-  tb: LoadedTrace,
+  ta: TraceReader,
+  tb: TraceReader,
   opts: { context: number; fullTimelineMax: number; maxInlineBytes: number },
 ): TimelineRow[] {
   const n = status.length;
@@ -218,8 +249,8 @@ function buildTimeline(
     rows.push({
       kind: 'gap',
       count: s - start,
-      a: { from: ta.positions[stepA[start] as number] as number, to: ta.positions[stepA[s - 1] as number] as number },
-      b: { from: tb.positions[stepB[start] as number] as number, to: tb.positions[stepB[s - 1] as number] as number },
+      a: { from: ta.positions.at(stepA[start] as number), to: ta.positions.at(stepA[s - 1] as number) },
+      b: { from: tb.positions.at(stepB[start] as number), to: tb.positions.at(stepB[s - 1] as number) },
     });
   }
   return rows;
@@ -258,18 +289,10 @@ function nonNegativeInt(value: number, name: string): number {
  * A response that moved while its request stayed in place: the requests were made in the same order but completed in
  * another one — "completion order", not a change of control flow.
  */
-function reclassCompletionOrder(
-  drafts: Array<{ step: number; draft: DraftDifference }>,
-  al: { a: ArrayLike<number> },
-  events: readonly StoredEvent[],
-): void {
+function reclassCompletionOrder(drafts: readonly StepDraft[]): void {
   const movedIds = new Set<string>();
-  for (const { step, draft } of drafts) {
-    const e = events[al.a[step] as number];
-    if (draft.change === 'moved' && e) movedIds.add(e.eventId);
-  }
-  for (const { step, draft } of drafts) {
-    const e = events[al.a[step] as number];
+  for (const { draft, aEvent } of drafts) if (draft.change === 'moved' && aEvent) movedIds.add(aEvent.eventId);
+  for (const { draft, aEvent: e } of drafts) {
     if (draft.change !== 'moved' || !e || !RESPONSE_TYPES.has(e.type)) continue;
     if (e.parentEventId !== undefined && !movedIds.has(e.parentEventId)) draft.class = 'completion-order';
   }
