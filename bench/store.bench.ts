@@ -1,6 +1,10 @@
 /**
  * Embedded store speed: durable batched appends/s and reads next to a raw-file baseline measured in the same
- * run (append JSON lines + fsync per batch of 100), because absolute numbers drift on these shared machines.
+ * run, because absolute numbers drift on these shared machines. Issue 17 target 5 compares each batch size with the
+ * raw file at the same batch size (append the batch as JSON lines, one fsync), so both pay one fsync per batch: the
+ * store's batch is one transaction with synchronous=FULL, validation, the hash chain and the eventId index.
+ * Raw and store runs alternate ROUNDS times and each keeps its best, so a burst of load from other processes on the
+ * machine does not land on one side only.
  * Memory while streaming a 100k-event trace is measured in a fresh child process so the heap of the append phase
  * does not blur it.
  */
@@ -43,8 +47,10 @@ function started(): NewEvent {
   };
 }
 
-function rawBaseline(dir: string, total: number, batch: number): number {
-  const fd = openSync(join(dir, 'raw.ndjson'), 'a');
+const ROUNDS = 2;
+
+function rawBaseline(dir: string, total: number, batch: number, file = 'raw.ndjson'): number {
+  const fd = openSync(join(dir, file), 'a');
   const all = events(total);
   const t0 = performance.now();
   for (let i = 0; i < total; i += batch) {
@@ -62,8 +68,8 @@ function rawBaseline(dir: string, total: number, batch: number): number {
   return total / secs;
 }
 
-async function storeAppend(dir: string, total: number, batch: number): Promise<number> {
-  const store = await openStore(`sqlite:${join(dir, `append-${batch}.db`)}`);
+async function storeAppend(dir: string, total: number, batch: number, round: number): Promise<number> {
+  const store = await openStore(`sqlite:${join(dir, `append-${batch}-${round}.db`)}`);
   const traceId = `bench-${batch}`;
   let rev = (await store.append('bench', traceId, [started()], { expectedRevision: 'no_stream' })).nextExpectedRevision;
   const all = events(total);
@@ -130,9 +136,17 @@ export async function run(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'retrace-bench-store-'));
   try {
     const total = 50_000;
-    const raw100 = rawBaseline(dir, total, 100);
-    const sqlite100 = await storeAppend(dir, total, 100);
-    const sqlite1000 = await storeAppend(dir, total, 1000);
+    const best = { raw100: 0, sqlite100: 0, raw1000: 0, sqlite1000: 0 };
+    for (let round = 0; round < ROUNDS; round++) {
+      // raw.ndjson (batches of 100) is also what the read baseline below reads
+      best.raw100 = Math.max(best.raw100, rawBaseline(dir, total, 100, round === 0 ? 'raw.ndjson' : 'raw-100.ndjson'));
+      best.sqlite100 = Math.max(best.sqlite100, await storeAppend(dir, total, 100, round));
+      best.raw1000 = Math.max(best.raw1000, rawBaseline(dir, total, 1000, `raw-1000-${round}.ndjson`));
+      best.sqlite1000 = Math.max(best.sqlite1000, await storeAppend(dir, total, 1000, round));
+      rmSync(join(dir, `append-100-${round}.db`), { force: true });
+      rmSync(join(dir, `append-1000-${round}.db`), { force: true });
+    }
+    const { raw100, sqlite100, raw1000, sqlite1000 } = best;
     const big = join(dir, 'big.db');
     await seed(big, 100_000);
     const read10k = await readMs(big, 10_001);
@@ -146,17 +160,25 @@ export async function run(): Promise<BenchRow[]> {
     return [
       { name: 'raw file append+fsync, batches of 100 (baseline)', value: Math.round(raw100), unit: 'events/s' },
       {
-        name: 'sqlite durable append, batches of 100',
+        name: 'sqlite durable append, batches of 100 (issue 17 target 5)',
         value: Math.round(sqlite100),
         unit: 'events/s',
-        target: '≥50k/s, ≥0.4× raw',
+        target: '≥ 0.5×',
         ratio: sqlite100 / raw100,
       },
+      { name: 'raw file append+fsync, batches of 1000 (baseline)', value: Math.round(raw1000), unit: 'events/s' },
       {
-        name: 'sqlite durable append, batches of 1000',
+        name: 'sqlite durable append, batches of 1000 (issue 17 target 5)',
         value: Math.round(sqlite1000),
         unit: 'events/s',
-        target: '≥50k/s, ≥0.4× raw',
+        target: '≥ 0.7×',
+        ratio: sqlite1000 / raw1000,
+      },
+      {
+        // how docs/benchmarks.md first reported it: the batches of 1000 against the raw file's batches of 100
+        name: 'sqlite durable append, batches of 1000, vs raw batches of 100',
+        value: Math.round(sqlite1000),
+        unit: 'events/s',
         ratio: sqlite1000 / raw100,
       },
       { name: 'raw file read+parse 10k lines (baseline)', value: Number(raw10k.toFixed(1)), unit: 'ms' },

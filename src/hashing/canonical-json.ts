@@ -44,7 +44,13 @@ function write(value: unknown, inArray: boolean): string | undefined {
   }
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
-  keys.sort();
+  // most objects repeat the same few keys, often already in order: sort only when needed, quote each key once
+  for (let i = 1; i < keys.length; i++) {
+    if ((keys[i - 1] as string) > (keys[i] as string)) {
+      keys.sort();
+      break;
+    }
+  }
   let s = '{';
   let first = true;
   for (let i = 0; i < keys.length; i++) {
@@ -53,9 +59,66 @@ function write(value: unknown, inArray: boolean): string | undefined {
     if (v === undefined) continue;
     if (!first) s += ',';
     first = false;
-    s += JSON.stringify(key) + ':' + v;
+    s += quotedKey(key) + v;
   }
   return s + '}';
+}
+
+const KEY_CACHE_LIMIT = 4096;
+const quotedKeys = new Map<string, string>();
+
+/** `"key":`, remembered for the first KEY_CACHE_LIMIT distinct keys (object keys come from a small vocabulary) */
+function quotedKey(key: string): string {
+  let q = quotedKeys.get(key);
+  if (q === undefined) {
+    q = `${JSON.stringify(key)}:`;
+    if (quotedKeys.size < KEY_CACHE_LIMIT && key.length <= 64) quotedKeys.set(key, q);
+  }
+  return q;
+}
+
+/**
+ * The canonical form of `value`, given `json` = JSON.stringify(value): when every object in it already has its keys in
+ * sorted order and it holds only plain objects, arrays, strings, finite numbers, booleans and null, the two spellings
+ * are the same text, so `json` is returned and nothing is serialized twice. Anything else (unsorted keys, toJSON,
+ * undefined, class instances, boxed primitives, non-finite numbers) goes through canonicalJson.
+ * test/hashing/canonical-json.test.ts checks both paths against the reference serializer.
+ */
+export function canonicalJsonGiven(value: unknown, json: string): string {
+  return isCanonicalPlain(value) ? json : canonicalJson(value);
+}
+
+function isCanonicalPlain(value: unknown): boolean {
+  if (value === null) return true;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+    for (let i = 0; i < value.length; i++) if (!isCanonicalPlain(value[i])) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const record = value as Record<string, unknown>;
+  if (typeof record.toJSON === 'function') return false;
+  let prev: string | undefined;
+  for (const key in record) {
+    // for…in also walks inherited enumerable keys; a plain object's prototype has none, and own keys come in
+    // Object.keys order, which is what both JSON.stringify and canonicalJson iterate
+    if (prev !== undefined && !(prev < key)) return false;
+    if (!isCanonicalPlain(record[key])) return false;
+    prev = key;
+  }
+  return true;
 }
 
 // crypto.hash (Node ≥20.12) is a one-shot digest, about twice as fast as createHash for the ~1 KB inputs we hash per event

@@ -1,4 +1,4 @@
-import { canonicalJson, sha256Hex } from './canonical-json.js';
+import { canonicalJson, canonicalJsonGiven, sha256Hex } from './canonical-json.js';
 
 /**
  * The per-trace hash chain: each stored event carries the hash of the previous one, and its own hash over
@@ -22,6 +22,74 @@ export function sealEvent(unsealed: { prevHash: string } & Record<string, unknow
   // serialization itself (measured ~7 µs of ~12 µs per 1 KB event)
   const json = JSON.stringify(unsealed);
   return { hash, json: `${json.slice(0, -1)},"hash":"${hash}"}` };
+}
+
+/** The envelope of a stored event without `payload` and `hash`, in the key order the store writes it. */
+export interface EnvelopeFields {
+  schemaVersion: number;
+  eventId: string;
+  tenantId: string;
+  traceId: string;
+  seq: number;
+  type: string;
+  timestamp: string;
+  parentEventId?: string | undefined;
+  spanId?: string | undefined;
+  prevHash: string;
+}
+
+/**
+ * sealEvent for the store's own envelope, `{ schemaVersion, eventId, tenantId, traceId, seq, type, timestamp,
+ * parentEventId?, spanId?, payload, prevHash }`, byte for byte (test/hashing/seal.test.ts), for ~20 % less (7.4 vs
+ * 9–10 µs on a 1 KB event here): the envelope's keys are fixed, so both spellings are assembled by hand around one
+ * JSON.stringify of the payload, and the payload's canonical form reuses that text when its keys are already sorted
+ * (canonicalJsonGiven).
+ */
+export function sealEnvelope(env: EnvelopeFields, payload: unknown): { hash: string; json: string } {
+  if (
+    payload === null ||
+    typeof payload !== 'object' ||
+    typeof (payload as { toJSON?: unknown }).toJSON === 'function'
+  ) {
+    // not an object payload (the schemas never let one through): the generic path keeps JSON.stringify's rules
+    return sealEvent(envelopeObject(env, payload));
+  }
+  const payloadJson = JSON.stringify(payload);
+  const q = JSON.stringify;
+  const parent = env.parentEventId !== undefined ? `,"parentEventId":${q(env.parentEventId)}` : '';
+  const span = env.spanId !== undefined ? `,"spanId":${q(env.spanId)}` : '';
+  const canonical =
+    `{"eventId":${q(env.eventId)}${parent},"payload":${canonicalJsonGiven(payload, payloadJson)}` +
+    `,"prevHash":${q(env.prevHash)},"schemaVersion":${number(env.schemaVersion)},"seq":${number(env.seq)}${span}` +
+    `,"tenantId":${q(env.tenantId)},"timestamp":${q(env.timestamp)},"traceId":${q(env.traceId)},"type":${q(env.type)}}`;
+  const hash = sha256Hex(canonical);
+  const json =
+    `{"schemaVersion":${number(env.schemaVersion)},"eventId":${q(env.eventId)},"tenantId":${q(env.tenantId)}` +
+    `,"traceId":${q(env.traceId)},"seq":${number(env.seq)},"type":${q(env.type)},"timestamp":${q(env.timestamp)}` +
+    `${parent}${span},"payload":${payloadJson},"prevHash":${q(env.prevHash)},"hash":"${hash}"}`;
+  return { hash, json };
+}
+
+/** a number as both JSON.stringify and canonicalJson spell it (non-finite: null) */
+function number(n: number): string {
+  return Number.isFinite(n) ? JSON.stringify(n) : 'null';
+}
+
+/** the object sealEnvelope stands for, in its key order */
+export function envelopeObject(env: EnvelopeFields, payload: unknown): { prevHash: string } & Record<string, unknown> {
+  return {
+    schemaVersion: env.schemaVersion,
+    eventId: env.eventId,
+    tenantId: env.tenantId,
+    traceId: env.traceId,
+    seq: env.seq,
+    type: env.type,
+    timestamp: env.timestamp,
+    ...(env.parentEventId !== undefined ? { parentEventId: env.parentEventId } : {}),
+    ...(env.spanId !== undefined ? { spanId: env.spanId } : {}),
+    payload,
+    prevHash: env.prevHash,
+  };
 }
 
 /** One way a trace's chain can break at an event. */

@@ -9,7 +9,7 @@ import {
 import { assertTenantId, assertTraceId } from '../events/ids.js';
 import { advanceLifecycle, initialLifecycle, lifecycleStatus, type LifecycleSnapshot } from '../events/lifecycle.js';
 import { parseNewEvent } from '../events/validate.js';
-import { sealEvent } from '../hashing/chain.js';
+import { envelopeObject, sealEnvelope } from '../hashing/chain.js';
 import { LIMITS, type ExpectedRevision } from './types.js';
 
 /**
@@ -131,7 +131,7 @@ export function planAppend(
   let seq = state.lastSeq;
   for (const [i, e] of events.entries()) {
     seq += 1;
-    const base = {
+    const envelope = {
       schemaVersion: SCHEMA_VERSION,
       eventId: e.eventId,
       tenantId,
@@ -139,13 +139,14 @@ export function planAppend(
       seq,
       type: e.type,
       timestamp: e.timestamp,
-      ...(e.parentEventId !== undefined ? { parentEventId: e.parentEventId } : {}),
-      ...(e.spanId !== undefined ? { spanId: e.spanId } : {}),
-      payload: e.payload,
+      parentEventId: e.parentEventId,
+      spanId: e.spanId,
       prevHash,
     };
-    const { hash, json } = sealEvent(base as unknown as { prevHash: string } & Record<string, unknown>);
-    const event = { ...base, hash } as unknown as StoredEvent;
+    // the same hash and JSON as sealEvent over the stored object (test/hashing/seal.test.ts), without building it twice
+    const { hash, json } = sealEnvelope(envelope, e.payload);
+    const event = envelopeObject(envelope, e.payload) as unknown as StoredEvent;
+    (event as { hash: string }).hash = hash;
     const bytes = Buffer.byteLength(json);
     if (bytes > limits.maxEventBytes) {
       throw new EventTooLargeError(

@@ -3,7 +3,46 @@
  * SQLite database is a clear error instead of a silent empty result. `user_version` is the layout version.
  */
 export const APPLICATION_ID = 0x52545243; // 'RTRC'
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
+
+/**
+ * Layout 2: the tenant-wide eventId index (durable idempotency, DUPLICATE_EVENT_ID) is no longer a unique index on
+ * `events`. Event ids are random UUIDs, so that index took one random B-tree leaf per appended event, and in WAL mode
+ * every commit writes each page it touched whole: ~4 KB of index per ~1 KB event, 3–5× the bytes a raw log writes per
+ * batch (measured with bench/store.bench.ts). Instead:
+ *   - `recent_event_ids` holds the ids of the latest appends in append order (a sequential, cheap write);
+ *   - `event_ids` holds the rest, keyed by (tenant_id, event_id), filled in sorted bulk merges from `recent_event_ids`
+ *     (src/store/sqlite/event-id-index.ts), so a merge touches each leaf at most once for thousands of events;
+ *   - `store_meta.id_generation` counts merges and trace deletions, so every connection knows when the recent ids it
+ *     holds in memory are stale.
+ * Both tables are written in the same transaction as the events, so the file alone still decides idempotency.
+ */
+const EVENT_ID_TABLES = `
+CREATE TABLE IF NOT EXISTS event_ids (
+  tenant_id  TEXT    NOT NULL,
+  event_id   TEXT    NOT NULL,
+  row_id     INTEGER NOT NULL,             -- events.id
+  PRIMARY KEY (tenant_id, event_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS recent_event_ids (
+  row_id     INTEGER PRIMARY KEY,          -- events.id
+  tenant_id  TEXT    NOT NULL,
+  event_id   TEXT    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS store_meta (
+  key        TEXT    PRIMARY KEY,
+  value      INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO store_meta (key, value) VALUES ('id_generation', 0);
+`;
+
+/** Layout 1 → 2, run inside the first write transaction on an older store (reads never change the file). */
+export const MIGRATE_1_TO_2 = `
+${EVENT_ID_TABLES}
+INSERT INTO event_ids (tenant_id, event_id, row_id) SELECT tenant_id, event_id, id FROM events ORDER BY tenant_id, event_id;
+DROP INDEX IF EXISTS events_by_event_id;
+PRAGMA user_version = 2;
+`;
 
 export const CREATE_TABLES = `
 CREATE TABLE IF NOT EXISTS traces (
@@ -39,7 +78,6 @@ CREATE TABLE IF NOT EXISTS events (
   type       TEXT    NOT NULL,
   body       TEXT    NOT NULL              -- the full stored envelope as JSON, hash included
 );
--- durable idempotency and gapless order are enforced by the file itself, not by a cache
+-- gapless order is enforced by the file itself
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_seq ON events (tenant_id, trace_id, seq);
-CREATE UNIQUE INDEX IF NOT EXISTS events_by_event_id ON events (tenant_id, event_id);
-`;
+${EVENT_ID_TABLES}`;

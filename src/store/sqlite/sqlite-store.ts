@@ -21,6 +21,7 @@ import {
   planAppend,
   statusOf,
   validateBatch,
+  type PlannedEvent,
   type TraceState,
 } from '../append-plan.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
@@ -36,7 +37,9 @@ import {
   type TraceStatus,
   type TraceSummary,
 } from '../types.js';
-import { APPLICATION_ID, CREATE_TABLES, LAYOUT_VERSION } from './schema.js';
+import { EventIdIndex } from './event-id-index.js';
+import { MultiInsert } from './multi-insert.js';
+import { APPLICATION_ID, CREATE_TABLES, LAYOUT_VERSION, MIGRATE_1_TO_2 } from './schema.js';
 
 export const DEFAULT_SQLITE_PATH = '.retrace/retrace.db';
 const READ_PAGE = 512;
@@ -49,6 +52,8 @@ export interface SqliteStoreOptions {
   maxTraceEvents?: number;
   /** fail instead of creating a new store file (commands that only read: list, show, export, verify) */
   mustExist?: boolean;
+  /** how many recent eventIds are held before they are merged into the sorted index (tests set it low) */
+  eventIdMergeAt?: number;
 }
 
 interface TraceRow {
@@ -84,16 +89,6 @@ const pinned = new Set<unknown>();
 function pin<T>(value: T): T {
   if (PIN_STATEMENTS) pinned.add(value);
   return value;
-}
-
-/** Thrown inside the optimistic append transaction (rolling it back) to ask for the careful path with lookups. */
-const RETRY_WITH_LOOKUP = Symbol('retry append with eventId lookups');
-
-function isEventIdConflict(err: unknown): boolean {
-  return (
-    (err as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' &&
-    String((err as Error).message).includes('event_id')
-  );
 }
 
 /** Maps better-sqlite3's errors onto ours, so callers never see a raw SqliteError. */
@@ -149,9 +144,19 @@ export class SqliteEventStore implements EventStore {
   readonly location: string;
   private readonly db: Database.Database;
   private readonly limits: { maxEventBytes: number; maxTraceEvents: number };
+  private readonly eventIdMergeAt: number | undefined;
   private readonly stmt: ReturnType<SqliteEventStore['prepare']>;
   private closed = false;
   private readonly statements = new Map<string, Database.Statement>();
+  /** the file's layout as last seen: 1 until the first write migrates it (src/store/sqlite/schema.ts) */
+  private layout = LAYOUT_VERSION;
+  private readonly insertEvents = new MultiInsert(
+    (sql) => this.cached(sql),
+    'INSERT INTO events (id, tenant_id, trace_id, seq, event_id, type, body)',
+    7,
+  );
+  /** made once the file has layout 2, since its statements name layout-2 tables */
+  private eventIds: EventIdIndex | undefined;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.location = resolve(path);
@@ -159,6 +164,7 @@ export class SqliteEventStore implements EventStore {
       maxEventBytes: options.maxEventBytes ?? LIMITS.maxEventBytes,
       maxTraceEvents: options.maxTraceEvents ?? LIMITS.maxTraceEvents,
     };
+    this.eventIdMergeAt = options.eventIdMergeAt;
     if (options.mustExist && !existsSync(this.location)) {
       throw new StoreError(
         `There is no retrace store at ${this.location}.`,
@@ -215,6 +221,7 @@ export class SqliteEventStore implements EventStore {
       }).immediate();
     }
     const version = this.cached('PRAGMA user_version').pluck().get() as number;
+    this.layout = version;
     if (version > LAYOUT_VERSION) {
       throw new NotARetraceStoreError(
         `${this.location} was written by a newer retrace (store layout ${version}; this one reads up to ${LAYOUT_VERSION}).`,
@@ -227,12 +234,8 @@ export class SqliteEventStore implements EventStore {
     const db = { prepare: <P extends unknown[] | {} = unknown[], R = unknown>(sql: string) => this.cached<P, R>(sql) };
     return {
       trace: db.prepare<[string, string], TraceRow>('SELECT * FROM traces WHERE tenant_id = ? AND trace_id = ?'),
-      eventById: db.prepare<[string, string], { trace_id: string; seq: number }>(
-        'SELECT trace_id, seq FROM events WHERE tenant_id = ? AND event_id = ?',
-      ),
-      insertEvent: db.prepare(
-        'INSERT INTO events (tenant_id, trace_id, seq, event_id, type, body) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
+      eventAt: db.prepare<[number], { trace_id: string; seq: number }>('SELECT trace_id, seq FROM events WHERE id = ?'),
+      maxEventRow: db.prepare<[], number | null>('SELECT max(id) FROM events').pluck(),
       upsertTrace: db.prepare(`INSERT INTO traces (tenant_id, trace_id, agent, status, event_count, last_seq, last_hash,
           total_bytes, started_at, ended_at, updated_at, input_tokens, output_tokens, cost_usd, lifecycle, writer_pid,
           writer_host, replay_of)
@@ -315,48 +318,55 @@ export class SqliteEventStore implements EventStore {
       );
     }
     const writer = writerIdentity();
-    const run = this.db.transaction((lookupFirst: boolean): AppendResult => {
+    const run = this.db.transaction((): AppendResult => {
+      const ids = this.writableLayout();
       const row = this.stmt.trace.get(tenantId, traceId);
       const state = row ? this.stateOf(row) : undefined;
-      // durable idempotency: an eventId already in this trace is a no-op returning its original position.
-      // Duplicates are rare (retries), so the first attempt skips the per-event lookups and lets the unique index
-      // and the revision check detect them; only then does the append run again with lookups (see below).
+      // durable idempotency: an eventId already in this trace is a no-op returning its original position; one in
+      // another trace of the tenant is refused. One indexed lookup for the whole batch (event-id-index.ts).
       const known = new Map<string, number>();
-      for (const e of lookupFirst ? parsed : []) {
-        const hit = this.stmt.eventById.get(tenantId, e.eventId);
-        if (!hit) continue;
-        if (hit.trace_id !== traceId) throw new DuplicateEventIdError(e.eventId, hit.trace_id, traceId);
-        known.set(e.eventId, hit.seq);
+      for (const [eventId, rowId] of ids.lookup(
+        tenantId,
+        parsed.map((e) => e.eventId),
+      )) {
+        const hit = this.stmt.eventAt.get(rowId);
+        if (!hit) {
+          throw new StoreCorruptError(
+            `The eventId index of ${this.location} names event row ${rowId}, which is missing.`,
+            'The store was altered outside retrace; run `retrace verify`, and restore the store from a backup if it fails.',
+          );
+        }
+        if (hit.trace_id !== traceId) throw new DuplicateEventIdError(eventId, hit.trace_id, traceId);
+        known.set(eventId, hit.seq);
       }
-      const fresh = parsed.filter((e) => !known.has(e.eventId));
+      const fresh = known.size > 0 ? parsed.filter((e) => !known.has(e.eventId)) : parsed;
       if (fresh.length === 0 && parsed.length > 0) {
         return {
           nextExpectedRevision: state?.lastSeq ?? -1,
           positions: parsed.map((e) => ({ eventId: e.eventId, seq: known.get(e.eventId) ?? -1, duplicate: true })),
         };
       }
-      let plan: ReturnType<typeof planAppend>;
-      try {
-        checkExpectedRevision(traceId, state, expected);
-        if (fresh.length === 0) return { nextExpectedRevision: state?.lastSeq ?? -1, positions: [] };
-        plan = planAppend(tenantId, traceId, state ?? emptyTraceState(), fresh, this.limits);
-      } catch (err) {
-        // A retried batch looks like a conflict or a lifecycle violation (agent_started again) until its eventIds are
-        // looked up: so any refusal on the optimistic path is decided again on the careful one.
-        if (!lookupFirst) throw RETRY_WITH_LOOKUP;
-        throw err;
+      checkExpectedRevision(traceId, state, expected);
+      if (fresh.length === 0) return { nextExpectedRevision: state?.lastSeq ?? -1, positions: [] };
+      const { planned, next } = planAppend(tenantId, traceId, state ?? emptyTraceState(), fresh, this.limits);
+      // explicit row ids (max + 1, as SQLite would pick) so the eventId index can point at them without a read back
+      const firstRowId = (this.stmt.maxEventRow.get() ?? 0) + 1;
+      const rows: unknown[] = new Array(planned.length * 7);
+      const eventIds: string[] = new Array(planned.length);
+      for (let k = 0; k < planned.length; k++) {
+        const { event, json } = planned[k] as PlannedEvent;
+        const at = k * 7;
+        rows[at] = firstRowId + k;
+        rows[at + 1] = tenantId;
+        rows[at + 2] = traceId;
+        rows[at + 3] = event.seq;
+        rows[at + 4] = event.eventId;
+        rows[at + 5] = event.type;
+        rows[at + 6] = json;
+        eventIds[k] = event.eventId;
       }
-      const { planned, next } = plan;
-      const seqOf = new Map<string, number>();
-      for (const { event, json } of planned) {
-        try {
-          this.stmt.insertEvent.run(tenantId, traceId, event.seq, event.eventId, event.type, json);
-        } catch (err) {
-          if (!lookupFirst && isEventIdConflict(err)) throw RETRY_WITH_LOOKUP;
-          throw err;
-        }
-        seqOf.set(event.eventId, event.seq);
-      }
+      this.insertEvents.run(rows);
+      ids.add(tenantId, eventIds, firstRowId);
       this.stmt.upsertTrace.run({
         tenant_id: tenantId,
         trace_id: traceId,
@@ -377,27 +387,54 @@ export class SqliteEventStore implements EventStore {
         writer_host: writer.host,
         replay_of: next.replayOf,
       });
+      let j = 0;
       return {
         nextExpectedRevision: next.lastSeq,
         positions: parsed.map((e) => {
           const dup = known.get(e.eventId);
-          return dup !== undefined
-            ? { eventId: e.eventId, seq: dup, duplicate: true }
-            : { eventId: e.eventId, seq: seqOf.get(e.eventId) ?? -1, duplicate: false };
+          if (dup !== undefined) return { eventId: e.eventId, seq: dup, duplicate: true };
+          // fresh keeps parsed's order, so the k-th new event is the k-th planned one
+          return { eventId: e.eventId, seq: (planned[j++] as PlannedEvent).event.seq, duplicate: false };
         }),
       };
     });
+    return this.write(() => run.immediate());
+  }
+
+  /**
+   * Runs a write transaction and tells the eventId index how it ended: its in-memory tail takes this connection's
+   * writes only once they are durable.
+   */
+  private write<T>(transaction: () => T): T {
+    const layoutBefore = this.layout;
     try {
-      // IMMEDIATE: take the write lock up front, so two processes never both read a revision and then both write
-      try {
-        return run.immediate(false);
-      } catch (err) {
-        if (err !== RETRY_WITH_LOOKUP) throw err;
-        return run.immediate(true);
-      }
+      const result = transaction();
+      this.eventIds?.committed();
+      return result;
     } catch (err) {
+      this.eventIds?.rolledBack();
+      this.layout = layoutBefore;
       throw translate(err, this.location);
     }
+  }
+
+  /**
+   * Inside a write transaction: migrates an older file to the current layout first (under the write lock, so two
+   * processes cannot both migrate) and returns the eventId index.
+   */
+  private writableLayout(): EventIdIndex {
+    if (this.layout < LAYOUT_VERSION) {
+      const version = this.cached('PRAGMA user_version').pluck().get() as number;
+      if (version === 1) this.db.exec(MIGRATE_1_TO_2);
+      this.layout = LAYOUT_VERSION;
+      this.eventIds?.reset();
+    }
+    this.eventIds ??= new EventIdIndex(
+      <P extends unknown[] | object = unknown[], R = unknown>(sql: string) => this.cached<P, R>(sql),
+      this.eventIdMergeAt,
+    );
+    this.eventIds.sync();
+    return this.eventIds;
   }
 
   /** Errors (bad id, unknown trace) surface on the first iteration, as in every backend. */
@@ -577,12 +614,12 @@ export class SqliteEventStore implements EventStore {
     assertTenantId(tenantId);
     assertTraceId(traceId);
     try {
-      return this.db
-        .transaction(() => {
-          this.stmt.deleteEvents.run(tenantId, traceId);
-          return this.stmt.deleteTrace.run(tenantId, traceId).changes > 0;
-        })
-        .immediate();
+      const remove = this.db.transaction(() => {
+        this.writableLayout().forgetTrace(tenantId, traceId);
+        this.stmt.deleteEvents.run(tenantId, traceId);
+        return this.stmt.deleteTrace.run(tenantId, traceId).changes > 0;
+      });
+      return this.write(() => remove.immediate());
     } catch (err) {
       throw translate(err, this.location);
     }
