@@ -9,7 +9,7 @@ import {
   type NormalizationOptions,
   type ProviderBaseUrl,
 } from '../hashing/index.js';
-import { openStore } from '../store/open-store.js';
+import { openStore, sqlitePathOf } from '../store/open-store.js';
 import type { AppendOptions, AppendResult, EventStore } from '../store/types.js';
 import { currentRun, currentToolCall, internal, runStorage, setProcessRun, suppressed, ToolScope } from './context.js';
 import { allowListedEnv, environment } from './environment.js';
@@ -29,6 +29,7 @@ import { redactValue as redactArgs } from '../secrets/redact.js';
 import { storedRequestHash } from '../hashing/stored-request.js';
 import { RunState, type RunConfig, type SyncCapableSink } from './run.js';
 import { errorFromInfo, errorInfo, toJsonSafe } from './serialize.js';
+import { WorkerStoreSink } from './writer.js';
 
 export interface RecorderOptions {
   /** an open EventStore, or a store URL (sqlite:PATH, kurrentdb://…); default $RETRACE_STORE or the embedded store */
@@ -61,8 +62,9 @@ export interface RecorderOptions {
   captureHttp?: boolean;
   /** record the files the agent writes under its working directory as file_written events (default true) */
   captureFiles?: boolean;
-  /** how long queued events wait before a batch write (default 100 ms: each embedded-store commit is an fsync that
-   *  blocks the event loop, so fewer, larger batches; a crash loses at most this much) */
+  /** how long queued events wait before a batch write (default 100 ms: fewer, larger batches, each one fsync'd commit;
+   *  a crash loses at most this much). A store given as a sqlite: URL is written from a worker thread, so commits do
+   *  not pause the agent; a store object is written on the agent's thread. */
   flushIntervalMs?: number;
   /** events per append (default 500) */
   maxBatchEvents?: number;
@@ -134,8 +136,22 @@ export interface Recorder {
   startProcessRun(options: RunOptions & { environment?: Partial<Environment> }): RunState;
 }
 
+/** A store the recorder opened itself from a URL: it closes it, and the OTLP mirror reads finished runs from it. */
+interface OwnedStoreSink extends SyncCapableSink {
+  storeForRead(): Promise<EventStore>;
+  close(): Promise<void>;
+}
+
+/** The embedded store (sqlite:PATH) is written from a worker thread (writer.ts); other backends in-thread. */
+function ownedStoreSink(url: string): OwnedStoreSink {
+  const path = sqlitePathOf(url);
+  // a URL naming no file keeps the in-thread path, whose openStore reports it
+  if (path !== undefined && path !== '' && !path.includes('\0')) return new WorkerStoreSink(path);
+  return new LazyStoreSink(url);
+}
+
 /** A sink over a store URL, opened on first use. */
-class LazyStoreSink implements SyncCapableSink {
+class LazyStoreSink implements OwnedStoreSink {
   private store: EventStore | undefined;
   private opening: Promise<EventStore> | undefined;
 
@@ -188,12 +204,12 @@ const EVENT_SCHEMAS = { decision_made: DecisionMadeSchema, memory_updated: Memor
 export function createRecorder(options: RecorderOptions = {}): Recorder {
   const tenant = options.tenant ?? process.env.RETRACE_TENANT ?? DEFAULT_TENANT;
   assertTenantId(tenant);
-  let lazy: LazyStoreSink | undefined;
+  let lazy: OwnedStoreSink | undefined;
   let sink: SyncCapableSink;
   if (options.sink) sink = options.sink;
   else if (options.store !== undefined && typeof options.store !== 'string')
     sink = options.store as EventStore & SyncCapableSink;
-  else sink = lazy = new LazyStoreSink(options.store ?? process.env.RETRACE_STORE ?? 'sqlite:.retrace/retrace.db');
+  else sink = lazy = ownedStoreSink(options.store ?? process.env.RETRACE_STORE ?? 'sqlite:.retrace/retrace.db');
 
   const userRedact = options.redact;
   const defaults = options.redactDefaults !== false;
