@@ -3,8 +3,12 @@
  * wall time and per-trace median. The goldens are real: a small JavaScript agent (bench/agents/ci-agent.mjs, 7 rounds
  * of openai-SDK call + tool) recorded 100 times against the LLM stub, then written as NDJSON exactly as
  * `retrace export` writes them (the same writer, in process, to save 100 CLI starts).
- * Baselines measured in the same run: a no-op CLI start (`retrace --version`) and one `retrace replay --fast` of a
- * golden (a whole CLI process for one trace), so the ratios say what `ci` costs per trace against doing it by hand.
+ * Baselines measured in the same run: a no-op CLI start (`retrace --version`), one `retrace replay --fast` of a
+ * golden (a whole CLI process for one trace), so the ratios say what `ci` costs per trace against doing it by hand,
+ * and the agent's own live runs (a plain `node` script against the instantly answering stub, incl. Node start and
+ * SDK import): RETRACE_BENCH_CI_LIVE of them (default 10) run one after another, their median × the golden count is
+ * the "sum of the live runs" that issue 17's target 3 compares `ci` with (RETRACE_BENCH_CI_LIVE=100: all of them,
+ * summed). RETRACE_BENCH_CI_NO_PRESTART=1 also times `ci --no-prestart` (no pre-started sandboxes) in the same run.
  * Run alone: node --import tsx bench/ci.bench.ts   (RETRACE_BENCH_CI_TRACES=N for another count;
  * RETRACE_BENCH_NO_BUILD=1 to skip `npm run build` when dist/ is current)
  */
@@ -30,6 +34,7 @@ const CONCURRENCY = 2;
 const TENANT = 'bench';
 const ENTRY = 'bench/agents/ci-agent.mjs#ciAgent';
 const execFileAsync = promisify(execFile);
+const LIVE = Math.max(1, Math.min(TRACES, Number(process.env.RETRACE_BENCH_CI_LIVE ?? 10)));
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -105,6 +110,30 @@ async function makeGoldens(storeUrl: string, goldens: string): Promise<{ ids: st
   return { ids, events };
 }
 
+/** The bench agent run live by plain node against the stub, with the inputs of goldens 0..n-1; each run's wall ms. */
+async function liveRuns(n: number): Promise<number[]> {
+  const stub = await startLlmStub({ chunkDelayMs: 0 });
+  const agentUrl = pathToFileURL(join(ROOT, 'bench', 'agents', 'ci-agent.mjs')).href;
+  const out: number[] = [];
+  try {
+    for (let i = -1; i < n; i++) {
+      const input = {
+        baseURL: stub.openaiBaseUrl,
+        apiKey: 'sk-bench-000000000000000000000000',
+        calls: ROUNDS,
+        caseId: `K-${Math.max(i, 0)}`,
+      };
+      const script = `import { ciAgent } from ${JSON.stringify(agentUrl)};\nawait ciAgent(${JSON.stringify(input)});`;
+      const t0 = process.hrtime.bigint();
+      await execFileAsync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT });
+      if (i >= 0) out.push(Number(process.hrtime.bigint() - t0) / 1e6); // i = -1: a warm-up (disk cache)
+    }
+  } finally {
+    await stub.close();
+  }
+  return out;
+}
+
 export async function run(): Promise<BenchRow[]> {
   buildCli();
   const dir = mkdtempSync(join(tmpdir(), 'retrace-bench-ci-'));
@@ -124,6 +153,8 @@ export async function run(): Promise<BenchRow[]> {
       singles.push((await cli(['--store', recorded, ...g, 'replay', first, '--fast', '--fail-on-diff'])).ms);
     const startMs = median(starts);
     const singleMs = median(singles);
+    const lives = await liveRuns(LIVE);
+    const liveSum = LIVE === TRACES ? lives.reduce((a, b) => a + b, 0) : median(lives) * TRACES;
 
     // ── ci --dry-run: read and validate every golden file (schema, seq order, hash chain), no store
     const dry: number[] = [];
@@ -134,17 +165,22 @@ export async function run(): Promise<BenchRow[]> {
     const dryMs = median(dry);
 
     // ── the measured run: a fresh store, so the import of all goldens is part of it, as on a CI machine
-    const ci = await cli([
-      '--store',
-      `sqlite:${join(dir, 'ci.db')}`,
-      ...g,
-      'ci',
-      goldens,
-      '--concurrency',
-      String(CONCURRENCY),
-      '--fast',
-      '--json',
-    ]);
+    const ciRun = (store: string, ...extra: string[]) =>
+      cli([
+        '--store',
+        `sqlite:${join(dir, store)}`,
+        ...g,
+        'ci',
+        goldens,
+        '--concurrency',
+        String(CONCURRENCY),
+        '--fast',
+        '--json',
+        ...extra,
+      ]);
+    const ci = await ciRun('ci.db');
+    const fresh =
+      process.env.RETRACE_BENCH_CI_NO_PRESTART === '1' ? await ciRun('ci-fresh.db', '--no-prestart') : undefined;
     const result = CiResultSchema.parse(JSON.parse(ci.stdout));
     if (result.status !== 'passed' || result.traces.length !== TRACES) {
       const bad = result.traces.find((t) => t.verdict === 'diverged' || t.verdict === 'error');
@@ -156,7 +192,29 @@ export async function run(): Promise<BenchRow[]> {
     const meanEvents = Math.round(events.reduce((a, b) => a + b, 0) / events.length);
     const r2 = (x: number) => Math.round(x * 100) / 100;
 
+    const liveName =
+      LIVE === TRACES
+        ? `baseline: the sum of ${TRACES} live runs of the agent (node against the stub, one after another)`
+        : `baseline: the sum of ${TRACES} live runs of the agent (median of ${LIVE} sequential node runs × ${TRACES})`;
     return [
+      {
+        name: `ci vs the sum of the ${TRACES} live runs (target 3)`,
+        value: Math.round(ci.ms),
+        unit: 'ms',
+        ratio: r2(ci.ms / liveSum),
+        target: '≤ 0.6×',
+      },
+      { name: liveName, value: Math.round(liveSum), unit: 'ms' },
+      ...(fresh
+        ? [
+            {
+              name: '  ci --no-prestart (no pre-started sandboxes), same goldens',
+              value: Math.round(fresh.ms),
+              unit: 'ms',
+              ratio: r2(fresh.ms / liveSum),
+            },
+          ]
+        : []),
       {
         name: `ci: ${TRACES} goldens × ${meanEvents} events, --concurrency ${CONCURRENCY} --fast: wall time (fresh store, import included)`,
         value: Math.round(ci.ms),

@@ -4,7 +4,10 @@
  *     a store of 1,000 traces as ratios of it (lazy imports per command, replay-cli/program.ts);
  *   - the bench agent (bench/agents/ci-agent.mjs, 7 rounds of openai-SDK call + tool ≈ 51 events) run as a plain
  *     `node` script against the instantly answering LLM stub: its own cost incl. Node start and SDK import; one
- *     `retrace replay <id> --fast` of its recording as a ratio of it.
+ *     `retrace replay <id> --fast` of its recording as a ratio of it (target 2), and the same with `--no-prestart`
+ *     (the sandbox spawned only when its job is ready, as before src/replay/sandbox/pool.ts);
+ *   - the same agent in TypeScript (bench/agents/ci-agent.ts, transpiled by the sandbox, cached by content) replayed
+ *     the same way, as a ratio of the JavaScript replay (target 4).
  * Run alone: node --import tsx bench/start.bench.ts (RETRACE_BENCH_NO_BUILD=1 to skip `npm run build`)
  */
 import { execFile, spawnSync } from 'node:child_process';
@@ -118,20 +121,31 @@ await ciAgent(${JSON.stringify(input)});`;
       { agent: 'ci-bench-agent', entry: 'bench/agents/ci-agent.mjs#ciAgent', input },
       (ctx) => agent.ciAgent(input, ctx),
     );
-    await recorder.close();
-    const replay = await medianOf(REPEAT, () =>
-      timed(process.execPath, [
-        BIN,
-        '--store',
-        replayStore,
-        '--tenant',
-        TENANT,
-        'replay',
-        traceId,
-        '--fast',
-        '--fail-on-diff',
-      ]),
+    // target 4: the same agent as TypeScript, recorded the same way
+    const tsAgent = (await import(pathToFileURL(join(ROOT, 'bench', 'agents', 'ci-agent.ts')).href)) as typeof agent;
+    const { traceId: tsTraceId } = await recorder.run(
+      { agent: 'ci-bench-agent-ts', entry: 'bench/agents/ci-agent.ts#ciAgent', input },
+      (ctx) => tsAgent.ciAgent(input, ctx),
     );
+    await recorder.close();
+    const replayOf = (id: string, ...extra: string[]) =>
+      medianOf(REPEAT, () =>
+        timed(process.execPath, [
+          BIN,
+          '--store',
+          replayStore,
+          '--tenant',
+          TENANT,
+          'replay',
+          id,
+          '--fast',
+          '--fail-on-diff',
+          ...extra,
+        ]),
+      );
+    const replay = await replayOf(traceId);
+    const replayFresh = await replayOf(traceId, '--no-prestart');
+    const replayTs = await replayOf(tsTraceId);
     const r2 = (x: number) => Math.round(x * 100) / 100;
     return [
       { name: 'baseline: `node -e 0` (median of 7)', value: Math.round(node), unit: 'ms' },
@@ -163,6 +177,19 @@ await ciAgent(${JSON.stringify(input)});`;
         unit: 'ms',
         ratio: r2(replay / live),
         target: '≤ 1.2×',
+      },
+      {
+        name: '  the same with `--no-prestart` (sandbox spawned when the job is ready)',
+        value: Math.round(replayFresh),
+        unit: 'ms',
+        ratio: r2(replayFresh / live),
+      },
+      {
+        name: '`retrace replay <id> --fast` of the same agent in TypeScript (vs the JavaScript replay)',
+        value: Math.round(replayTs),
+        unit: 'ms',
+        ratio: r2(replayTs / replay),
+        target: '≤ 1.3×',
       },
     ];
   } finally {

@@ -72,7 +72,14 @@ export function installFsOverlay(options: OverlayOptions): { uninstall(): void }
     }
   }
 
+  // every read of the agent (its module loads included) asks these: on POSIX, resolved paths compare as strings
+  // (path.relative is the slow part); Windows keeps path.relative's case-insensitive comparison
+  const posix = sep === '/';
   const relOf = (abs: string, base: string): string | undefined => {
+    if (posix) {
+      const prefix = base.endsWith('/') ? base : `${base}/`;
+      return abs.length > prefix.length && abs.startsWith(prefix) ? abs.slice(prefix.length) : undefined;
+    }
     const rel = relative(base, abs);
     if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return undefined;
     return rel.split(sep).join('/');

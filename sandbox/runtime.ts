@@ -1,6 +1,11 @@
 // The sandbox runtime: the entry of the forked child (see src/replay/sandbox/launch.ts). Import order matters: the
-// network guard is evaluated first, before anything an agent could reach; the recorder is loaded before the timers are
-// virtualized, so its own flush timers keep the real clock; the agent module is imported last, with everything in place.
+// network guard is evaluated first, before anything an agent could reach; the agent's process.env view (until the
+// job arrives: the process's own fixed environment, child-env.ts) replaces the real one before anything reads it;
+// retrace's own modules — the recorder among them — are loaded next, before any job is known, so a pre-started
+// sandbox (src/replay/sandbox/pool.ts) has them ready when its job arrives; the recorder is loaded before the timers
+// are virtualized, so its own flush timers keep the real clock. Everything of the trace (its variables, caches,
+// overlay, clock) is applied when the job arrives, and the agent module is imported last, with everything in place.
+// A sandbox started for its job right away runs the very same sequence.
 import { installNetworkGuard } from './guard.js';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,6 +27,23 @@ const originalSetInterval = globalThis.setInterval;
 // module-local, never exported: agent code cannot reach the channel (and its seal key) through this module
 let channel: Channel | undefined;
 const guard = installNetworkGuard((target) => void channel?.send({ type: 'net-refused', target }));
+const agentEnv = installAgentEnv();
+
+/** retrace's own modules, none of which depends on a job: loaded while the sandbox waits for one */
+async function preload() {
+  const [lookup, hooks, recorder, overlay, arrivals] = await Promise.all([
+    import('../src/replay/cache/lookup.js'),
+    import('../src/replay/hooks.js'),
+    // the recorder captures the real clock and timers when it loads: before any job virtualizes them
+    import('../src/recorder/index.js'),
+    import('./fs-overlay.js'),
+    import('../src/replay/arrivals.js'),
+  ]);
+  return { lookup, hooks, recorder, overlay, arrivals };
+}
+const loaded = preload();
+// a failed preload surfaces in runJob (awaited there); not an unhandled rejection while the sandbox waits
+loaded.catch(() => undefined);
 
 listen((job, ch) => {
   channel = ch;
@@ -83,8 +105,9 @@ async function loadEntry(job: SandboxJob, ch: Channel): Promise<((...args: unkno
 }
 
 async function runJob(job: SandboxJob, ch: Channel): Promise<void> {
-  // the agent's environment view, before anything reads process.env (the recorder looks for provider base URLs there)
-  installAgentEnv({
+  const modules = await loaded;
+  // the agent's environment view, before any of its code runs (the recorder looks for provider base URLs there)
+  agentEnv.fill({
     ...job.agentEnv,
     HOME: job.tempDir,
     TMPDIR: job.tempDir,
@@ -93,14 +116,15 @@ async function runJob(job: SandboxJob, ch: Channel): Promise<void> {
   });
   const journal = join(job.tempDir, JOURNAL_FILE);
   const processMode = job.kind === 'process';
-  const { ReplayCache } = await import('../src/replay/cache/lookup.js');
-  const { createReplayHooks } = await import('../src/replay/hooks.js');
-  // the recorder captures the real clock and timers when it loads: load it before virtualizing them
-  const recorderModule = job.kind === 'raw' ? undefined : await import('../src/recorder/index.js');
+  const { ReplayCache } = modules.lookup;
+  const { createReplayHooks } = modules.hooks;
+  // a raw self-test job runs no recorder: none is created, no run started (loading the module only wraps process.env
+  // in its transparent read capture, src/recorder/env-capture.ts)
+  const recorderModule = job.kind === 'raw' ? undefined : modules.recorder;
   // the agent's writes under its project tree go to a per-replay overlay (sandbox/fs-overlay.ts)
   // (a raw self-test job has no recording to compare files with: the permission model alone applies there)
   if (job.kind !== 'raw') {
-    const { installFsOverlay } = await import('./fs-overlay.js');
+    const { installFsOverlay } = modules.overlay;
     installFsOverlay({
       root: process.cwd(),
       dir: join(job.tempDir, 'overlay'),
@@ -109,7 +133,7 @@ async function runJob(job: SandboxJob, ch: Channel): Promise<void> {
     });
   }
   const timers: VirtualTimers = installVirtualTimers({ fast: job.fast });
-  const { planArrivals } = await import('../src/replay/arrivals.js');
+  const { planArrivals } = modules.arrivals;
   const cache = new ReplayCache(job.cache as ConstructorParameters<typeof ReplayCache>[0]);
   const hooks = createReplayHooks({
     cache,

@@ -53,6 +53,7 @@ const CiInputSchema = z.object({
   concurrency: wholeNumber(1, MAX_CONCURRENCY).default(1),
   onMiss: OnMissPolicySchema.default('error'),
   fast: z.boolean().default(false),
+  prestart: z.boolean().default(true),
   timeout: DurationSchema.default(60_000),
   memoryMb: wholeNumber(64, 1_048_576).default(512),
   dryRun: z.boolean().default(false),
@@ -130,6 +131,7 @@ async function replayAll(
     concurrency: input.concurrency,
     onMiss: input.onMiss,
     fast: input.fast,
+    prestart: input.prestart,
     timeoutMs: input.timeout,
     memoryMb: input.memoryMb,
     cwd,
@@ -239,6 +241,7 @@ export const registerCi: RegisterCommand = (program, bind) => {
     .option('--concurrency <n>', `replays at once (default 1, at most ${MAX_CONCURRENCY})`)
     .option('--on-miss <policy>', 'a request the recording cannot answer: error (default), nearest or live')
     .option('--fast', 're-emit streamed responses at once instead of with their recorded timing')
+    .option('--no-prestart', "no pre-started sandboxes: start each trace's sandbox only when its job is ready")
     .option('--timeout <duration>', "stop each replay's sandbox after this long (default 60s)")
     .option('--memory-mb <mb>', 'memory cap of the sandbox in MB: resident memory, Buffers included (default 512)')
     .option('--dry-run', "validate the goldens and list this shard's traces; import and replay nothing")
@@ -273,7 +276,13 @@ Examples:
       bind(async (ctx, { args, options }) => {
         const input = parseOptions(
           CiInputSchema,
-          { ...options, paths: args[0], fast: options.fast === true, dryRun: options.dryRun === true },
+          {
+            ...options,
+            paths: args[0],
+            fast: options.fast === true,
+            prestart: options.prestart !== false,
+            dryRun: options.dryRun === true,
+          },
           'ci',
         );
         const shard = input.shard !== undefined ? parseShard(input.shard) : undefined;

@@ -1,7 +1,9 @@
 import * as z from 'zod';
-import { renderHtml, renderJson, renderJunit, renderMarkdown, type DiffReport } from '../../src/diff/index.js';
+import type { DiffReport } from '../../src/diff/index.js';
 import { TraceNotFoundError } from '../../src/errors.js';
-import { OnMissPolicySchema, replayTrace, type ReplayResult } from '../../src/replay/index.js';
+// the engine itself, not src/replay/index.js: the comparison and the report renderers load while the sandbox runs
+import { OnMissPolicySchema } from '../../src/replay/on-miss.js';
+import { replayTrace, type ReplayResult } from '../../src/replay/replay.js';
 import { openStore } from '../../src/store/open-store.js';
 import { DEFAULT_SQLITE_PATH } from '../../src/store/sqlite/sqlite-store.js';
 import { writeFileAtomic } from '../files.js';
@@ -19,6 +21,7 @@ const ReplayInputSchema = z.object({
   onMiss: OnMissPolicySchema.default('error'),
   override: z.string().trim().min(1, 'must name a JSON file').optional(),
   fast: z.boolean().default(false),
+  prestart: z.boolean().default(true),
   report: z.string().trim().min(1, 'must name a file').optional(),
   format: z.enum(FORMATS).optional(),
   failOnDiff: z.boolean().default(false),
@@ -28,16 +31,20 @@ const ReplayInputSchema = z.object({
 });
 type ReplayInput = z.output<typeof ReplayInputSchema>;
 
-const RENDER: Record<Format, (report: DiffReport) => string> = {
-  md: (r) => renderMarkdown(r),
-  json: (r) => renderJson(r),
-  html: (r) => renderHtml(r),
-  junit: (r) => renderJunit(r),
-};
+async function render(format: Format, report: DiffReport): Promise<string> {
+  const { renderHtml, renderJson, renderJunit, renderMarkdown } = await import('../../src/diff/index.js');
+  const renderers: Record<Format, (report: DiffReport) => string> = {
+    md: (r) => renderMarkdown(r),
+    json: (r) => renderJson(r),
+    html: (r) => renderHtml(r),
+    junit: (r) => renderJunit(r),
+  };
+  return renderers[format](report);
+}
 
 /** The report file renders the replay's one comparison (ReplayResult.diffReport), the same the verdict comes from. */
-function writeReport(result: ReplayResult, format: Format, path: string): void {
-  const text = RENDER[format](result.diffReport);
+async function writeReport(result: ReplayResult, format: Format, path: string): Promise<void> {
+  const text = await render(format, result.diffReport);
   writeFileAtomic(path, text.endsWith('\n') ? text : `${text}\n`);
 }
 
@@ -81,6 +88,10 @@ export const registerReplay: RegisterCommand = (program, bind) => {
     .option('--on-miss <policy>', 'a request the recording cannot answer: error (default), nearest or live')
     .option('--override <file>', 'JSON file with a replacement LLM response (fork the run at that step)')
     .option('--fast', 're-emit streamed responses at once instead of with their recorded timing')
+    .option(
+      '--no-prestart',
+      'start the sandbox only when the job is ready (default: it starts while the trace is read)',
+    )
     .option('--report <path>', 'write a diff report (recorded vs replay) to this file')
     .option('--format <format>', 'report format: md, json, html or junit (default md)')
     .option('--fail-on-diff', 'exit 1 when the replay diverged (for CI); without it a divergence still exits 0')
@@ -103,7 +114,13 @@ Examples:
       bind(async (ctx, { args, options }) => {
         const input = parseOptions(
           ReplayInputSchema,
-          { ...options, traceId: args[0], fast: options.fast === true, failOnDiff: options.failOnDiff === true },
+          {
+            ...options,
+            traceId: args[0],
+            fast: options.fast === true,
+            prestart: options.prestart !== false,
+            failOnDiff: options.failOnDiff === true,
+          },
           'replay',
         );
         const format: Format = input.format ?? 'md';
@@ -127,6 +144,7 @@ Examples:
                 traceId: input.traceId,
                 onMiss: input.onMiss,
                 fast: input.fast,
+                prestart: input.prestart,
                 timeoutMs: input.timeout,
                 memoryMb: input.memoryMb,
                 cwd: process.cwd(),
@@ -134,7 +152,7 @@ Examples:
                 ...(input.until !== undefined ? { until: input.until } : {}),
                 ...(input.override !== undefined ? { override: input.override } : {}),
               });
-              if (input.report !== undefined) writeReport(result, format, input.report);
+              if (input.report !== undefined) await writeReport(result, format, input.report);
               return { result, reportPath: input.report, writtenTo: target === store ? undefined : target.location };
             } finally {
               if (target !== store) await target.close();

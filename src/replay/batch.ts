@@ -2,8 +2,9 @@ import { performance } from 'node:perf_hooks';
 import { isRetraceError, type RetraceError } from '../errors.js';
 import { ReplayOptionError, SandboxError } from './errors.js';
 import { replayTrace, type ReplayOptions, type ReplayResult } from './replay.js';
+import { SandboxPool } from './sandbox/pool.js';
 
-export interface ReplayTracesOptions extends Omit<ReplayOptions, 'traceId' | 'onSpawn'> {
+export interface ReplayTracesOptions extends Omit<ReplayOptions, 'traceId' | 'onSpawn' | 'sandboxes'> {
   /** the traces to replay, in the order results are returned */
   traceIds: readonly string[];
   /** sandboxes at once (default 1) */
@@ -84,11 +85,18 @@ export async function replayTraces(options: ReplayTracesOptions): Promise<TraceR
   const results = new Array<TraceReplayOutcome>(traceIds.length);
   let next = 0;
   let fatal: { err: unknown } | undefined;
+  // the next traces' sandboxes start while these replay (src/replay/sandbox/pool.ts); each still runs one trace
+  const pool = replayOptions.prestart === false ? undefined : new SandboxPool(concurrency);
+  pool?.expect(traceIds.length);
   const worker = async (): Promise<void> => {
     while (fatal === undefined && next < traceIds.length) {
       const i = next++;
       try {
-        const outcome = await replayOne(traceIds[i]!, { ...replayOptions, traceId: traceIds[i]! });
+        const outcome = await replayOne(traceIds[i]!, {
+          ...replayOptions,
+          traceId: traceIds[i]!,
+          ...(pool ? { sandboxes: pool } : {}),
+        });
         results[i] = outcome;
         onResult?.(outcome);
       } catch (err) {
@@ -96,7 +104,11 @@ export async function replayTraces(options: ReplayTracesOptions): Promise<TraceR
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, traceIds.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, traceIds.length) }, worker));
+  } finally {
+    await pool?.close();
+  }
   if (fatal) throw fatal.err;
   return results;
 }

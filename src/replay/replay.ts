@@ -1,26 +1,24 @@
-import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { NewEvent, StoredEvent, StoredEventOf } from '../events/envelope.js';
 import { assertTenantId, assertTraceId, newTraceId } from '../events/ids.js';
 import type { ErrorInfo } from '../events/payloads.js';
 import type { NormalizationOptions } from '../hashing/request-key.js';
-import { placeholderEnvFor } from '../providers/index.js';
 import type { AppendResult, EventStore } from '../store/types.js';
 import { ReadOnlyStoreError } from '../errors.js';
 import { agentEnv, droppedEnvWarning } from './sandbox/child-env.js';
-import { launchSandbox, nearestNodeModules } from './sandbox/launch.js';
+import { launchSandbox, nearestNodeModules, startSandbox, type StartedSandbox } from './sandbox/launch.js';
+import type { SandboxSource } from './sandbox/pool.js';
 import { storeFiles } from './sandbox/read-policy.js';
 import type { ChildMessage } from './sandbox/protocol.js';
-import { buildReplayCache, providersOf } from './cache/build.js';
 import type { DiffReport } from '../diff/report-schema.js';
-import { compareReplay, type ReplayDivergence, type ReplayVerdict } from './comparison.js';
-import { resolveEntry } from './entry.js';
+import type { ReplayDivergence, ReplayVerdict } from './comparison.js';
+import { resolveEntry, type ResolvedEntry } from './entry.js';
 import { agentRetraceCopy } from './agent-reads.js';
-import { replayEnvironment } from './env.js';
 import { replayCwd } from './replay-cwd.js';
 import { ReplayOptionError, SandboxError, TraceNotReplayableError } from './errors.js';
-import { ON_MISS_POLICIES, type OnMissPolicy, type ReplayMiss, type ResolvedOverride } from './hooks.js';
-import { resolveOverride, type ResponseOverride } from './override.js';
+import type { ReplayMiss, ResolvedOverride } from './hooks.js';
+import { ON_MISS_POLICIES, type OnMissPolicy } from './on-miss.js';
+import type { ResponseOverride } from './override.js';
 
 export interface ReplayOptions {
   /** where the recorded trace is read from (may be read-only, e.g. the S3 archive) */
@@ -56,6 +54,14 @@ export interface ReplayOptions {
   onSpawn?: (pid: number) => void;
   /** the replayed agent's stdout (default: dropped) */
   onStdout?: (chunk: Buffer) => void;
+  /**
+   * start the sandbox as soon as the trace's first event says what it runs, while the rest of the trace is read and
+   * its caches are built (default true); false: spawn it only when the job is ready, as before. Either way the sandbox
+   * is the same process (src/replay/sandbox/launch.ts) and gets the same job.
+   */
+  prestart?: boolean;
+  /** where pre-started sandboxes come from (a batch's pool, src/replay/sandbox/pool.ts); implies prestart */
+  sandboxes?: SandboxSource;
 }
 
 export interface ReplayResult {
@@ -103,12 +109,49 @@ async function readTrace(store: EventStore, tenant: string, traceId: string): Pr
   return events;
 }
 
+/** Reads a trace, calling `onFirst` with its first event before the rest is read (the sandbox can start then). */
+async function readTraceStarting(
+  store: EventStore,
+  tenant: string,
+  traceId: string,
+  onFirst: (first: StoredEvent) => void,
+): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  for await (const e of store.read(tenant, traceId)) {
+    events.push(e);
+    if (events.length === 1) onFirst(e);
+  }
+  return events;
+}
+
 /**
  * Placeholder credentials so SDKs construct without the real keys (which a replay never needs, nor sees): the credentials
  * of each provider the recording called (AWS's, Google's, Azure's…), under the variables the agent read (src/providers/).
  */
-function placeholderEnv(events: readonly StoredEvent[]): Record<string, string> {
+function placeholderEnv(
+  events: readonly StoredEvent[],
+  placeholderEnvFor: (providers: string[]) => Record<string, string>,
+): Record<string, string> {
   return placeholderEnvFor([...providerNamesOf(events)]);
+}
+
+/**
+ * What only the job needs (the providers' registry, the cache builder, the environment and override rules): loaded
+ * after the sandbox was started, so its Node start overlaps with their loading (a CLI replay loads them once).
+ */
+function jobModules() {
+  return Promise.all([
+    import('../providers/index.js'),
+    import('./cache/build.js'),
+    import('./env.js'),
+    import('./override.js'),
+  ]).then(([providers, build, env, override]) => ({
+    placeholderEnvFor: providers.placeholderEnvFor,
+    buildReplayCache: build.buildReplayCache,
+    providersOf: build.providersOf,
+    replayEnvironment: env.replayEnvironment,
+    resolveOverride: override.resolveOverride,
+  }));
 }
 
 /** zero-code stdout kept per replay: the caller's RETRACE_STDOUT_LIMIT (never the trace's), as when recording */
@@ -141,15 +184,85 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
       'onMiss',
     );
   }
-  const events = await readTrace(store, tenant, traceId);
+  const cwd = options.cwd ?? process.cwd();
+  const denyPaths = [...storeFiles(store.location), ...storeFiles(target.location)];
+  const memoryMb = options.memoryMb ?? 512;
+  // what the sandbox runs and where: known from the first event, so the process can start while the rest is read
+  let planned: Planned | undefined;
+  let sandbox: Promise<StartedSandbox> | undefined;
+  const plan = (first: StoredEvent): void => {
+    if (first.type !== 'agent_started' || (options.prestart === false && !options.sandboxes)) return;
+    try {
+      planned = planOf(first as StoredEventOf<'agent_started'>, options, cwd);
+    } catch {
+      return; // e.g. no such entry: reported in its usual place, after the whole trace was read and checked
+    }
+    const { entry, readPaths, codeDir, nm, runCwd } = planned;
+    const spec = {
+      agentFile: entry.file,
+      readPaths,
+      denyPaths,
+      codeDir,
+      ...(nm ? { nodeModules: nm } : {}),
+      cwd: runCwd,
+      memoryMb,
+      strict: onMiss !== 'live',
+    };
+    sandbox = options.sandboxes ? options.sandboxes.take(spec) : startSandbox(spec);
+    // a failed start is reported by the launch below, which then starts its own
+    sandbox.catch(() => undefined);
+  };
+  try {
+    const events = await readTraceStarting(store, tenant, traceId, plan);
+    return await replayRead(options, events, planned, sandbox, cwd, { target, onMiss, denyPaths, memoryMb });
+  } finally {
+    // a sandbox that was started and never given its job (an error before the launch): not left behind
+    if (sandbox)
+      void sandbox.then(
+        (s) => (s.usable() ? s.dispose() : undefined),
+        () => undefined,
+      );
+  }
+}
+
+/** What the sandbox runs and where (the entry, its folders, the working directory), from agent_started. */
+function planOf(first: StoredEventOf<'agent_started'>, options: ReplayOptions, cwd: string): Planned {
+  const entry = resolveEntry(first, options.agent, cwd);
+  const codeDir = dirname(entry.file);
+  const nm = nearestNodeModules(codeDir);
+  const readPaths = [...(options.allowRead ?? [])];
+  if (nm) readPaths.push(nm);
+  readPaths.push(...agentRetraceCopy(codeDir));
+  return { entry, codeDir, nm, readPaths, runCwd: replayCwd(first.payload.environment, cwd) };
+}
+
+interface Planned {
+  entry: ResolvedEntry;
+  codeDir: string;
+  nm: string | undefined;
+  readPaths: string[];
+  runCwd: string;
+}
+
+async function replayRead(
+  options: ReplayOptions,
+  events: StoredEvent[],
+  planned: Planned | undefined,
+  sandbox: Promise<StartedSandbox> | undefined,
+  cwd: string,
+  ctx: { target: EventStore; onMiss: OnMissPolicy; denyPaths: string[]; memoryMb: number },
+): Promise<ReplayResult> {
+  const { tenant, traceId } = options;
+  const { target, onMiss } = ctx;
   const started = events[0];
-  if (!started || started.type !== 'agent_started') {
+  if (started?.type !== 'agent_started') {
     throw new TraceNotReplayableError(
       `Trace "${traceId}" does not begin with agent_started, so there is nothing to re-run.`,
       "Replay a trace recorded by retrace's recorder.",
       'traceId',
     );
   }
+  const { placeholderEnvFor, buildReplayCache, providersOf, replayEnvironment, resolveOverride } = await jobModules();
   const lastSeq = events[events.length - 1]?.seq ?? 0;
   if (
     options.until !== undefined &&
@@ -163,13 +276,15 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
   }
   const override: ResolvedOverride | undefined =
     options.override !== undefined ? resolveOverride(options.override, events) : undefined;
-  const cwd = options.cwd ?? process.cwd();
-  const entry = resolveEntry(started as StoredEventOf<'agent_started'>, options.agent, cwd);
+  const { entry, codeDir, nm, readPaths, runCwd } =
+    planned ?? planOf(started as StoredEventOf<'agent_started'>, options, cwd);
+  // the comparison engine loads while the sandbox starts and runs
+  const comparison = import('./comparison.js');
+  comparison.catch(() => undefined);
   const cache = buildReplayCache(events, options.normalization ? { normalization: options.normalization } : {});
   const replayTraceId = newTraceId();
   const replayOf = { traceId, ...(options.until !== undefined ? { until: options.until } : {}) };
   const stopAfter = options.until !== undefined && onMiss !== 'live' ? options.until : undefined;
-
   // the replay trace: appended by the parent only, in order, trimmed at `until` when the replay stops there
   let revision: number | 'no_stream' = 'no_stream';
   let appended = 0;
@@ -201,16 +316,11 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
     else if (n.type === 'until-reached') untilReached = true;
   };
 
-  const codeDir = dirname(entry.file);
-  const nm = nearestNodeModules(codeDir);
-  const readPaths = [...(options.allowRead ?? [])];
-  if (nm) readPaths.push(nm);
-  readPaths.push(...agentRetraceCopy(codeDir));
   // the agent's view: exactly the variables it read while it was recorded (and the caller's overrides), nothing from
   // this host, over placeholder credentials of the providers it called; never the process's environment
   // (src/replay/env.ts, src/replay/sandbox/child-env.ts)
   const replayEnv = replayEnvironment(events, options.env ? { explicit: options.env } : {});
-  const env = agentEnv(placeholderEnv(events), replayEnv.env);
+  const env = agentEnv(placeholderEnv(events, placeholderEnvFor), replayEnv.env);
   // retrace's own settings (RETRACE_STORE, …) are in every recorded environment: dropping them is routine, not news
   const dropped = [...new Set([...replayEnv.dropped, ...env.dropped])].filter((n) => !n.startsWith('RETRACE_')).sort();
   const warning = droppedEnvWarning(dropped, `trace ${traceId}`);
@@ -241,11 +351,12 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
       },
       codeDir,
       readPaths,
-      denyPaths: [...storeFiles(store.location), ...storeFiles(target.location)],
+      denyPaths: ctx.denyPaths,
       ...(nm ? { nodeModules: nm } : {}),
-      cwd: replayCwd(started.payload.environment, cwd),
+      cwd: runCwd,
       timeoutMs: options.timeoutMs ?? 60_000,
-      memoryMb: options.memoryMb ?? 512,
+      memoryMb: ctx.memoryMb,
+      ...(sandbox ? { sandbox } : {}),
       onAppend,
       onMessage,
       ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
@@ -259,6 +370,7 @@ export async function replayTrace(options: ReplayOptions): Promise<ReplayResult>
 
   const replayEvents = appended > 0 ? await readTrace(target, tenant, replayTraceId) : [];
   const original = stopAfter !== undefined ? events.filter((e) => e.seq <= stopAfter) : events;
+  const { compareReplay } = await comparison;
   const compared = await compareReplay(original, replayEvents, misses);
   const done = launched.done;
   const result: ReplayResult = {

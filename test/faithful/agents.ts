@@ -190,3 +190,14 @@ export function filesAgent(input: FaithfulInput) {
 export function filesAgentChangedReport(input: FaithfulInput) {
   return notesAndReport(input, 'Two checks failed.');
 }
+
+/** reads its settings from the environment (recorded reads: a replay serves them in the sandbox's env view) */
+export async function envAgent(input: FaithfulInput) {
+  const model = process.env.PRESTART_TEST_MODEL ?? 'unset';
+  const tone = process.env.PRESTART_TEST_TONE ?? 'unset';
+  const answer = await client(input).chat.completions.create({
+    model,
+    messages: [{ role: 'user', content: `be ${tone}; missing: ${process.env.PRESTART_TEST_ABSENT ?? 'none'}` }],
+  });
+  return { model, tone, answer: answer.choices[0]?.message.content };
+}

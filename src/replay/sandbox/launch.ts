@@ -33,7 +33,50 @@ export { nearestNodeModules, permissionFlag } from './permissions.js';
  * them (isolation.ts), with a fixed process environment (child-env.ts), TypeScript transpiled out here
  * (transpile.ts), a timeout and an RSS cap enforced from this process's event loop, sealed and schema-checked
  * messages, and a guaranteed kill + temp dir removal whatever happens.
+ *
+ * Two steps, so a sandbox can be started before its job is known (pool.ts, replay.ts): `startSandbox` spawns the
+ * process from a `SandboxSpec` — everything its command line, environment and working directory depend on, none of
+ * it the trace's data — and the runtime loads retrace's modules and waits; `runSandbox` sends it the one job
+ * (variables, caches, overlay, clock: all applied in the child before the agent is imported) and supervises it to
+ * the end. A started sandbox runs exactly one job and is then killed; `launchSandbox` is both steps at once.
  */
+
+/** Everything a sandbox process's spawn depends on: two specs with the same key start the very same process. */
+export interface SandboxSpec {
+  /** the agent module the job will import (a TypeScript agent is transpiled when the sandbox starts) */
+  agentFile: string;
+  /** extra read-allowed paths (the agent's code dir and node_modules are added by the caller) */
+  readPaths: readonly string[];
+  /** paths never readable even inside an allowed folder (the store file and its WAL; see read-policy.ts) */
+  denyPaths?: readonly string[];
+  /** the agent's own folder, scanned for data and credential files (default: the folder of agentFile) */
+  codeDir?: string;
+  /** the agent's node_modules, linked next to a transpiled TypeScript agent */
+  nodeModules?: string;
+  /** the working directory the process starts in (a spawn option: under the permission model a chdir is refused) */
+  cwd: string;
+  /** the cap on the child's resident memory (and its V8 heap), in MB */
+  memoryMb: number;
+  /** no network at the OS level (every miss policy but live) */
+  strict: boolean;
+  /** use the OS layers (network namespace, parent-death signal) where available (default true) */
+  osIsolation?: boolean;
+}
+
+/** The identity of a spec: a pre-started sandbox is only ever used for a job whose own spec has the same key. */
+export function sandboxSpecKey(spec: SandboxSpec): string {
+  return JSON.stringify([
+    spec.agentFile,
+    [...spec.readPaths],
+    [...(spec.denyPaths ?? [])],
+    spec.codeDir ?? dirname(spec.agentFile),
+    spec.nodeModules ?? null,
+    spec.cwd,
+    spec.memoryMb,
+    spec.strict,
+    spec.osIsolation !== false,
+  ]);
+}
 
 export interface LaunchOptions {
   job: Omit<SandboxJobInput, 'tempDir' | 'sealKey'>;
@@ -53,10 +96,27 @@ export interface LaunchOptions {
   osIsolation?: boolean;
   onAppend(events: readonly NewEvent[], options: AppendOptions): Promise<AppendResult>;
   onMessage?(message: ChildMessage): void;
-  /** called with the child's pid right after the spawn (tests check it is gone afterwards) */
+  /** called with the child's pid when it is given this job (tests check it is gone afterwards) */
   onSpawn?(pid: number): void;
   /** the agent's stdout (default: dropped, it is not retrace's output) */
   onStdout?(chunk: Buffer): void;
+  /** a sandbox started earlier (pool.ts); used only when it was started from this launch's own spec, else disposed */
+  sandbox?: Promise<StartedSandbox>;
+}
+
+/** The spec a launch's own spawn would use. */
+export function specOf(options: Omit<LaunchOptions, 'onAppend'>): SandboxSpec {
+  return {
+    agentFile: options.job.file,
+    readPaths: options.readPaths,
+    ...(options.denyPaths ? { denyPaths: options.denyPaths } : {}),
+    ...(options.codeDir !== undefined ? { codeDir: options.codeDir } : {}),
+    ...(options.nodeModules !== undefined ? { nodeModules: options.nodeModules } : {}),
+    cwd: options.cwd,
+    memoryMb: options.memoryMb,
+    strict: options.job.onMiss !== 'live',
+    ...(options.osIsolation === false ? { osIsolation: false } : {}),
+  };
 }
 
 export interface LaunchResult {
@@ -72,14 +132,42 @@ export interface LaunchResult {
   peakRssMb: number;
 }
 
-const live = new Set<ChildProcess>();
+/** A sandbox process started from a spec, waiting for its one job. */
+export interface StartedSandbox {
+  readonly key: string;
+  readonly pid: number;
+  /** the file the job imports (the transpiled bundle for a TypeScript agent) */
+  readonly agentFile: string;
+  readonly tempDir: string;
+  readonly isolation: Isolation;
+  /** still running, never given a job, and silent so far (the runtime sends nothing before its job) */
+  usable(): boolean;
+  /** kills it and removes its temp dir (idempotent) */
+  dispose(): Promise<void>;
+}
+
+interface Started extends StartedSandbox {
+  readonly child: ChildProcess;
+  readonly sealKey: string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr(): string;
+  claimed: boolean;
+  early: boolean;
+  spawnError?: Error;
+  stdout?: (chunk: Buffer) => void;
+}
+
+const live = new Map<ChildProcess, string>();
 let exitHookInstalled = false;
-function track(child: ChildProcess): void {
-  live.add(child);
+function track(child: ChildProcess, tempDir: string): void {
+  live.set(child, tempDir);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.once('exit', () => {
-      for (const c of live) c.kill('SIGKILL');
+      for (const [c, dir] of live) {
+        c.kill('SIGKILL');
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   }
 }
@@ -93,16 +181,18 @@ function startError(err: unknown): SandboxStartError {
   return new SandboxStartError(err instanceof Error ? err.message : String(err), '', { cause: err });
 }
 
-export async function launchSandbox(options: LaunchOptions): Promise<LaunchResult> {
+const handles = new WeakMap<StartedSandbox, Started>();
+
+/** Spawns a sandbox for `spec`; it loads retrace's runtime and waits for its job (runSandbox). */
+export async function startSandbox(spec: SandboxSpec): Promise<StartedSandbox> {
   const tempDir = real(mkdtempSync(join(tmpdir(), 'retrace-sandbox-')));
-  const sealKey = newSealKey();
   let runtimePath: string;
-  let agentFile = options.job.file;
-  const readPaths = [...options.readPaths];
+  let agentFile = spec.agentFile;
+  const readPaths = [...spec.readPaths];
   try {
     runtimePath = runtimeEntry();
     if (isTypeScript(agentFile)) {
-      const transpiled = await transpileAgent(agentFile, options.nodeModules);
+      const transpiled = await transpileAgent(agentFile, spec.nodeModules);
       agentFile = transpiled.file;
       readPaths.push(...transpiled.readPaths);
     }
@@ -110,20 +200,19 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
     rmSync(tempDir, { recursive: true, force: true });
     throw startError(err);
   }
-  const strict = options.job.onMiss !== 'live';
   const layers: Isolation =
-    options.osIsolation === false
+    spec.osIsolation === false
       ? { wrapper: [], network: 'none', parentDeath: 'none' }
-      : probeIsolation({ network: strict });
+      : probeIsolation({ network: spec.strict });
   const nodeArgs = [
     ...permissionArgs({
       runtimePath,
       readPaths,
       tempDir,
-      denyPaths: options.denyPaths ?? [],
-      codeDir: options.codeDir ?? dirname(options.job.file),
+      denyPaths: spec.denyPaths ?? [],
+      codeDir: spec.codeDir ?? dirname(spec.agentFile),
     }),
-    `--max-old-space-size=${options.memoryMb}`,
+    `--max-old-space-size=${spec.memoryMb}`,
     '--enable-source-maps',
     '--disable-warning=ExperimentalWarning',
     '--disable-warning=SecurityWarning',
@@ -134,7 +223,7 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
   let child: ChildProcess;
   try {
     child = spawn(command!, args, {
-      cwd: options.cwd,
+      cwd: spec.cwd,
       env: sandboxProcessEnv(tempDir),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
@@ -146,32 +235,96 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
     rmSync(tempDir, { recursive: true, force: true });
     throw startError(err);
   }
-  track(child);
-  const pid = child.pid ?? -1;
+  track(child, tempDir);
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+    if (stderr.length > 64_000) stderr = stderr.slice(-32_000);
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
+    child.once('exit', (code, signal) => res({ code, signal }));
+  });
+  // a spawn failure (ENOENT…) arrives as 'error', then no exit: the sandbox is not usable, and says why
+  let failed = false;
+  child.once('error', (err) => {
+    failed = true;
+    started.spawnError = err;
+  });
+  let disposed: Promise<void> | undefined;
+  const started: Started = {
+    key: sandboxSpecKey(spec),
+    pid: child.pid ?? -1,
+    agentFile,
+    tempDir,
+    isolation: layers,
+    child,
+    sealKey: newSealKey(),
+    exited,
+    stderr: () => stderr,
+    claimed: false,
+    early: false,
+    usable: () => !failed && !started.claimed && !started.early && alive(child) && child.connected,
+    dispose() {
+      disposed ??= (async () => {
+        if (alive(child) && !failed) child.kill('SIGKILL');
+        if (!failed) await exited;
+        live.delete(child);
+        rmSync(tempDir, { recursive: true, force: true });
+      })();
+      return disposed;
+    },
+  };
+  child.stdout?.on('data', (chunk: Buffer) => started.stdout?.(chunk));
+  // nothing may come before the job: the runtime has no seal key yet, so anything sent now is not the runtime's
+  const early = (): void => {
+    if (!started.claimed) started.early = true;
+  };
+  child.on('message', early);
+  handles.set(started, started);
+  return started;
+}
+
+/** Starts a sandbox for this launch (or takes `options.sandbox` when it was started from the same spec) and runs the job. */
+export async function launchSandbox(options: LaunchOptions): Promise<LaunchResult> {
+  const spec = specOf(options);
+  let sandbox: StartedSandbox | undefined;
+  if (options.sandbox) {
+    try {
+      sandbox = await options.sandbox;
+    } catch {
+      sandbox = undefined; // a pre-start that failed: start one now, and report that start's own error if any
+    }
+    if (sandbox && (sandbox.key !== sandboxSpecKey(spec) || !sandbox.usable())) {
+      await sandbox.dispose();
+      sandbox = undefined;
+    }
+  }
+  return runSandbox(sandbox ?? (await startSandbox(spec)), options);
+}
+
+/** Gives a started sandbox its one job and supervises it to the end; the sandbox is disposed whatever happens. */
+export async function runSandbox(sandbox: StartedSandbox, options: LaunchOptions): Promise<LaunchResult> {
+  const s = handles.get(sandbox);
+  if (!s) throw new SandboxStartError('not a sandbox started by startSandbox', '');
+  if (s.claimed) throw new SandboxStartError('this sandbox was already given a job (each runs exactly one)', '');
+  const wasEarly = s.early;
+  s.claimed = true;
+  const { child, tempDir, sealKey, exited, pid } = s;
+  const layers = s.isolation;
+  if (options.onStdout) s.stdout = options.onStdout;
   if (child.pid !== undefined) options.onSpawn?.(child.pid);
   const stopWatchdog =
     layers.parentDeath === 'none' && child.pid !== undefined
       ? startWatchdog(child.pid, Date.now() + options.timeoutMs + 2_000)
       : () => undefined;
-
-  let stderr = '';
-  const keep = (chunk: Buffer): void => {
-    stderr += chunk.toString('utf8');
-    if (stderr.length > 64_000) stderr = stderr.slice(-32_000);
-  };
-  child.stderr?.on('data', keep);
-  child.stdout?.on('data', (chunk: Buffer) => options.onStdout?.(chunk));
   const tail = (): string =>
-    stderr
+    s
+      .stderr()
       .split('\n')
       .filter((l) => l.trim() !== '')
       .slice(-15)
       .join('\n');
   const netRefused: string[] = [];
-
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
-    child.once('exit', (code, signal) => res({ code, signal }));
-  });
   const toEvents = (raw: readonly unknown[]): NewEvent[] =>
     validateEvents(raw, (e, i) => parseNewEvent(e, i) as unknown as NewEvent);
   let rss: ReturnType<typeof watchRss> | undefined;
@@ -195,6 +348,15 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
       const timer = setTimeout(() => fail(new SandboxTimeoutError(options.timeoutMs, tail())), options.timeoutMs);
       if (child.pid !== undefined)
         rss = watchRss(child.pid, options.memoryMb, () => fail(new SandboxOutOfMemoryError(options.memoryMb, tail())));
+      if (s.spawnError) {
+        const err = s.spawnError;
+        fail(new SandboxStartError(err.message, tail(), { cause: err }));
+        return;
+      }
+      if (wasEarly) {
+        fail(new SandboxProtocolError('a message before the job: the retrace runtime sends nothing before it', tail()));
+        return;
+      }
 
       child.on('error', (err) => fail(new SandboxStartError(err.message, tail(), { cause: err })));
       child.on('message', (raw: unknown) => {
@@ -269,7 +431,7 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
                 done: msg,
                 pid,
                 tempDir,
-                stderr,
+                stderr: s.stderr(),
                 netRefused,
                 isolation: layers,
                 peakRssMb: rss?.peakMb ?? 0,
@@ -281,7 +443,7 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
       void exited.then(async ({ code, signal }) => {
         if (settled) return;
         const out = tail();
-        if (/heap out of memory|Reached heap limit|Allocation failed/i.test(stderr))
+        if (/heap out of memory|Reached heap limit|Allocation failed/i.test(s.stderr()))
           return fail(new SandboxOutOfMemoryError(options.memoryMb, out));
         if (options.job.kind === 'process' && signal === null) {
           // zero-code: the script ending the process is the normal end; its events are in the journal
@@ -300,7 +462,7 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
                 done,
                 pid,
                 tempDir,
-                stderr,
+                stderr: s.stderr(),
                 netRefused,
                 isolation: layers,
                 peakRssMb: rss?.peakMb ?? 0,
@@ -313,8 +475,9 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
         }
         fail(new SandboxCrashedError(code, signal, out));
       });
+      if (!child.connected) return; // it already ended: the exit handler above reports how
       child.send(
-        { type: 'init', job: { ...options.job, file: agentFile, scriptPath: options.job.file, tempDir, sealKey } },
+        { type: 'init', job: { ...options.job, file: s.agentFile, scriptPath: options.job.file, tempDir, sealKey } },
         (err) => {
           if (err) fail(new SandboxStartError(`could not send the job: ${err.message}`, tail(), { cause: err }));
         },
@@ -323,10 +486,7 @@ export async function launchSandbox(options: LaunchOptions): Promise<LaunchResul
     return result;
   } finally {
     rss?.stop();
-    if (alive(child)) child.kill('SIGKILL');
-    await exited;
+    await sandbox.dispose();
     stopWatchdog();
-    live.delete(child);
-    rmSync(tempDir, { recursive: true, force: true });
   }
 }

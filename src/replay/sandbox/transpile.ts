@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SandboxStartError } from '../errors.js';
@@ -10,7 +11,9 @@ import { loadEsbuild, OWN_NODE_MODULES, PACKAGE_ROOT, writeContentAddressed } fr
  * JavaScript agent gets. The agent's own modules are bundled into one ESM file (its packages stay external and load
  * from its node_modules, linked next to the bundle); each module keeps its own `import.meta.url`, `__dirname` and
  * `require`, so code that reads files relative to itself behaves as under tsx. The bundle is cached by content hash
- * (the sources and the node_modules it links to), so an unchanged agent is not transpiled twice.
+ * (the sources and the node_modules it links to), so an unchanged agent is not transpiled twice — not in one process
+ * (a memo of the sources' size and mtime), nor across processes (a manifest next to the cached bundle lists the
+ * sources with their sha256: when every one still hashes the same, the bundle is used without running esbuild).
  */
 
 export function isTypeScript(file: string): boolean {
@@ -111,11 +114,71 @@ function unchanged(sources: ReadonlyArray<{ path: string; size: number; mtimeMs:
   });
 }
 
+const sha256 = (text: Buffer | string): string => createHash('sha256').update(text).digest('hex');
+
+interface TranspileManifest {
+  sources: Array<{ path: string; sha256: string }>;
+  result: Transpiled;
+}
+
+/** this module's own code: a manifest written by another version of the transpile is not this one's */
+let ownVersion: string | undefined;
+function transpilerVersion(): string {
+  if (ownVersion === undefined) {
+    try {
+      ownVersion = sha256(readFileSync(fileURLToPath(import.meta.url)));
+    } catch {
+      ownVersion = String(Date.now()); // unknown: never match an older manifest
+    }
+  }
+  return ownVersion;
+}
+
+/** Where the manifest of an entry's last transpile lives (one per entry, node_modules and transpiler version). */
+function manifestPath(key: string): string | undefined {
+  if (!OWN_NODE_MODULES) return undefined;
+  const id = sha256(`${transpilerVersion()}\0${key}`).slice(0, 24);
+  return join(OWN_NODE_MODULES, '.cache', 'agent-retrace', `agent-manifest-${id}.json`);
+}
+
+/** The bundle an earlier process made from sources that still have the same content, if any. */
+function fromManifest(key: string): Transpiled | undefined {
+  const path = manifestPath(key);
+  if (!path || !existsSync(path)) return undefined;
+  try {
+    const m = JSON.parse(readFileSync(path, 'utf8')) as TranspileManifest;
+    if (!Array.isArray(m.sources) || m.sources.length === 0 || typeof m.result?.file !== 'string') return undefined;
+    if (!existsSync(m.result.file)) return undefined;
+    for (const source of m.sources) if (sha256(readFileSync(source.path)) !== source.sha256) return undefined;
+    return { file: m.result.file, readPaths: [...m.result.readPaths] };
+  } catch {
+    return undefined; // unreadable, half-written or a source gone: transpile again
+  }
+}
+
+function writeManifest(key: string, sources: readonly string[], result: Transpiled): void {
+  const path = manifestPath(key);
+  if (!path) return;
+  try {
+    const manifest: TranspileManifest = {
+      sources: sources.map((p) => ({ path: p, sha256: sha256(readFileSync(p)) })),
+      result,
+    };
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(manifest));
+    renameSync(tmp, path);
+  } catch {
+    /* best effort: the next process transpiles again */
+  }
+}
+
 /** Transpiles a TypeScript entry (and the local modules it imports) for the sandbox; returns where it is. */
 export async function transpileAgent(entry: string, nodeModules: string | undefined): Promise<Transpiled> {
   const key = `${entry}\0${nodeModules ?? ''}`;
   const known = memo.get(key);
   if (known && unchanged(known.sources) && existsSync(known.result.file)) return known.result;
+  const cached = fromManifest(key);
+  if (cached) return cached;
   const esbuild = loadEsbuild();
   if (!esbuild)
     throw new SandboxStartError(
@@ -225,6 +288,13 @@ export async function transpileAgent(entry: string, nodeModules: string | undefi
       return [];
     }
   });
-  if (sources.length > 0) memo.set(key, { sources, result });
+  if (sources.length > 0) {
+    memo.set(key, { sources, result });
+    writeManifest(
+      key,
+      sources.map((s) => s.path),
+      result,
+    );
+  }
   return result;
 }
