@@ -18,7 +18,7 @@
 import { writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { isRetraceError } from '../errors.js';
-import { openStore } from '../store/open-store.js';
+import { defaultStoreUrl, openStore, sqlitePathOf } from '../store/open-store.js';
 import { internal, suppressed } from './context.js';
 import { allowListedEnv } from './environment.js';
 import { addExitHook, lastUncaughtError } from './exit.js';
@@ -46,17 +46,23 @@ if (!launcher) {
 if (!launcher) await startRecording();
 
 async function startRecording(): Promise<void> {
+  const url = defaultStoreUrl();
   let store: Awaited<ReturnType<typeof openStore>>;
   try {
-    store = await openStore();
+    // opened here so a bad store fails the run at its start, with the store's own error
+    store = await openStore(url);
   } catch (err) {
     const text = isRetraceError(err) ? err.describe() : String(err);
     process.stderr.write(`retrace: cannot open the store for recording: ${text}\n`);
     process.exit(2);
   }
+  // the embedded store is then handed over by URL: the recorder writes it from a worker thread (writer.ts), so the
+  // agent's event loop does not wait for each batch's fsync; other backends are written through the open store
+  const embedded = sqlitePathOf(url) !== undefined;
+  if (embedded) await store.close();
 
   const recorder = createRecorder({
-    store,
+    store: embedded ? url : store,
     ...(env.RETRACE_TENANT ? { tenant: env.RETRACE_TENANT } : {}),
     ...(env.RETRACE_PRICING ? { pricing: env.RETRACE_PRICING } : {}),
   });

@@ -13,6 +13,7 @@ import { readTrace, tempStore, typesOf } from './helpers.js';
  * agent_completed ({ exitCode, stdout }) or agent_failed (non-zero exit, uncaught error).
  */
 const REGISTER = new URL('../../src/recorder/register.ts', import.meta.url).pathname;
+const COUNT_APPENDS = new URL('./children/count-main-thread-appends.ts', import.meta.url).pathname;
 let stub: LlmStub;
 let t: ReturnType<typeof tempStore>;
 
@@ -29,9 +30,11 @@ function runScript(
   script: string,
   args: string[],
   env: Record<string, string>,
+  preload: string[] = [],
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', '--import', REGISTER, script, ...args], {
+    const imports = [...preload, REGISTER].flatMap((p) => ['--import', p]);
+    const proc = spawn(process.execPath, ['--import', 'tsx', ...imports, script, ...args], {
       env: { PATH: process.env.PATH ?? '', RETRACE_STORE: `sqlite:${t.path}`, RETRACE_TENANT: 'zero', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -125,4 +128,17 @@ test('an uncaught exception ends the trace with that error; fetch outside any ag
   expect(typesOf(events)).toEqual(['agent_started', 'http_request', 'http_response', 'agent_failed']);
   const failed = events.at(-1) as StoredEventOf<'agent_failed'>;
   expect(failed.payload.error).toMatchObject({ name: 'TypeError', message: 'bad thing happened' });
+});
+
+test('the embedded store is written from the worker thread: no append on the agent thread', async () => {
+  const r = await runScript(
+    scriptAgentPath,
+    ['What is the capital of Italy?'],
+    { OPENAI_BASE_URL: stub.openaiBaseUrl, RETRACE_TRACE_ID: 'tr_zero_code_4' },
+    [COUNT_APPENDS],
+  );
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain('MAIN_THREAD_APPENDS 0\n');
+  const events = await readTrace(t.store, 'zero', 'tr_zero_code_4');
+  expect(typesOf(events)).toEqual(['agent_started', 'llm_request', 'llm_response', 'agent_completed']);
 });
