@@ -242,7 +242,14 @@ export async function startSandbox(spec: SandboxSpec): Promise<StartedSandbox> {
     if (stderr.length > 64_000) stderr = stderr.slice(-32_000);
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
-    child.once('exit', (code, signal) => res({ code, signal }));
+    child.once('exit', (code, signal) => {
+      // 'exit' can come before the child's last IPC messages are read (its 'done' is in the pipe): they have all been
+      // delivered once the channel has closed, so the exit counts from then (bounded, should a grandchild hold it)
+      if (!child.connected) return res({ code, signal });
+      const settle = () => res({ code, signal });
+      child.once('disconnect', settle);
+      setTimeout(settle, 2000).unref();
+    });
   });
   // a spawn failure (ENOENT…) arrives as 'error', then no exit: the sandbox is not usable, and says why
   let failed = false;
