@@ -1,16 +1,15 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, sep } from 'node:path';
+import { join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { writeContentAddressed } from '../content-cache.js';
 
 /**
  * Where the writer thread's code lives. Built (dist/src/recorder/): writer-worker.js next to this file, as tsc emits
  * it. From a source checkout (tsx, vitest): a worker thread does not inherit the parent's TypeScript loader, so
  * writer-worker.ts and the src/ files it imports are bundled into one ESM file with esbuild (packages external),
  * written once per content under node_modules/.cache/agent-retrace/ so its bare imports (better-sqlite3, zod)
- * resolve — the way the replay sandbox runs its runtime from source (src/replay/sandbox/runtime-bundle.ts, which
- * src/recorder may not import: docs/architecture.md).
+ * resolve — the way the replay sandbox runs its runtime from source (src/replay/sandbox/runtime-bundle.ts); both
+ * write through src/content-cache.ts.
  */
 const BUILT = import.meta.url.endsWith('.js');
 const require = createRequire(import.meta.url);
@@ -56,29 +55,5 @@ function writeOnce(files: readonly OutputFile[]): string {
   const dependency = require.resolve('better-sqlite3');
   const at = dependency.lastIndexOf(`${sep}node_modules${sep}`);
   if (at < 0) throw new Error('better-sqlite3 is not under a node_modules folder');
-  const hash = createHash('sha256');
-  for (const f of files) hash.update(f.path).update('\0').update(f.text).update('\0');
-  const dir = join(
-    dependency.slice(0, at + `${sep}node_modules`.length),
-    '.cache',
-    'agent-retrace',
-    `store-writer-${hash.digest('hex').slice(0, 16)}`,
-  );
-  if (existsSync(dir)) return dir;
-  const tmp = `${dir}.${process.pid}.tmp`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, 'package.json'), '{"type":"module"}');
-  for (const f of files) {
-    const target = join(tmp, f.path.slice(OUTDIR.length));
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, f.text);
-  }
-  try {
-    renameSync(tmp, dir);
-  } catch {
-    // another process won the race: its copy is the same content
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  return dir;
+  return writeContentAddressed(dependency.slice(0, at + `${sep}node_modules`.length), 'store-writer', files, OUTDIR);
 }

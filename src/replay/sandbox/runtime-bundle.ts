@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeContentAddressed as writeBuiltFiles } from '../../content-cache.js';
 
 /**
  * Where the child's code lives. The runtime the child runs is sandbox/runtime.ts (source checkout) or
@@ -71,26 +71,7 @@ export function loadEsbuild(): Esbuild | undefined {
  */
 export function writeContentAddressed(prefix: string, files: readonly EsbuildOutputFile[], base: string): string {
   if (!OWN_NODE_MODULES) throw new Error('no node_modules to cache into');
-  const hash = createHash('sha256');
-  for (const f of files) hash.update(f.path).update('\0').update(f.text).update('\0');
-  const dir = join(OWN_NODE_MODULES, '.cache', 'agent-retrace', `${prefix}-${hash.digest('hex').slice(0, 16)}`);
-  if (!existsSync(dir)) {
-    const tmp = `${dir}.${process.pid}.tmp`;
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true });
-    writeFileSync(join(tmp, 'package.json'), '{"type":"module"}');
-    for (const f of files) {
-      const target = join(tmp, f.path.slice(base.length));
-      mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, f.text);
-    }
-    try {
-      renameSync(tmp, dir);
-    } catch {
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  }
-  return real(dir);
+  return real(writeBuiltFiles(OWN_NODE_MODULES, prefix, files, base));
 }
 
 /**
